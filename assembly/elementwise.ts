@@ -1,0 +1,83 @@
+// Elementwise arithmetic and reductions over f32 arrays. Each loop runs four lanes at a time
+// and finishes the last n % 4 elements one by one. Output may alias an input.
+
+/** out[i] = a[i] + b[i] */
+export function add(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.add(v128.load(a + at), v128.load(b + at)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(a + at) + load<f32>(b + at));
+  }
+}
+
+/** out[i] = a[i] - b[i] */
+export function sub(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.sub(v128.load(a + at), v128.load(b + at)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(a + at) - load<f32>(b + at));
+  }
+}
+
+/** out[i] = a[i] · b[i] */
+export function mul(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.mul(v128.load(a + at), v128.load(b + at)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(a + at) * load<f32>(b + at));
+  }
+}
+
+/** out[i] = s · a[i] */
+export function scale(a: usize, s: f32, out: usize, n: i32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.mul(v128.load(a + at), sv));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(a + at) * s);
+  }
+}
+
+/** out[i] (=|+=) Σ_j x[i, j] for a rows×cols row-major x. Sums left to right. */
+export function rowSums(x: usize, rows: i32, cols: i32, out: usize, accumulate: bool): void {
+  for (let i = 0; i < rows; i++) {
+    const row = x + (<usize>(i * cols) << 2);
+    let s: f32 = 0;
+    for (let j = 0; j < cols; j++) s += load<f32>(row + (<usize>j << 2));
+    const at = out + (<usize>i << 2);
+    store<f32>(at, accumulate ? load<f32>(at) + s : s);
+  }
+}
+
+/** out[j] (=|+=) Σ_i x[i, j] for a rows×cols row-major x (the bias gradient). Sums top to bottom. */
+export function colSums(x: usize, rows: i32, cols: i32, out: usize, accumulate: bool): void {
+  if (!accumulate) memory.fill(out, 0, <usize>cols << 2);
+  for (let i = 0; i < rows; i++) {
+    const row = x + (<usize>(i * cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const at = <usize>j << 2;
+      v128.store(out + at, f32x4.add(v128.load(out + at), v128.load(row + at)));
+    }
+    for (; j < cols; j++) {
+      const at = <usize>j << 2;
+      store<f32>(out + at, load<f32>(out + at) + load<f32>(row + at));
+    }
+  }
+}

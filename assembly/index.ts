@@ -1,0 +1,13 @@
+// The module's exports: kernels that take pointers and sizes and allocate nothing.
+export { sgemm, gemmWorkspaceBytes } from "./gemm";
+export * from "./elementwise";
+
+/** First byte the module's own static data does not use; the façade's heap starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 in the relaxed-SIMD build, 0 in the baseline build: a module says which one it is. */
+export function isRelaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

@@ -1,0 +1,135 @@
+// An Engine is one instantiated module with the memory it owns. `init()` makes one and sets it as
+// the default that tensors use.
+import { ArgumentError, NotInitializedError, ShapeError, UnsupportedHostError } from "../errors.js";
+import { detectFeatures } from "./features.js";
+import type { Kernels } from "./kernels.js";
+import { type Build, type WasmSource, compileModule } from "./load.js";
+import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
+
+export interface InitOptions {
+  /** Which build to run: `auto` picks relaxed SIMD where the host has it. Default `auto`. */
+  build?: Build | "auto";
+  /** The module itself, when the default location will not do: bytes, a compiled module or a URL. */
+  wasm?: WasmSource;
+  /** Initial size of the linear memory in bytes. Default 4 MiB. */
+  initialBytes?: number;
+  /** The memory never grows past this many bytes. Default 4 GiB (all wasm32 can address). */
+  maxBytes?: number;
+}
+
+export interface GemmArgs {
+  /** op(A) = Aᵀ: A is stored k×m. */
+  transA?: boolean;
+  /** op(B) = Bᵀ: B is stored n×k. */
+  transB?: boolean;
+  m: number;
+  n: number;
+  k: number;
+  /** Byte addresses of A, B and C. C must not overlap A or B. */
+  a: number;
+  b: number;
+  c: number;
+  /** Row strides in floats of A, B and C as stored; default: their stored widths. */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+  /** Add op(A)·op(B) to C instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+export class Engine {
+  private readonly gemmWork: number;
+
+  constructor(
+    readonly kernels: Kernels,
+    readonly memory: Memory,
+    readonly build: Build,
+  ) {
+    this.gemmWork = memory.alloc(kernels.gemmWorkspaceBytes());
+  }
+
+  /** C (=|+=) op(A)·op(B), row-major float32, with every size and address checked first. */
+  gemm(args: GemmArgs): void {
+    const { transA = false, transB = false, m, n, k, a, b, c, accumulate = false } = args;
+    for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new ShapeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
+    }
+    // Stored shapes: A is m×k (k×m if transA), B is k×n (n×k if transB), C is m×n.
+    const [aRows, aCols] = transA ? [k, m] : [m, k];
+    const [bRows, bCols] = transB ? [n, k] : [k, n];
+    const { lda = aCols, ldb = bCols, ldc = n } = args;
+    const spanA = this.checkOperand("A", a, aRows, aCols, lda);
+    const spanB = this.checkOperand("B", b, bRows, bCols, ldb);
+    const spanC = this.checkOperand("C", c, m, n, ldc);
+    if (m > 0 && n > 0) {
+      for (const [name, span] of [["A", spanA], ["B", spanB]] as const) {
+        if (k > 0 && span[0] < spanC[1] && spanC[0] < span[1]) {
+          throw new ArgumentError(`gemm: C overlaps ${name}; the output needs memory of its own`);
+        }
+      }
+    }
+    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
+  }
+
+  /** Checks a rows×cols matrix with row stride ld at byte address ptr; returns its byte span. */
+  private checkOperand(name: string, ptr: number, rows: number, cols: number, ld: number): [number, number] {
+    if (!Number.isInteger(ld) || ld < cols) {
+      throw new ShapeError(`gemm: ld${name.toLowerCase()} must be an integer ≥ ${cols} (the stored width of ${name}), got ${ld}`);
+    }
+    if (!Number.isInteger(ptr) || ptr < 0 || ptr % 4 !== 0) {
+      throw new ArgumentError(`gemm: ${name} must be a 4-byte-aligned address, got ${ptr}`);
+    }
+    const end = rows === 0 || cols === 0 ? ptr : ptr + ((rows - 1) * ld + cols) * 4;
+    if (end > this.memory.capacityBytes) {
+      throw new ArgumentError(`gemm: ${name} (${rows}×${cols}, stride ${ld}) runs past the end of memory at ${this.memory.capacityBytes}`);
+    }
+    return [ptr, end];
+  }
+}
+
+let defaultEngine: Engine | undefined;
+
+/** Loads and instantiates the module, and makes the result the default engine. */
+export async function init(options: InitOptions = {}): Promise<Engine> {
+  const { build: wanted = "auto", wasm, initialBytes = 4 << 20, maxBytes = MAX_WASM32_BYTES } = options;
+  if (!["auto", "simd", "relaxed"].includes(wanted)) {
+    throw new ArgumentError(`init: build must be "auto", "simd" or "relaxed", got ${JSON.stringify(wanted)}`);
+  }
+  if (!(maxBytes > 0 && maxBytes <= MAX_WASM32_BYTES) || !(initialBytes > 0 && initialBytes <= maxBytes)) {
+    throw new ArgumentError(
+      `init: need 0 < initialBytes ≤ maxBytes ≤ ${MAX_WASM32_BYTES}, got initialBytes ${initialBytes}, maxBytes ${maxBytes}`,
+    );
+  }
+  const host = detectFeatures();
+  if (!host.simd) {
+    throw new UnsupportedHostError(
+      host.webAssembly
+        ? "this host's WebAssembly has no SIMD, which wasmgrad needs (Node ≥ 16.4, Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 have it)"
+        : "this host has no WebAssembly",
+    );
+  }
+  if (wanted === "relaxed" && !host.relaxedSimd) {
+    throw new UnsupportedHostError(
+      'build "relaxed" asked for, but this host has no relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)',
+    );
+  }
+  const build: Build = wanted === "auto" ? (host.relaxedSimd ? "relaxed" : "simd") : wanted;
+  const module = await compileModule(build, wasm);
+  const memory = new WebAssembly.Memory({
+    initial: Math.ceil(initialBytes / PAGE_BYTES),
+    maximum: Math.floor(maxBytes / PAGE_BYTES),
+  });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const kernels = instance.exports as unknown as Kernels;
+  // A module passed in says which build it is; trust it over the name asked for.
+  const actual: Build = kernels.isRelaxed() ? "relaxed" : "simd";
+  const engine = new Engine(kernels, new Memory(memory, kernels.heapBase(), Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES), actual);
+  defaultEngine = engine;
+  return engine;
+}
+
+/** The engine `init()` made last. */
+export function getEngine(): Engine {
+  if (!defaultEngine) throw new NotInitializedError("wasmgrad is not initialised: await init() first");
+  return defaultEngine;
+}

@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Engine, init } from "../src/index.js";
+import { BUILDS, randomArray, rng } from "./helpers.js";
+
+// Lengths around the 4-lane SIMD width, so the scalar tails run too.
+const LENGTHS = [0, 1, 3, 4, 5, 17, 1000];
+
+describe.each(BUILDS)("elementwise kernels (%s build)", (build) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await init({ build });
+  });
+
+  function put(values: Float32Array): number {
+    const p = engine.memory.alloc(values.byteLength);
+    engine.memory.f32(p, values.length).set(values);
+    return p;
+  }
+  const get = (p: number, n: number) => engine.memory.f32(p, n).slice();
+
+  it.each(LENGTHS)("add, sub, mul, scale are exact float32 arithmetic (n=%i)", (n) => {
+    const random = rng(n + 1);
+    const a = randomArray(n, random), b = randomArray(n, random);
+    const pa = put(a), pb = put(b), out = engine.memory.alloc(n * 4);
+    const k = engine.kernels;
+    const check = (f: (x: number, y: number) => number) => {
+      const got = get(out, n);
+      for (let i = 0; i < n; i++) expect(got[i]).toBe(Math.fround(f(a[i], b[i])));
+    };
+    k.add(pa, pb, out, n);
+    check((x, y) => x + y);
+    k.sub(pa, pb, out, n);
+    check((x, y) => x - y);
+    k.mul(pa, pb, out, n);
+    check((x, y) => x * y);
+    k.scale(pa, -2.5, out, n);
+    check((x) => x * -2.5);
+    // In place: out aliases the input.
+    k.scale(pa, 3, pa, n);
+    const inPlace = get(pa, n);
+    for (let i = 0; i < n; i++) expect(inPlace[i]).toBe(Math.fround(a[i] * 3));
+  });
+
+  it.each([[1, 1], [3, 5], [7, 4], [64, 129], [5, 0], [0, 6]])("row and column sums of %i×%i", (rows, cols) => {
+    const x = randomArray(rows * cols, rng(rows * 100 + cols));
+    const px = put(x);
+    const rowOut = engine.memory.alloc(rows * 4), colOut = engine.memory.alloc(cols * 4);
+    engine.kernels.rowSums(px, rows, cols, rowOut, false);
+    engine.kernels.colSums(px, rows, cols, colOut, false);
+    // Same order of additions as the kernels (left to right, top to bottom), in float32.
+    const r = get(rowOut, rows), c = get(colOut, cols);
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) s = Math.fround(s + x[i * cols + j]);
+      expect(r[i]).toBe(s);
+    }
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s = Math.fround(s + x[i * cols + j]);
+      expect(c[j]).toBe(s);
+    }
+    // Accumulating starts from what the output holds and adds the column again, in order.
+    engine.kernels.colSums(px, rows, cols, colOut, true);
+    const c2 = get(colOut, cols);
+    for (let j = 0; j < cols; j++) {
+      let s = c[j];
+      for (let i = 0; i < rows; i++) s = Math.fround(s + x[i * cols + j]);
+      expect(c2[j]).toBe(s);
+    }
+    engine.kernels.rowSums(px, rows, cols, rowOut, true);
+    const r2 = get(rowOut, rows);
+    for (let i = 0; i < rows; i++) expect(r2[i]).toBe(Math.fround(2 * r[i]));
+  });
+});
