@@ -81,3 +81,75 @@ export function colSums(x: usize, rows: i32, cols: i32, out: usize, accumulate: 
     }
   }
 }
+
+/** out[i] = a[i] / b[i] */
+export function div(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.div(v128.load(a + at), v128.load(b + at)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(a + at) / load<f32>(b + at));
+  }
+}
+
+/** out[i] = a[i] + s */
+export function addScalar(a: usize, s: f32, out: usize, n: i32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.add(v128.load(a + at), sv));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(a + at) + s);
+  }
+}
+
+/** out[i] = value */
+export function fill(out: usize, value: f32, n: i32): void {
+  const v = f32x4.splat(value);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), v);
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), value);
+}
+
+/** out[i] = a[i] ^ p */
+export function powScalar(a: usize, p: f32, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, Mathf.pow(load<f32>(a + at), p));
+  }
+}
+
+/** out[i] = e ^ a[i] */
+export function exp(a: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, Mathf.exp(load<f32>(a + at)));
+  }
+}
+
+/** out[i] = ln a[i] */
+export function log(a: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, Mathf.log(load<f32>(a + at)));
+  }
+}
+
+/** out[i] = √a[i] */
+export function sqrt(a: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, f32x4.sqrt(v128.load(a + at)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, Mathf.sqrt(load<f32>(a + at)));
+  }
+}

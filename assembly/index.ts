@@ -1,6 +1,8 @@
-// The module's exports: kernels that take pointers and sizes and allocate nothing.
+// The module's exports: kernels that take addresses and sizes and allocate nothing.
 export { sgemm, gemmWorkspaceBytes } from "./gemm";
 export * from "./elementwise";
+export * from "./activations";
+export * from "./layout";
 
 /** First byte the module's own static data does not use; the façade's heap starts here. */
 export function heapBase(): usize {

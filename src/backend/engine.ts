@@ -37,8 +37,12 @@ export interface GemmArgs {
   accumulate?: boolean;
 }
 
+/** Most axes a tensor may have (the layout kernels take shape and strides from a fixed block). */
+export const MAX_DIMS = 16;
+
 export class Engine {
   private readonly gemmWork: number;
+  private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
 
   constructor(
     readonly kernels: Kernels,
@@ -46,6 +50,22 @@ export class Engine {
     readonly build: Build,
   ) {
     this.gemmWork = memory.alloc(kernels.gemmWorkspaceBytes());
+    this.layoutBlock = memory.alloc(3 * MAX_DIMS * 4);
+  }
+
+  /**
+   * Walks `shape` in row-major order. copy: dst[i] = src[Σ idx·strides];
+   * accumulate: dst[Σ idx·strides] += src[i]. Strides are in elements; 0 repeats an element.
+   */
+  strided(kind: "copy" | "accumulate", src: number, dst: number, shape: readonly number[], strides: readonly number[]): void {
+    if (shape.length > MAX_DIMS || strides.length !== shape.length) {
+      throw new ShapeError(`at most ${MAX_DIMS} axes with one stride each, got shape [${shape}] and strides [${strides}]`);
+    }
+    const view = new Int32Array(this.memory.wasm.buffer, this.layoutBlock, 2 * MAX_DIMS);
+    view.set(shape, 0);
+    view.set(strides, MAX_DIMS);
+    const run = kind === "copy" ? this.kernels.stridedCopy : this.kernels.stridedAccumulate;
+    run(src, dst, shape.length, this.layoutBlock, this.layoutBlock + MAX_DIMS * 4);
   }
 
   /** C (=|+=) op(A)·op(B), row-major float32, with every size and address checked first. */

@@ -1,0 +1,148 @@
+// Activations and their derivatives. Each backward kernel computes gx = gy ⊙ f'(·) from what the
+// forward pass saved: the output y where f' is cheapest in y (sigmoid, tanh, softmax), the input x
+// where it is not (relu, leaky relu).
+
+/** y = σ(x) = 1 / (1 + e^-x) */
+export function sigmoid(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(y + at, 1 / (1 + Mathf.exp(-load<f32>(x + at))));
+  }
+}
+
+/** gx = gy · y(1 − y) */
+export function sigmoidBackward(y: usize, gy: usize, gx: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(y + at);
+    v128.store(gx + at, f32x4.mul(v128.load(gy + at), f32x4.mul(v, f32x4.sub(one, v))));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(y + at);
+    store<f32>(gx + at, load<f32>(gy + at) * (v * (1 - v)));
+  }
+}
+
+/** y = tanh x */
+export function tanh(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(y + at, Mathf.tanh(load<f32>(x + at)));
+  }
+}
+
+/** gx = gy · (1 − y²) */
+export function tanhBackward(y: usize, gy: usize, gx: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(y + at);
+    v128.store(gx + at, f32x4.mul(v128.load(gy + at), f32x4.sub(one, f32x4.mul(v, v))));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(y + at);
+    store<f32>(gx + at, load<f32>(gy + at) * (1 - v * v));
+  }
+}
+
+/** y = max(x, slope·x): relu when slope = 0, leaky relu otherwise (0 ≤ slope < 1). */
+export function leakyRelu(x: usize, slope: f32, y: usize, n: i32): void {
+  const s = f32x4.splat(slope);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(x + at);
+    v128.store(y + at, v128.bitselect(v, f32x4.mul(v, s), f32x4.gt(v, f32x4.splat(0))));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(y + at, v > 0 ? v : v * slope);
+  }
+}
+
+/** gx = gy where x > 0, slope·gy elsewhere (the derivative at 0 is taken as slope). */
+export function leakyReluBackward(x: usize, slope: f32, gy: usize, gx: usize, n: i32): void {
+  const s = f32x4.splat(slope);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const g = v128.load(gy + at);
+    v128.store(gx + at, v128.bitselect(g, f32x4.mul(g, s), f32x4.gt(v128.load(x + at), f32x4.splat(0))));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const g = load<f32>(gy + at);
+    store<f32>(gx + at, load<f32>(x + at) > 0 ? g : g * slope);
+  }
+}
+
+/** Row-wise softmax of a rows×cols matrix, shifted by the row maximum so exp cannot overflow. */
+export function softmaxRows(x: usize, y: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * cols) << 2);
+    const yr = y + (<usize>(r * cols) << 2);
+    const m = rowMax(xr, cols);
+    let sum: f32 = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Mathf.exp(load<f32>(xr + (<usize>j << 2)) - m);
+      store<f32>(yr + (<usize>j << 2), e);
+      sum += e;
+    }
+    const inv: f32 = 1 / sum;
+    for (let j = 0; j < cols; j++) store<f32>(yr + (<usize>j << 2), load<f32>(yr + (<usize>j << 2)) * inv);
+  }
+}
+
+/** gx = y ⊙ (gy − Σⱼ gyⱼ·yⱼ), row by row. */
+export function softmaxBackward(y: usize, gy: usize, gx: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * cols) << 2;
+    let dot: f32 = 0;
+    for (let j = 0; j < cols; j++) {
+      const at = off + (<usize>j << 2);
+      dot += load<f32>(gy + at) * load<f32>(y + at);
+    }
+    for (let j = 0; j < cols; j++) {
+      const at = off + (<usize>j << 2);
+      store<f32>(gx + at, load<f32>(y + at) * (load<f32>(gy + at) - dot));
+    }
+  }
+}
+
+/** Row-wise log-softmax: y = x − max − ln Σ e^(x − max). */
+export function logSoftmaxRows(x: usize, y: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * cols) << 2);
+    const yr = y + (<usize>(r * cols) << 2);
+    const m = rowMax(xr, cols);
+    let sum: f32 = 0;
+    for (let j = 0; j < cols; j++) sum += Mathf.exp(load<f32>(xr + (<usize>j << 2)) - m);
+    const shift = m + Mathf.log(sum);
+    for (let j = 0; j < cols; j++) store<f32>(yr + (<usize>j << 2), load<f32>(xr + (<usize>j << 2)) - shift);
+  }
+}
+
+/** gx = gy − softmax(x) · Σⱼ gyⱼ, with softmax(x) = e^y. */
+export function logSoftmaxBackward(y: usize, gy: usize, gx: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * cols) << 2;
+    let total: f32 = 0;
+    for (let j = 0; j < cols; j++) total += load<f32>(gy + off + (<usize>j << 2));
+    for (let j = 0; j < cols; j++) {
+      const at = off + (<usize>j << 2);
+      store<f32>(gx + at, load<f32>(gy + at) - Mathf.exp(load<f32>(y + at)) * total);
+    }
+  }
+}
+
+function rowMax(row: usize, cols: i32): f32 {
+  let m = -Infinity as f32;
+  for (let j = 0; j < cols; j++) m = max(m, load<f32>(row + (<usize>j << 2)));
+  return m;
+}

@@ -1,0 +1,65 @@
+// Moving elements between layouts: transposes, broadcasts and reductions over axes are all a walk
+// over an n-dimensional index with one stride per axis (stride 0 repeats an element).
+// `shape` and `strides` point at ndim i32s each; strides are in elements.
+
+/** dst[linear i] = src[Σ idx_d · strides_d], walking `shape` (the shape of dst) in row-major order. */
+export function stridedCopy(src: usize, dst: usize, ndim: i32, shape: usize, strides: usize): void {
+  walk(src, dst, ndim, shape, strides, false);
+}
+
+/** dst[Σ idx_d · strides_d] += src[linear i], walking `shape` (the shape of src) in row-major order. */
+export function stridedAccumulate(src: usize, dst: usize, ndim: i32, shape: usize, strides: usize): void {
+  walk(src, dst, ndim, shape, strides, true);
+}
+
+// The last axis runs in the inner loop; an odometer over the others finds each row's start.
+// Sums therefore happen in row-major order of the big tensor: fixed, so results are reproducible.
+// @ts-ignore: decorator
+@inline
+function walk(src: usize, dst: usize, ndim: i32, shape: usize, strides: usize, scatter: bool): void {
+  if (ndim == 0) {
+    if (scatter) store<f32>(dst, load<f32>(dst) + load<f32>(src));
+    else store<f32>(dst, load<f32>(src));
+    return;
+  }
+  let total: i32 = 1;
+  for (let d = 0; d < ndim; d++) total *= load<i32>(shape + (<usize>d << 2));
+  if (total == 0) return;
+  const last = ndim - 1;
+  const inner = load<i32>(shape + (<usize>last << 2));
+  const step = <usize>load<i32>(strides + (<usize>last << 2)) << 2;
+  // idx[] lives in the i32s after strides: the caller reserves ndim more.
+  const idx = strides + (<usize>ndim << 2);
+  for (let d = 0; d < ndim; d++) store<i32>(idx + (<usize>d << 2), 0);
+  let linear: usize = 0; // element offset on the walked (dense) side
+  let offset: usize = 0; // element offset on the strided side
+  for (let done = 0; done < total; done += inner) {
+    let p = (scatter ? dst : src) + (offset << 2);
+    const q = (scatter ? src : dst) + (linear << 2);
+    if (scatter) {
+      for (let j = 0; j < inner; j++) {
+        store<f32>(p, load<f32>(p) + load<f32>(q + (<usize>j << 2)));
+        p += step;
+      }
+    } else {
+      for (let j = 0; j < inner; j++) {
+        store<f32>(q + (<usize>j << 2), load<f32>(p));
+        p += step;
+      }
+    }
+    linear += <usize>inner;
+    // Advance the odometer over axes last-1 … 0.
+    for (let d = last - 1; d >= 0; d--) {
+      const at = idx + (<usize>d << 2);
+      const i = load<i32>(at) + 1;
+      const stride = <usize>load<i32>(strides + (<usize>d << 2));
+      if (i < load<i32>(shape + (<usize>d << 2))) {
+        store<i32>(at, i);
+        offset += stride;
+        break;
+      }
+      store<i32>(at, 0);
+      offset -= stride * <usize>(i - 1);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// backward(): the chain rule over the graph in reverse topological order. Each node's rule turns
+// ∂L/∂output into ∂L/∂input; where a tensor feeds several operations (fan-out) the contributions
+// are summed before its own node runs. Leaves (and tensors that retainGrad()) add the result into
+// .grad; every other gradient is freed as soon as its node has used it, and each node releases
+// what it saved unless the graph is kept for another backward.
+import { ArgumentError, ShapeError, WasmgradError } from "../errors.js";
+import { Tensor, formatShape, ones } from "../tensor.js";
+import { noGrad } from "./graph.js";
+
+/** backward() through a graph that an earlier backward() already released. */
+export class GraphReleasedError extends WasmgradError {
+  override name = "GraphReleasedError";
+}
+
+export interface BackwardOptions {
+  /** ∂L/∂(this tensor); needed when the tensor has more than one element. */
+  grad?: Tensor;
+  /** Keep the graph (its saved tensors) for another backward() or for export. */
+  retainGraph?: boolean;
+}
+
+/** The tensors that need a gradient, every one after all the tensors it was computed from. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, next] = top;
+    if (t.node?.released) {
+      throw new GraphReleasedError(
+        `backward through a graph already released by an earlier backward() (at ${t.node.op}); ` +
+          "pass { retainGraph: true } to the first backward() to run it again",
+      );
+    }
+    const inputs = t.node?.inputs ?? [];
+    if (next < inputs.length) {
+      top[1]++;
+      const child = inputs[next];
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order;
+}
+
+/** Adds g into the gradient kept for t in `grads`; takes g over when it is the first. */
+function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor, owned: boolean): void {
+  const sum = grads.get(t);
+  if (sum) {
+    t.engine.kernels.add(sum.ptr, g.ptr, sum.ptr, sum.size);
+    if (owned) g.dispose();
+  } else {
+    grads.set(t, owned ? g : copy(g));
+  }
+}
+
+function copy(t: Tensor): Tensor {
+  const out = Tensor.empty(t.shape, t.engine);
+  out.engine.kernels.scale(t.ptr, 1, out.ptr, t.size);
+  return out;
+}
+
+export function backward(root: Tensor, options: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new ArgumentError("backward: this tensor does not require grad (no tensor it was computed from has requiresGrad)");
+  }
+  const { grad, retainGraph = false } = options;
+  if (grad === undefined && root.size !== 1) {
+    throw new ShapeError(`backward: a tensor of shape ${formatShape(root.shape)} needs { grad } of that shape (only one-element tensors imply 1)`);
+  }
+  if (grad !== undefined && formatShape(grad.shape) !== formatShape(root.shape)) {
+    throw new ShapeError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor has ${formatShape(root.shape)}`);
+  }
+  const order = topologicalOrder(root);
+  const grads = new Map<Tensor, Tensor>([[root, grad ? copy(grad) : ones(root.shape, { engine: root.engine })]]);
+
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const gy = grads.get(t);
+      if (!gy) continue; // nothing flowed back to t
+      grads.delete(t);
+      const node = t.node;
+      if (node?.backward) {
+        const needs = node.inputs.map((x) => x.requiresGrad);
+        const results = node.backward(gy, needs);
+        node.inputs.forEach((x, k) => {
+          const g = results[k];
+          if (!g || !needs[k]) return;
+          if (formatShape(g.shape) !== formatShape(x.shape)) {
+            throw new Error(`wasmgrad bug: ${node.op} gave a gradient of shape ${formatShape(g.shape)} for an input of shape ${formatShape(x.shape)}`);
+          }
+          // A rule may pass gy itself, or one tensor to two inputs: copy those, own the rest.
+          const owned = g !== gy && results.indexOf(g) === k;
+          accumulate(grads, x, g, owned);
+        });
+        if (!retainGraph) node.release();
+      }
+      if (!t.node || t.keepsGrad) {
+        if (t.grad) {
+          t.engine.kernels.add(t.grad.ptr, gy.ptr, t.grad.ptr, gy.size);
+          gy.dispose();
+        } else {
+          t.grad = gy;
+        }
+      } else {
+        gy.dispose();
+      }
+    }
+  });
+}

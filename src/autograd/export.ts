@@ -1,0 +1,85 @@
+// The graph as a picture: Graphviz DOT or Mermaid. Tensors are boxes (name, shape, value,
+// gradient) and operations are circles between them, as in the tutorials' figures: values flow
+// left to right, and each box shows the gradient backward() left there.
+import type { Tensor } from "../tensor.js";
+
+export interface GraphExportOptions {
+  /** Show values (and gradients) of tensors with at most this many elements. Default 6. */
+  maxValues?: number;
+  /** Significant digits shown. Default 6. */
+  precision?: number;
+}
+
+const SYMBOLS: Record<string, string> = { add: "+", sub: "−", mul: "×", div: "÷", neg: "−", matmul: "·", square: "²" };
+
+interface Drawing {
+  tensors: { id: string; lines: string[] }[];
+  ops: { id: string; label: string; inputs: string[]; output: string }[];
+}
+
+/** Every tensor root was computed from, inputs before outputs, with labels. */
+function draw(root: Tensor, options: GraphExportOptions): Drawing {
+  const { maxValues = 6, precision = 6 } = options;
+  const ids = new Map<Tensor, string>();
+  const drawing: Drawing = { tensors: [], ops: [] };
+  const show = (t: Tensor) => {
+    if (t.size > maxValues) return `${t.size} values`;
+    const values = Array.from(t.data(), (v) => String(+v.toPrecision(precision)));
+    return t.rank === 0 ? values[0] : `[${values.join(", ")}]`;
+  };
+  const visit = (t: Tensor): string => {
+    const known = ids.get(t);
+    if (known) return known;
+    const inputs = (t.node?.inputs ?? []).map(visit);
+    const id = `t${ids.size}`;
+    ids.set(t, id);
+    const lines = [t.name ?? (t.node ? "" : "input")].filter(Boolean);
+    if (t.isDisposed) lines.push("(disposed)");
+    else {
+      if (t.rank > 0) lines.push(`shape [${t.shape.join(", ")}]`);
+      lines.push(`value ${show(t)}`);
+      if (t.grad && !t.grad.isDisposed) lines.push(`grad ${show(t.grad)}`);
+    }
+    drawing.tensors.push({ id, lines });
+    if (t.node) {
+      const { op, attrs } = t.node;
+      const extra = Object.values(attrs).map((v) => (Array.isArray(v) ? `[${v.join(", ")}]` : String(v)));
+      const label = [SYMBOLS[op] ?? op, ...extra].join(" ");
+      drawing.ops.push({ id: `op${drawing.ops.length}`, label, inputs, output: id });
+    }
+    return id;
+  };
+  visit(root);
+  return drawing;
+}
+
+const quote = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+
+/** Graphviz DOT: `dot -Tsvg graph.dot > graph.svg`. */
+export function toDot(root: Tensor, options: GraphExportOptions = {}): string {
+  const { tensors, ops } = draw(root, options);
+  const out = ["digraph wasmgrad {", "  rankdir=LR;", '  node [fontname="Helvetica"];'];
+  for (const t of tensors) out.push(`  ${t.id} [shape=box, label="${t.lines.map(quote).join("\\n")}"];`);
+  for (const op of ops) {
+    out.push(`  ${op.id} [shape=circle, label="${quote(op.label)}"];`);
+    for (const i of op.inputs) out.push(`  ${i} -> ${op.id};`);
+    out.push(`  ${op.id} -> ${op.output};`);
+  }
+  out.push("}");
+  return `${out.join("\n")}\n`;
+}
+
+const mermaidText = (s: string) => s.replace(/"/g, "#quot;");
+
+/** Mermaid flowchart, for Markdown that renders it (GitHub does). */
+export function toMermaid(root: Tensor, options: GraphExportOptions = {}): string {
+  const { tensors, ops } = draw(root, options);
+  const out = ["flowchart LR"];
+  for (const t of tensors) out.push(`  ${t.id}["${t.lines.map(mermaidText).join("<br/>")}"]`);
+  for (const op of ops) {
+    out.push(`  ${op.id}(("${mermaidText(op.label)}"))`);
+    for (const i of op.inputs) out.push(`  ${i} --> ${op.id}`);
+    out.push(`  ${op.id} --> ${op.output}`);
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,60 @@
+// The computational graph: each tensor an operation made points at a Node that names the
+// operation, its inputs, and its backward rule — a closure that holds exactly what the rule needs
+// (the tensors it saved) and maps ∂L/∂output to ∂L/∂input for each input.
+import { ArgumentError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+
+/** ∂L/∂output → ∂L/∂input for each input (null where `needs[i]` is false). */
+export type BackwardRule = (gy: Tensor, needs: readonly boolean[]) => readonly (Tensor | null)[];
+
+export class Node {
+  constructor(
+    readonly op: string,
+    public inputs: readonly Tensor[],
+    public backward: BackwardRule | null,
+    /** Non-tensor arguments, for graph exports: e.g. { scalar: 2 }. */
+    readonly attrs: Readonly<Record<string, unknown>> = {},
+  ) {}
+
+  /** Backward has run and released what the node saved. */
+  get released(): boolean {
+    return this.backward === null;
+  }
+
+  release(): void {
+    this.backward = null;
+    this.inputs = [];
+  }
+}
+
+let gradEnabled = true;
+
+export const isGradEnabled = (): boolean => gradEnabled;
+
+/** Runs `fn` without building a graph: nothing inside it requires grad. */
+export function noGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    const result = fn();
+    if (result instanceof Promise) throw new ArgumentError("noGrad takes a synchronous function; await outside it");
+    return result;
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/** Makes `out` the output of `op` on `inputs` in the graph, if any input requires grad. */
+export function record(
+  out: Tensor,
+  op: string,
+  inputs: readonly Tensor[],
+  backward: BackwardRule,
+  attrs?: Record<string, unknown>,
+): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = new Node(op, inputs, backward, attrs);
+  }
+  return out;
+}

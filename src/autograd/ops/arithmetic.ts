@@ -1,0 +1,141 @@
+// Arithmetic, each op's forward kernel call beside its backward rule (the local derivative times
+// the gradient that arrives, ∂L/∂x = ∂L/∂y · ∂y/∂x). Tensor operands of different shapes are
+// broadcast first (broadcastTo is itself an op, so its backward sums the gradient back).
+import type { Tensor } from "../../tensor.js";
+import { record } from "../graph.js";
+import { broadcastPair } from "./shape.js";
+import { checkSameEngine, checkScalar, empty } from "./util.js";
+
+type Operand = Tensor | number;
+
+/** y = a ⊙ s for a number s (a fresh tensor: gradients must not alias one another). */
+function scaled(a: Tensor, s: number): Tensor {
+  const y = empty(a);
+  a.engine.kernels.scale(a.ptr, s, y.ptr, a.size);
+  return y;
+}
+
+/** y = f(a, b) elementwise, with a kernel of the form (a, b, out, n). */
+function elementwise(a: Tensor, b: Tensor, kernel: "add" | "sub" | "mul" | "div"): Tensor {
+  const y = empty(a);
+  a.engine.kernels[kernel](a.ptr, b.ptr, y.ptr, a.size);
+  return y;
+}
+
+/** Both operands as tensors of one shape; a number becomes a constant one-element tensor. */
+function operands(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  checkSameEngine(op, a, b);
+  return broadcastPair(op, a, b);
+}
+
+export function add(a: Tensor, b: Operand): Tensor {
+  if (typeof b === "number") {
+    const y = empty(a);
+    a.engine.kernels.addScalar(a.ptr, checkScalar("add", b), y.ptr, a.size);
+    return record(y, "add", [a], (gy) => [gy], { scalar: b }); // ∂(a + s)/∂a = 1
+  }
+  const [x, z] = operands("add", a, b);
+  return record(elementwise(x, z, "add"), "add", [x, z], (gy) => [gy, gy]); // ∂(x + z)/∂x = ∂(x + z)/∂z = 1
+}
+
+export function sub(a: Tensor, b: Operand): Tensor {
+  if (typeof b === "number") {
+    const y = empty(a);
+    a.engine.kernels.addScalar(a.ptr, -checkScalar("sub", b), y.ptr, a.size);
+    return record(y, "sub", [a], (gy) => [gy], { scalar: b });
+  }
+  const [x, z] = operands("sub", a, b);
+  return record(elementwise(x, z, "sub"), "sub", [x, z], (gy, needs) => [gy, needs[1] ? scaled(gy, -1) : null]);
+}
+
+export function mul(a: Tensor, b: Operand): Tensor {
+  if (typeof b === "number") {
+    checkScalar("mul", b);
+    return record(scaled(a, b), "mul", [a], (gy) => [scaled(gy, b)], { scalar: b }); // ∂(s·a)/∂a = s
+  }
+  const [x, z] = operands("mul", a, b);
+  // ∂(x·z)/∂x = z, ∂(x·z)/∂z = x
+  return record(elementwise(x, z, "mul"), "mul", [x, z], (gy, needs) => [
+    needs[0] ? elementwise(gy, z, "mul") : null,
+    needs[1] ? elementwise(gy, x, "mul") : null,
+  ]);
+}
+
+export function div(a: Tensor, b: Operand): Tensor {
+  if (typeof b === "number") {
+    checkScalar("div", b);
+    const y = empty(a);
+    a.engine.kernels.fill(y.ptr, b, a.size);
+    a.engine.kernels.div(a.ptr, y.ptr, y.ptr, a.size); // a / s exactly, not a · (1/s)
+    return record(y, "div", [a], (gy) => [divideBy(gy, b)], { scalar: b });
+  }
+  const [x, z] = operands("div", a, b);
+  const y = elementwise(x, z, "div");
+  // ∂(x/z)/∂x = 1/z, ∂(x/z)/∂z = −x/z² = −y/z
+  return record(y, "div", [x, z], (gy, needs) => {
+    const gx = elementwise(gy, z, "div");
+    let gz: Tensor | null = null;
+    if (needs[1]) {
+      gz = elementwise(gx, y, "mul");
+      gz.engine.kernels.scale(gz.ptr, -1, gz.ptr, gz.size);
+    }
+    if (!needs[0]) gx.dispose();
+    return [needs[0] ? gx : null, gz];
+  });
+}
+
+function divideBy(g: Tensor, s: number): Tensor {
+  const out = empty(g);
+  g.engine.kernels.fill(out.ptr, s, g.size);
+  g.engine.kernels.div(g.ptr, out.ptr, out.ptr, g.size);
+  return out;
+}
+
+export function neg(a: Tensor): Tensor {
+  return record(scaled(a, -1), "neg", [a], (gy) => [scaled(gy, -1)]);
+}
+
+/** a² — its own op (one exact multiply) rather than pow(a, 2). */
+export function square(a: Tensor): Tensor {
+  const y = elementwise(a, a, "mul");
+  return record(y, "square", [a], (gy) => {
+    const g = elementwise(gy, a, "mul"); // ∂a²/∂a = 2a
+    g.engine.kernels.scale(g.ptr, 2, g.ptr, g.size);
+    return [g];
+  });
+}
+
+export function pow(a: Tensor, p: number): Tensor {
+  checkScalar("pow", p);
+  const y = empty(a);
+  a.engine.kernels.powScalar(a.ptr, p, y.ptr, a.size);
+  return record(y, "pow", [a], (gy) => {
+    const g = empty(a); // ∂aᵖ/∂a = p·aᵖ⁻¹
+    a.engine.kernels.powScalar(a.ptr, p - 1, g.ptr, a.size);
+    a.engine.kernels.mul(g.ptr, gy.ptr, g.ptr, g.size);
+    a.engine.kernels.scale(g.ptr, p, g.ptr, g.size);
+    return [g];
+  }, { scalar: p });
+}
+
+export function exp(a: Tensor): Tensor {
+  const y = empty(a);
+  a.engine.kernels.exp(a.ptr, y.ptr, a.size);
+  return record(y, "exp", [a], (gy) => [elementwise(gy, y, "mul")]); // ∂eᵃ/∂a = eᵃ = y
+}
+
+export function log(a: Tensor): Tensor {
+  const y = empty(a);
+  a.engine.kernels.log(a.ptr, y.ptr, a.size);
+  return record(y, "log", [a], (gy) => [elementwise(gy, a, "div")]); // ∂ln a/∂a = 1/a
+}
+
+export function sqrt(a: Tensor): Tensor {
+  const y = empty(a);
+  a.engine.kernels.sqrt(a.ptr, y.ptr, a.size);
+  return record(y, "sqrt", [a], (gy) => {
+    const g = elementwise(gy, y, "div"); // ∂√a/∂a = 1/(2√a) = 1/(2y)
+    g.engine.kernels.scale(g.ptr, 0.5, g.ptr, g.size);
+    return [g];
+  });
+}

@@ -1,0 +1,31 @@
+// Matrix product. Backward uses the transposed GEMM shapes directly, no transposed copies:
+// ∂L/∂A = ∂L/∂Y · Bᵀ (NT) and ∂L/∂B = Aᵀ · ∂L/∂Y (TN).
+import { ShapeError } from "../../errors.js";
+import { type Tensor, formatShape } from "../../tensor.js";
+import { record } from "../graph.js";
+import { checkSameEngine, empty } from "./util.js";
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new ShapeError(`matmul: expected [m, k] and [k, n], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  checkSameEngine("matmul", a, b);
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  const engine = a.engine;
+  const y = empty(a, [m, n]);
+  engine.gemm({ m, n, k, a: a.ptr, b: b.ptr, c: y.ptr });
+  return record(y, "matmul", [a, b], (gy, needs) => {
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (needs[0]) {
+      ga = empty(a);
+      engine.gemm({ transB: true, m, n: k, k: n, a: gy.ptr, b: b.ptr, c: ga.ptr });
+    }
+    if (needs[1]) {
+      gb = empty(b);
+      engine.gemm({ transA: true, m: k, n, k: m, a: a.ptr, b: gy.ptr, c: gb.ptr });
+    }
+    return [ga, gb];
+  });
+}

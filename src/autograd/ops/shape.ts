@@ -1,0 +1,89 @@
+// Operations that move elements without arithmetic: reshape (a view), transpose, broadcastTo.
+// Their backward rules move the gradient back: reshape it, transpose it back, or sum it over the
+// axes the broadcast repeated.
+import { ShapeError } from "../../errors.js";
+import { type Shape, type Tensor, checkShape, formatShape, sizeOf } from "../../tensor.js";
+import { record } from "../graph.js";
+import { contiguousStrides, empty, normaliseAxis, sameShape } from "./util.js";
+
+/** The same values with another shape; one dimension may be -1 (inferred). Shares memory. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const free = shape.filter((d) => d === -1).length;
+  if (free > 1) throw new ShapeError(`reshape: at most one dimension may be -1, got ${formatShape(shape)}`);
+  const known = sizeOf(shape.filter((d) => d !== -1));
+  const target = free ? shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d)) : shape;
+  checkShape(target, "reshape");
+  if (sizeOf(target) !== x.size) {
+    throw new ShapeError(`reshape: cannot view shape ${formatShape(x.shape)} (${x.size} elements) as ${formatShape(shape)}`);
+  }
+  const y = x.view(Object.freeze([...target]));
+  return record(y, "reshape", [x], (gy) => [gy.view(x.shape)], { shape: target });
+}
+
+/** Permutes the axes (default: reverses them, the matrix transpose for rank 2). */
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  const axes = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  const sorted = axes.map((a) => normaliseAxis("transpose", a, x.rank)).sort((a, b) => a - b);
+  if (axes.length !== x.rank || sorted.some((a, i) => a !== i)) {
+    throw new ShapeError(`transpose: [${axes}] is not a permutation of the ${x.rank} axes of shape ${formatShape(x.shape)}`);
+  }
+  const p = axes.map((a) => normaliseAxis("transpose", a, x.rank));
+  const y = permute(x, p);
+  const inverse = p.map((_, i) => p.indexOf(i));
+  return record(y, "transpose", [x], (gy) => [permute(gy, inverse)], { perm: p });
+}
+
+function permute(x: Tensor, p: readonly number[]): Tensor {
+  const y = empty(x, p.map((a) => x.shape[a]));
+  const strides = contiguousStrides(x.shape);
+  x.engine.strided("copy", x.ptr, y.ptr, y.shape, p.map((a) => strides[a]));
+  return y;
+}
+
+/** NumPy's rule: align shapes on the right; each pair of dimensions must match or one be 1. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (axis ${i}: ${da} vs ${db})`);
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Strides that read x as if it had `shape`: 0 on the axes where x is repeated. */
+function broadcastStrides(x: Shape, shape: Shape): number[] {
+  const own = contiguousStrides(x);
+  const offset = shape.length - x.length;
+  return shape.map((d, i) => (i < offset || x[i - offset] === 1 ? 0 : own[i - offset]));
+}
+
+/** x repeated along the axes where it has size 1 (or lacks, on the left), to `shape`. */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  const target = checkShape(shape, "broadcastTo");
+  if (!sameShape(broadcastShapes("broadcastTo", x.shape, target), target)) {
+    throw new ShapeError(`broadcastTo: shape ${formatShape(x.shape)} cannot be repeated to ${formatShape(target)}`);
+  }
+  const y = empty(x, target);
+  x.engine.strided("copy", x.ptr, y.ptr, target, broadcastStrides(x.shape, target));
+  return record(y, "broadcastTo", [x], (gy) => [sumTo(gy, x.shape)], { shape: target });
+}
+
+/** The reverse of broadcastTo: g summed over the axes that broadcasting to g.shape repeated. */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  const out = empty(g, shape);
+  g.engine.kernels.fill(out.ptr, 0, out.size);
+  g.engine.strided("accumulate", g.ptr, out.ptr, g.shape, broadcastStrides(shape, g.shape));
+  return out;
+}
+
+/** Both operands repeated to their common shape (unchanged where they already have it). */
+export function broadcastPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  return [sameShape(a.shape, shape) ? a : broadcastTo(a, shape), sameShape(b.shape, shape) ? b : broadcastTo(b, shape)];
+}
+

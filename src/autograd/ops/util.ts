@@ -1,0 +1,37 @@
+// Small pieces the op definitions share.
+import { ArgumentError } from "../../errors.js";
+import { type Shape, Tensor } from "../../tensor.js";
+
+/** A new tensor on x's engine, contents unspecified (the kernel that follows fills it). */
+export const empty = (like: Tensor, shape: Shape = like.shape): Tensor => Tensor.empty(shape, like.engine);
+
+/** Row-major strides, in elements. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
+  }
+  return strides;
+}
+
+export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+export function checkSameEngine(op: string, a: Tensor, b: Tensor): void {
+  if (a.engine !== b.engine) throw new ArgumentError(`${op}: the two tensors live in different engines' memory`);
+}
+
+/** A finite number, or a typed error naming the op. */
+export function checkScalar(op: string, s: number): number {
+  if (typeof s !== "number" || Number.isNaN(s)) throw new ArgumentError(`${op}: expected a number, got ${String(s)}`);
+  return s;
+}
+
+/** Axis index in [0, rank), counting negative ones from the end. */
+export function normaliseAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
