@@ -25,3 +25,13 @@ export const BUILDS: Build[] = detectFeatures().relaxedSimd ? ["simd", "relaxed"
 
 /** Unit round-off of float32. */
 export const F32_EPS = 2 ** -24;
+
+/** A full GC, then time for the finalisation callbacks that free tensors' memory (needs --expose-gc). */
+export async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("run node with --expose-gc (vitest.config.ts does)");
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}

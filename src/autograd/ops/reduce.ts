@@ -36,7 +36,9 @@ function reduce(op: string, x: Tensor, axis: number | readonly number[] | undefi
   const factor = mean ? 1 / count : 1;
   if (mean) k.scale(y.ptr, factor, y.ptr, y.size);
   return record(y, op, [x], (gy) => {
-    const g = broadcastTo(gy.view(kept), x.shape);
+    const gyKept = gy.view(kept);
+    const g = broadcastTo(gyKept, x.shape);
+    gyKept.dispose();
     if (mean) k.scale(g.ptr, factor, g.ptr, g.size);
     return [g];
   }, axis === undefined ? {} : { axis });
