@@ -3,6 +3,9 @@ export { sgemm, gemmWorkspaceBytes } from "./gemm";
 export * from "./elementwise";
 export * from "./activations";
 export * from "./layout";
+export * from "./losses";
+export * from "./optim";
+export * from "./data";
 
 /** First byte the module's own static data does not use; the façade's heap starts here. */
 export function heapBase(): usize {

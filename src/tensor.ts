@@ -15,13 +15,28 @@ import { type BackwardOptions, backward } from "./autograd/backward.js";
 export type Shape = readonly number[];
 export type NestedArray = number | readonly NestedArray[];
 
-/** A block of engine memory, counted by the tensors that use it. */
-class Storage {
+/** Where a tensor's values live. */
+interface Storage {
+  readonly engine: Engine;
+  readonly ptr: number;
+  /** False once the memory was given back; the tensor then refuses to be used. */
+  readonly alive: boolean;
+  readonly inArena: boolean;
+  retain(): Storage;
+  release(): void;
+}
+
+/** A block of persistent memory, counted by the tensors that use it. */
+class HeapStorage implements Storage {
   private refs = 1;
+  readonly inArena = false;
   constructor(
     readonly engine: Engine,
     readonly ptr: number,
   ) {}
+  get alive(): boolean {
+    return this.refs > 0;
+  }
   retain(): this {
     this.refs++;
     return this;
@@ -31,7 +46,50 @@ class Storage {
   }
 }
 
+/** A block of the per-step arena: valid until the arena's next reset, freed with it. */
+class ArenaStorage implements Storage {
+  readonly inArena = true;
+  private readonly epoch: number;
+  constructor(
+    readonly engine: Engine,
+    readonly ptr: number,
+  ) {
+    this.epoch = engine.memory.arena.epoch;
+  }
+  get alive(): boolean {
+    return this.engine.memory.arena.epoch === this.epoch;
+  }
+  retain(): this {
+    return this;
+  }
+  release(): void {}
+}
+
 const collected = new FinalizationRegistry<Storage>((storage) => storage.release());
+
+/** The engine whose arena takes new tensors, inside withArena(). */
+let arenaEngine: Engine | null = null;
+
+/**
+ * Runs `fn` with every tensor it creates in the engine's per-step arena, and frees them all at
+ * once when it returns: a training step then allocates nothing after its first run. Return plain
+ * values (numbers), not tensors: using a tensor from the scope afterwards throws DisposedError.
+ * Parameters' gradients are persistent and survive the scope.
+ */
+export function withArena<T>(fn: () => T, engine: Engine = getEngine()): T {
+  if (arenaEngine) return fn(); // nested: the outermost scope resets
+  arenaEngine = engine;
+  try {
+    const result = fn();
+    if (result instanceof Tensor || result instanceof Promise) {
+      throw new ArgumentError("withArena: fn must return plain values; its tensors are freed when it returns (and it must be synchronous)");
+    }
+    return result;
+  } finally {
+    arenaEngine = null;
+    engine.memory.arena.reset();
+  }
+}
 
 export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 
@@ -73,12 +131,20 @@ export class Tensor {
     this.size = sizeOf(shape);
     this.requiresGrad = options.requiresGrad ?? false;
     this.name = options.name;
-    collected.register(this, storage, this);
+    if (!storage.inArena) collected.register(this, storage, this);
   }
 
-  /** @internal A new tensor of `shape` on `engine`, contents unspecified. */
+  /** @internal A new tensor of `shape` on `engine`, contents unspecified; in the arena inside withArena(). */
   static empty(shape: Shape, engine: Engine): Tensor {
-    return new Tensor(new Storage(engine, engine.memory.alloc(sizeOf(shape) * 4)), shape);
+    const bytes = sizeOf(shape) * 4;
+    return arenaEngine === engine
+      ? new Tensor(new ArenaStorage(engine, engine.memory.arena.alloc(bytes)), shape)
+      : Tensor.persistent(shape, engine);
+  }
+
+  /** @internal As empty(), but always outside the arena (parameters' gradients, results kept). */
+  static persistent(shape: Shape, engine: Engine): Tensor {
+    return new Tensor(new HeapStorage(engine, engine.memory.alloc(sizeOf(shape) * 4)), shape);
   }
 
   get engine(): Engine {
@@ -95,7 +161,12 @@ export class Tensor {
   }
 
   get isDisposed(): boolean {
-    return this.storage === null;
+    return !this.storage?.alive;
+  }
+
+  /** @internal The values live in the per-step arena. */
+  get inArena(): boolean {
+    return this.live().inArena;
   }
 
   /** A copy of the values, row-major. */
@@ -134,7 +205,7 @@ export class Tensor {
   /** Free the memory now (and the gradient's); the tensor cannot be used afterwards. */
   dispose(): void {
     if (!this.storage) return;
-    collected.unregister(this);
+    if (!this.storage.inArena) collected.unregister(this);
     this.storage.release();
     this.storage = null;
     this.zeroGrad();
@@ -176,7 +247,9 @@ export class Tensor {
   }
 
   private live(): Storage {
-    if (!this.storage) throw new DisposedError(`this tensor${this.name ? ` (${this.name})` : ""} was disposed`);
+    const what = `this tensor${this.name ? ` (${this.name})` : ""}`;
+    if (!this.storage) throw new DisposedError(`${what} was disposed`);
+    if (!this.storage.alive) throw new DisposedError(`${what} was freed when the withArena() scope that made it ended`);
     return this.storage;
   }
 }

@@ -1,8 +1,9 @@
 // backward(): the chain rule over the graph in reverse topological order. Each node's rule turns
 // ∂L/∂output into ∂L/∂input; where a tensor feeds several operations (fan-out) the contributions
-// are summed before its own node runs. Leaves (and tensors that retainGrad()) add the result into
-// .grad; every other gradient is freed as soon as its node has used it, and each node releases
-// what it saved unless the graph is kept for another backward.
+// are summed before its own node runs. Contributions to a leaf go straight into its .grad (kept
+// outside any withArena scope); tensors that retainGrad() get theirs when their node runs; every
+// other gradient is freed as soon as its node has used it, and each node releases what it saved
+// unless the graph is kept for another backward.
 import { ArgumentError, ShapeError, WasmgradError } from "../errors.js";
 import { Tensor, formatShape, ones } from "../tensor.js";
 import { noGrad } from "./graph.js";
@@ -53,17 +54,42 @@ function topologicalOrder(root: Tensor): Tensor[] {
 function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor, owned: boolean): void {
   const sum = grads.get(t);
   if (sum) {
-    t.engine.kernels.add(sum.ptr, g.ptr, sum.ptr, sum.size);
-    if (owned) g.dispose();
+    addInto(sum, g, owned);
   } else {
-    grads.set(t, owned ? g : copy(g));
+    grads.set(t, owned ? g : copy(g, false));
   }
 }
 
-function copy(t: Tensor): Tensor {
-  const out = Tensor.empty(t.shape, t.engine);
+/** sum += g; g is freed when it is ours. */
+function addInto(sum: Tensor, g: Tensor, owned: boolean): void {
+  sum.engine.kernels.add(sum.ptr, g.ptr, sum.ptr, sum.size);
+  if (owned) g.dispose();
+}
+
+function copy(t: Tensor, persistent: boolean): Tensor {
+  const out = persistent ? Tensor.persistent(t.shape, t.engine) : Tensor.empty(t.shape, t.engine);
   out.engine.kernels.scale(t.ptr, 1, out.ptr, t.size);
   return out;
+}
+
+/** The .grad of t, created as zeros (outside the arena) when it has none. */
+function gradOf(t: Tensor): Tensor {
+  if (!t.grad) {
+    t.grad = Tensor.persistent(t.shape, t.engine);
+    t.engine.kernels.fill(t.grad.ptr, 0, t.size);
+  }
+  return t.grad;
+}
+
+/** Puts g into t.grad: adopts it when t has none and g is ours and persistent, else adds or copies it. */
+function storeGrad(t: Tensor, g: Tensor, owned: boolean): void {
+  if (t.grad) return addInto(t.grad, g, owned);
+  if (owned && !g.inArena) {
+    t.grad = g;
+    return;
+  }
+  t.grad = copy(g, true);
+  if (owned) g.dispose();
 }
 
 export function backward(root: Tensor, options: BackwardOptions = {}): void {
@@ -78,7 +104,7 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
     throw new ShapeError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor has ${formatShape(root.shape)}`);
   }
   const order = topologicalOrder(root);
-  const grads = new Map<Tensor, Tensor>([[root, grad ? copy(grad) : ones(root.shape, { engine: root.engine })]]);
+  const grads = new Map<Tensor, Tensor>([[root, grad ? copy(grad, false) : ones(root.shape, { engine: root.engine })]]);
 
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
@@ -88,9 +114,11 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
       grads.delete(t);
       const node = t.node;
       if (node?.backward) {
-        const needs = node.inputs.map((x) => x.requiresGrad);
-        const results = node.backward(gy, needs);
-        node.inputs.forEach((x, k) => {
+        const inputs = node.inputs;
+        const needs = inputs.map((x) => x.requiresGrad);
+        const into = (k: number) => (needs[k] && !inputs[k].node ? gradOf(inputs[k]) : null);
+        const results = node.backward(gy, needs, into);
+        inputs.forEach((x, k) => {
           const g = results[k];
           if (!g || !needs[k]) return;
           if (formatShape(g.shape) !== formatShape(x.shape)) {
@@ -98,20 +126,13 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
           }
           // A rule may pass gy itself, or one tensor to two inputs: copy those, own the rest.
           const owned = g !== gy && results.indexOf(g) === k;
-          accumulate(grads, x, g, owned);
+          if (x.node) accumulate(grads, x, g, owned);
+          else storeGrad(x, g, owned);
         });
         if (!retainGraph) node.release();
       }
-      if (!t.node || t.keepsGrad) {
-        if (t.grad) {
-          t.engine.kernels.add(t.grad.ptr, gy.ptr, t.grad.ptr, gy.size);
-          gy.dispose();
-        } else {
-          t.grad = gy;
-        }
-      } else {
-        gy.dispose();
-      }
+      if (!t.node || t.keepsGrad) storeGrad(t, gy, true);
+      else gy.dispose();
     }
   });
 }

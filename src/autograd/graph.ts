@@ -4,8 +4,16 @@
 import { ArgumentError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
-/** ∂L/∂output → ∂L/∂input for each input (null where `needs[i]` is false). */
-export type BackwardRule = (gy: Tensor, needs: readonly boolean[]) => readonly (Tensor | null)[];
+/**
+ * ∂L/∂output → ∂L/∂input for each input (null where `needs[i]` is false). A rule may instead add
+ * its result straight into `into(i)` — the .grad of input i when it is a leaf — and return null
+ * there: fused ops do so to save a pass over the parameters.
+ */
+export type BackwardRule = (
+  gy: Tensor,
+  needs: readonly boolean[],
+  into: (input: number) => Tensor | null,
+) => readonly (Tensor | null)[];
 
 export class Node {
   constructor(

@@ -35,4 +35,27 @@ export interface Kernels {
   /** shape, strides: ndim i32s each; 4·ndim more bytes after strides are the kernel's scratch. */
   stridedCopy(src: number, dst: number, ndim: number, shape: number, strides: number): void;
   stridedAccumulate(src: number, dst: number, ndim: number, shape: number, strides: number): void;
+  addBias(x: number, b: number, out: number, rows: number, cols: number): void;
+  softmaxCrossEntropy(logits: number, labels: number, probs: number, rows: number, cols: number): number;
+  softmaxCrossEntropyBackward(probs: number, labels: number, g: number, rows: number, cols: number, scale: number): void;
+  softmaxCrossEntropyDense(logits: number, targets: number, probs: number, rows: number, cols: number): number;
+  softmaxCrossEntropyDenseBackward(probs: number, targets: number, g: number, rows: number, cols: number, scale: number): void;
+  crossEntropy(probs: number, labels: number, rows: number, cols: number): number;
+  crossEntropyBackward(probs: number, labels: number, g: number, rows: number, cols: number, scale: number): void;
+  crossEntropyDense(probs: number, targets: number, n: number): number;
+  crossEntropyDenseBackward(probs: number, targets: number, g: number, n: number, scale: number): void;
+  bceWithLogits(z: number, targets: number, n: number): number;
+  bceWithLogitsBackward(z: number, targets: number, g: number, n: number, scale: number): void;
+  squaredError(y: number, targets: number, n: number): number;
+  squaredErrorBackward(y: number, targets: number, g: number, n: number, scale: number): void;
+  countCorrect(scores: number, labels: number, rows: number, cols: number): number;
+  countCorrectDense(scores: number, targets: number, rows: number, cols: number): number;
+  sgdStep(p: number, grad: number, velocity: number, n: number, lr: number, momentum: number, nesterov: boolean, weightDecay: number): void;
+  adamStep(
+    p: number, grad: number, m: number, v: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, c1: number, c2: number,
+  ): void;
+  sumSquares(x: number, n: number): number;
+  gatherRows(src: number, idx: number, count: number, cols: number, dst: number): void;
+  dropout(x: number, y: number, mask: number, n: number, keep: number, state: number): void;
 }

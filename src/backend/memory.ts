@@ -194,8 +194,14 @@ export class Arena {
   private current = 0; // index of the chunk being filled
   private offset = 0; // bytes used in the current chunk
   private used = 0;
+  private generation = 0;
 
   constructor(private readonly memory: Memory) {}
+
+  /** Counts resets: a block handed out in an earlier epoch is no longer valid. */
+  get epoch(): number {
+    return this.generation;
+  }
 
   get usedBytes(): number {
     return this.used;
@@ -230,6 +236,7 @@ export class Arena {
   /** Forget everything allocated since the last reset; pointers into the arena become invalid. */
   reset(): void {
     if (this.chunks.length > 1) this.consolidate();
+    this.generation++;
     this.current = 0;
     this.offset = 0;
     this.used = 0;

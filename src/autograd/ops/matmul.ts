@@ -15,16 +15,19 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const engine = a.engine;
   const y = empty(a, [m, n]);
   engine.gemm({ m, n, k, a: a.ptr, b: b.ptr, c: y.ptr });
-  return record(y, "matmul", [a, b], (gy, needs) => {
+  // Where an input is a leaf, its gradient is accumulated straight into its .grad by the GEMM.
+  return record(y, "matmul", [a, b], (gy, needs, into) => {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
     if (needs[0]) {
-      ga = empty(a);
-      engine.gemm({ transB: true, m, n: k, k: n, a: gy.ptr, b: b.ptr, c: ga.ptr });
+      const target = into(0);
+      ga = target ? null : empty(a);
+      engine.gemm({ transB: true, m, n: k, k: n, a: gy.ptr, b: b.ptr, c: (target ?? ga!).ptr, accumulate: !!target });
     }
     if (needs[1]) {
-      gb = empty(b);
-      engine.gemm({ transA: true, m: k, n, k: m, a: a.ptr, b: gy.ptr, c: gb.ptr });
+      const target = into(1);
+      gb = target ? null : empty(b);
+      engine.gemm({ transA: true, m: k, n, k: m, a: a.ptr, b: gy.ptr, c: (target ?? gb!).ptr, accumulate: !!target });
     }
     return [ga, gb];
   });
