@@ -4,7 +4,7 @@ export { Memory, Arena, type MemoryStats } from "./backend/memory.js";
 export type { Kernels } from "./backend/kernels.js";
 export type { Build, WasmSource } from "./backend/load.js";
 export {
-  Tensor, DisposedError, tensor, zeros, ones, full,
+  Tensor, DisposedError, tensor, zeros, ones, full, withArena,
   type Shape, type NestedArray, type TensorOptions,
 } from "./tensor.js";
 export { noGrad, isGradEnabled } from "./autograd/graph.js";
@@ -12,3 +12,20 @@ export { GraphReleasedError, type BackwardOptions } from "./autograd/backward.js
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from "./autograd/gradcheck.js";
 export { toDot, toMermaid, type GraphExportOptions } from "./autograd/export.js";
 export * from "./errors.js";
+export { Random } from "./random.js";
+export { Layer, type ForwardOptions } from "./nn/layer.js";
+export { Dense, type DenseOptions } from "./nn/dense.js";
+export { Dropout } from "./nn/dropout.js";
+export { Flatten } from "./nn/flatten.js";
+export { Sequential, type SequentialOptions } from "./nn/sequential.js";
+export { initializers, type Initializer, type InitializerName } from "./nn/init.js";
+export {
+  crossEntropy, binaryCrossEntropy, mse, losses,
+  type CrossEntropyOptions, type LossFn, type LossName, type Targets,
+} from "./nn/losses.js";
+export { dense, type Activation } from "./autograd/ops/dense.js";
+export { Optimizer, type OptimizerOptions } from "./optim/optimizer.js";
+export { SGD, type SGDOptions } from "./optim/sgd.js";
+export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
+export { clipGradNorm, gradientNorms } from "./optim/clip.js";
+export type { CompileOptions, EvaluateOptions, EpochLogs, FitOptions, History } from "./train/fit.js";

@@ -1,0 +1,70 @@
+import { type Activation, ACTIVATIONS, dense } from "../autograd/ops/dense.js";
+import { ArgumentError, ShapeError } from "../errors.js";
+import type { Random } from "../random.js";
+import { type Shape, type Tensor, formatShape, tensor } from "../tensor.js";
+import { type Initializer, type InitializerName, resolveInitializer } from "./init.js";
+import { type ForwardOptions, Layer } from "./layer.js";
+
+export interface DenseOptions {
+  /** Default "linear". */
+  activation?: Activation;
+  /** Slope for x < 0 with "leakyRelu". Default 0.01. */
+  slope?: number;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default: "heNormal" for relu and leakyRelu, "xavierUniform" otherwise. */
+  kernelInitializer?: InitializerName | Initializer;
+  /** Default "zeros". */
+  biasInitializer?: InitializerName | Initializer;
+}
+
+/** A fully connected layer: y = f(x·W + b), W of shape [in, units]. */
+export class Dense extends Layer {
+  readonly kind = "Dense";
+  readonly activation: Activation;
+  weight: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(
+    readonly units: number,
+    private readonly options: DenseOptions = {},
+  ) {
+    super();
+    if (!Number.isInteger(units) || units < 1) throw new ArgumentError(`Dense: units must be a positive integer, got ${units}`);
+    this.activation = options.activation ?? "linear";
+    if (!ACTIVATIONS.includes(this.activation)) {
+      throw new ArgumentError(`Dense: unknown activation ${JSON.stringify(this.activation)}; one of ${ACTIVATIONS.join(", ")}`);
+    }
+  }
+
+  build(inputShape: Shape, random: Random): Shape {
+    if (inputShape.length !== 1) {
+      throw new ShapeError(`Dense: expects inputs of shape [features] per sample, got ${formatShape(inputShape)} (add a Flatten layer first)`);
+    }
+    const [fanIn] = inputShape;
+    const relu = this.activation === "relu" || this.activation === "leakyRelu";
+    const kernelInit = resolveInitializer(this.options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${this.name}.kernelInitializer`);
+    const w = new Float32Array(fanIn * this.units);
+    kernelInit(w, fanIn, this.units, random);
+    this.weight = tensor(w, { shape: [fanIn, this.units], requiresGrad: true, name: `${this.name}.weight` });
+    if (this.options.useBias ?? true) {
+      const b = new Float32Array(this.units);
+      resolveInitializer(this.options.biasInitializer ?? "zeros", `${this.name}.biasInitializer`)(b, fanIn, this.units, random);
+      this.bias = tensor(b, { requiresGrad: true, name: `${this.name}.bias` });
+    }
+    return [this.units];
+  }
+
+  forward(x: Tensor, _options: ForwardOptions): Tensor {
+    if (!this.weight) throw new ArgumentError(`${this.name || "Dense"}: not built; put it in a Sequential with an inputShape`);
+    return dense(x, this.weight, this.bias, this.activation, this.options.slope);
+  }
+
+  override parameters(): Tensor[] {
+    return [this.weight, this.bias].filter((t): t is Tensor => t !== null);
+  }
+
+  override describe(): string {
+    return this.activation;
+  }
+}

@@ -1,0 +1,14 @@
+import type { Shape, Tensor } from "../tensor.js";
+import { sizeOf } from "../tensor.js";
+import { type ForwardOptions, Layer } from "./layer.js";
+
+/** [batch, d1, d2, …] → [batch, d1·d2·…]: a view, no copy. */
+export class Flatten extends Layer {
+  readonly kind = "Flatten";
+  build(inputShape: Shape): Shape {
+    return [sizeOf(inputShape)];
+  }
+  forward(x: Tensor, _options: ForwardOptions): Tensor {
+    return x.reshape([x.shape[0], -1]);
+  }
+}

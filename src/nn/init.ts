@@ -1,0 +1,37 @@
+// Initialisers: how a layer's weights start. He for ReLU-like activations (keeps the variance of
+// activations through a layer, He et al. 2015), Xavier/Glorot for sigmoid and tanh (Glorot &
+// Bengio 2010). Every one draws from the Random it is given, so a seed fixes the weights.
+import { ArgumentError } from "../errors.js";
+import type { Random } from "../random.js";
+
+export type InitializerName =
+  | "heNormal" | "heUniform" | "xavierNormal" | "xavierUniform" | "normal" | "uniform" | "zeros";
+
+/** Fills `out` for a weight with the given fan-in and fan-out. */
+export type Initializer = (out: Float32Array, fanIn: number, fanOut: number, random: Random) => void;
+
+const normal = (std: number): Initializer => (out, _i, _o, random) => {
+  for (let i = 0; i < out.length; i++) out[i] = std * random.normal();
+};
+const uniform = (limit: number): Initializer => (out, _i, _o, random) => {
+  for (let i = 0; i < out.length; i++) out[i] = limit * (2 * random.uniform() - 1);
+};
+
+export const initializers: Record<InitializerName, Initializer> = {
+  heNormal: (out, fanIn, fanOut, random) => normal(Math.sqrt(2 / fanIn))(out, fanIn, fanOut, random),
+  heUniform: (out, fanIn, fanOut, random) => uniform(Math.sqrt(6 / fanIn))(out, fanIn, fanOut, random),
+  xavierNormal: (out, fanIn, fanOut, random) => normal(Math.sqrt(2 / (fanIn + fanOut)))(out, fanIn, fanOut, random),
+  xavierUniform: (out, fanIn, fanOut, random) => uniform(Math.sqrt(6 / (fanIn + fanOut)))(out, fanIn, fanOut, random),
+  normal: normal(0.05),
+  uniform: uniform(0.05),
+  zeros: (out) => out.fill(0),
+};
+
+export function resolveInitializer(init: InitializerName | Initializer, where: string): Initializer {
+  if (typeof init === "function") return init;
+  const found = initializers[init];
+  if (!found) {
+    throw new ArgumentError(`${where}: unknown initializer ${JSON.stringify(init)}; one of ${Object.keys(initializers).join(", ")}, or a function`);
+  }
+  return found;
+}

@@ -1,0 +1,129 @@
+// Losses, each one fused op: a forward kernel that returns the summed loss and a backward kernel
+// that writes ∂L/∂input directly. All are means over the batch (MSE: over every element).
+// Targets are class indices (a [batch] tensor or array of integers) or a [batch, classes] tensor
+// (one-hot or any distribution), or, for MSE and binary cross-entropy, values of the input's shape.
+import { record } from "../autograd/graph.js";
+import { empty, sameShape } from "../autograd/ops/util.js";
+import { ArgumentError, ShapeError } from "../errors.js";
+import { Tensor, formatShape, tensor } from "../tensor.js";
+
+export type Targets = Tensor | ArrayLike<number>;
+
+function asTensor(t: Targets, like: Tensor): Tensor {
+  return t instanceof Tensor ? t : tensor(Array.from(t), { engine: like.engine });
+}
+
+/** One number as a one-element tensor of shape []. */
+function scalar(like: Tensor, value: number): Tensor {
+  const out = empty(like, []);
+  like.engine.memory.f32(out.ptr, 1)[0] = value;
+  return out;
+}
+
+/** Class indices ([batch]) or a distribution per row ([batch, classes]) for a [batch, classes] input. */
+function classTargets(op: string, input: Tensor, targets: Tensor): "labels" | "dense" {
+  if (input.rank !== 2) throw new ShapeError(`${op}: expected inputs of shape [batch, classes], got ${formatShape(input.shape)}`);
+  if (targets.rank === 1 && targets.shape[0] === input.shape[0]) return "labels";
+  if (sameShape(targets.shape, input.shape)) return "dense";
+  throw new ShapeError(
+    `${op}: targets must be class indices of shape [${input.shape[0]}] or one-hot rows of shape ${formatShape(input.shape)}, got ${formatShape(targets.shape)}`,
+  );
+}
+
+/** The loss kernels return NaN for a label that is not a class index; say which one. */
+function checkLoss(op: string, total: number, targets: Tensor, classes: number): number {
+  if (!Number.isNaN(total)) return total;
+  const labels = targets.data();
+  const row = labels.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < classes));
+  if (row >= 0) throw new ArgumentError(`${op}: label ${labels[row]} at row ${row} is not a class index in [0, ${classes})`);
+  return total;
+}
+
+export interface CrossEntropyOptions {
+  /** The input is logits (softmax applied inside, fused: ∂L/∂logits = (ŷ − y)/batch). Default true. */
+  fromLogits?: boolean;
+}
+
+/** Categorical cross-entropy, averaged over the batch. */
+export function crossEntropy(input: Tensor, targets: Targets, { fromLogits = true }: CrossEntropyOptions = {}): Tensor {
+  const t = asTensor(targets, input);
+  const kind = classTargets("crossEntropy", input, t);
+  const [rows, cols] = input.shape;
+  const k = input.engine.kernels;
+  const per = 1 / rows;
+  if (fromLogits) {
+    const probs = empty(input);
+    let total: number;
+    try {
+      total =
+        kind === "labels"
+          ? checkLoss("crossEntropy", k.softmaxCrossEntropy(input.ptr, t.ptr, probs.ptr, rows, cols), t, cols)
+          : k.softmaxCrossEntropyDense(input.ptr, t.ptr, probs.ptr, rows, cols);
+    } catch (e) {
+      probs.dispose();
+      throw e;
+    }
+    return record(scalar(input, total * per), "softmaxCrossEntropy", [input], (gy) => {
+      const g = empty(input); // (ŷ − y) · gy / batch
+      const scale = gy.item() * per;
+      if (kind === "labels") k.softmaxCrossEntropyBackward(probs.ptr, t.ptr, g.ptr, rows, cols, scale);
+      else k.softmaxCrossEntropyDenseBackward(probs.ptr, t.ptr, g.ptr, rows, cols, scale);
+      return [g];
+    });
+  }
+  const total =
+    kind === "labels"
+      ? checkLoss("crossEntropy", k.crossEntropy(input.ptr, t.ptr, rows, cols), t, cols)
+      : k.crossEntropyDense(input.ptr, t.ptr, input.size);
+  return record(scalar(input, total * per), "crossEntropy", [input], (gy) => {
+    const g = empty(input); // −y/ŷ · gy / batch
+    const scale = gy.item() * per;
+    if (kind === "labels") k.crossEntropyBackward(input.ptr, t.ptr, g.ptr, rows, cols, scale);
+    else k.crossEntropyDenseBackward(input.ptr, t.ptr, g.ptr, input.size, scale);
+    return [g];
+  });
+}
+
+function sameShapeTargets(op: string, input: Tensor, targets: Targets): Tensor {
+  const t = asTensor(targets, input);
+  if (!sameShape(t.shape, input.shape) && !(t.rank === 1 && t.size === input.size)) {
+    throw new ShapeError(`${op}: targets must have the input's shape ${formatShape(input.shape)}, got ${formatShape(t.shape)}`);
+  }
+  return t;
+}
+
+/** Binary cross-entropy from logits (sigmoid fused, numerically stable), averaged over every element. */
+export function binaryCrossEntropy(logits: Tensor, targets: Targets): Tensor {
+  const t = sameShapeTargets("binaryCrossEntropy", logits, targets);
+  const k = logits.engine.kernels;
+  const per = 1 / logits.size;
+  const total = k.bceWithLogits(logits.ptr, t.ptr, logits.size);
+  return record(scalar(logits, total * per), "binaryCrossEntropy", [logits], (gy) => {
+    const g = empty(logits); // (σ(z) − t) · gy / n
+    k.bceWithLogitsBackward(logits.ptr, t.ptr, g.ptr, logits.size, gy.item() * per);
+    return [g];
+  });
+}
+
+/** Mean squared error over every element. */
+export function mse(input: Tensor, targets: Targets): Tensor {
+  const t = sameShapeTargets("mse", input, targets);
+  const k = input.engine.kernels;
+  const per = 1 / input.size;
+  const total = k.squaredError(input.ptr, t.ptr, input.size);
+  return record(scalar(input, total * per), "mse", [input], (gy) => {
+    const g = empty(input); // 2(y − t) · gy / n
+    k.squaredErrorBackward(input.ptr, t.ptr, g.ptr, input.size, gy.item() * per);
+    return [g];
+  });
+}
+
+export type LossName = "crossEntropy" | "crossEntropyFromProbabilities" | "binaryCrossEntropy" | "mse";
+export type LossFn = (output: Tensor, targets: Tensor) => Tensor;
+
+export const losses: Record<LossName, LossFn> = {
+  crossEntropy: (o, t) => crossEntropy(o, t),
+  crossEntropyFromProbabilities: (o, t) => crossEntropy(o, t, { fromLogits: false }),
+  binaryCrossEntropy,
+  mse,
+};

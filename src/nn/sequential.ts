@@ -1,0 +1,98 @@
+// A stack of layers, each feeding the next. Built at construction from the input shape and a
+// seed, so the same seed always gives the same initial weights.
+import { ArgumentError, ShapeError } from "../errors.js";
+import { Random } from "../random.js";
+import { type Shape, type Tensor, checkShape, formatShape, sizeOf } from "../tensor.js";
+import { type CompileOptions, type EvaluateOptions, type FitOptions, type History, Trainer } from "../train/fit.js";
+import { type ForwardOptions, Layer } from "./layer.js";
+
+export interface SequentialOptions {
+  /** Shape of one sample, without the batch axis: [784] for flattened MNIST digits. */
+  inputShape: Shape;
+  /** Seeds the initial weights and dropout masks. Default 0. */
+  seed?: number;
+}
+
+export class Sequential {
+  readonly layers: readonly Layer[];
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  private readonly shapes: Shape[] = [];
+  private trainer: Trainer | null = null;
+
+  constructor(layers: readonly Layer[], options: SequentialOptions) {
+    if (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => l instanceof Layer)) {
+      throw new ArgumentError("Sequential: expected a non-empty array of layers");
+    }
+    if (!options?.inputShape) throw new ArgumentError("Sequential: options.inputShape (one sample's shape) is required");
+    this.layers = layers;
+    this.inputShape = checkShape(options.inputShape, "Sequential inputShape");
+    const random = new Random(options.seed ?? 0);
+    const counts = new Map<string, number>();
+    let shape = this.inputShape;
+    for (const layer of layers) {
+      const n = (counts.get(layer.kind) ?? 0) + 1;
+      counts.set(layer.kind, n);
+      if (!layer.name) layer.name = `${layer.kind.toLowerCase()}_${n}`;
+      shape = layer.build(shape, random);
+      this.shapes.push(shape);
+    }
+    this.outputShape = shape;
+  }
+
+  /** The output for a batch x of shape [batch, ...inputShape]. */
+  forward(x: Tensor, options: ForwardOptions = {}): Tensor {
+    const expected = formatShape(this.inputShape);
+    if (x.rank !== this.inputShape.length + 1 || formatShape(x.shape.slice(1)) !== expected) {
+      throw new ShapeError(`Sequential: expected a batch of shape [batch, ${this.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
+    }
+    return this.layers.reduce((h, layer) => layer.forward(h, options), x);
+  }
+
+  parameters(): Tensor[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+
+  /** A table of the layers: name, type, output shape, parameter count. */
+  summary(): string {
+    const rows = [["layer", "type", "output shape", "params"]];
+    let total = 0;
+    this.layers.forEach((layer, i) => {
+      const count = layer.parameters().reduce((n, p) => n + p.size, 0);
+      total += count;
+      const kind = [layer.kind, layer.describe()].filter(Boolean).join(" ");
+      rows.push([layer.name, kind, `[batch, ${this.shapes[i].join(", ")}]`, String(count)]);
+    });
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ");
+    return [line(rows[0]), ...rows.slice(1).map(line), `total parameters: ${total} (${(total * 4) / 1024 | 0} KiB)`].join("\n");
+  }
+
+  /** Chooses the loss and the optimiser for fit() and evaluate(). */
+  compile(options: CompileOptions): void {
+    this.trainer = new Trainer(this, options);
+  }
+
+  fit(x: Tensor, y: Tensor, options: FitOptions = {}): History {
+    return this.compiled("fit").fit(x, y, options);
+  }
+
+  evaluate(x: Tensor, y: Tensor, options: EvaluateOptions = {}): { loss: number; accuracy?: number } {
+    return this.compiled("evaluate").evaluate(x, y, options);
+  }
+
+  /** The outputs for every sample of x, batch by batch, as one tensor that you own. */
+  predict(x: Tensor, options: EvaluateOptions = {}): Tensor {
+    return new Trainer(this, null).predict(x, options);
+  }
+
+  /** Elements in one sample of the input. */
+  get inputSize(): number {
+    return sizeOf(this.inputShape);
+  }
+
+  private compiled(what: string): Trainer {
+    if (!this.trainer) throw new ArgumentError(`${what}: call model.compile({ loss, optimizer }) first`);
+    return this.trainer;
+  }
+}

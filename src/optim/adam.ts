@@ -1,0 +1,51 @@
+import { ArgumentError } from "../errors.js";
+import type { Tensor } from "../tensor.js";
+import { Optimizer, type OptimizerOptions } from "./optimizer.js";
+
+export interface AdamOptions extends Partial<OptimizerOptions> {
+  /** Default 0.001. */
+  lr?: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-8. */
+  eps?: number;
+}
+
+/** Adam (Kingma & Ba 2015); weight decay, if any, is added to the gradient (L2). */
+export class Adam extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+    super(params, { lr: options.lr ?? 0.001, weightDecay: options.weightDecay }, 2);
+    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
+    for (const [name, v] of [["beta1", beta1], ["beta2", beta2]] as const) {
+      if (!(v >= 0 && v < 1)) throw new ArgumentError(`${this.constructor.name}: ${name} must be in [0, 1), got ${v}`);
+    }
+    if (!(eps > 0)) throw new ArgumentError(`${this.constructor.name}: eps must be > 0, got ${eps}`);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+  }
+
+  protected update(p: Tensor, grad: Tensor, [m, v]: readonly Tensor[]): void {
+    const t = this.steps;
+    p.engine.kernels.adamStep(
+      p.ptr, grad.ptr, m.ptr, v.ptr, p.size,
+      this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled,
+      1 - this.beta1 ** t, 1 - this.beta2 ** t,
+    );
+  }
+}
+
+/** AdamW (Loshchilov & Hutter 2019): weight decay shrinks the weights directly. Default decay 0.01. */
+export class AdamW extends Adam {
+  protected override readonly decoupled: boolean = true;
+  constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+    super(params, { ...options, weightDecay: options.weightDecay ?? 0.01 });
+  }
+}
