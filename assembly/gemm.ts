@@ -38,6 +38,11 @@ export function sgemm(
     if (!accumulate) zeroMatrix(c, m, n, ldc);
     return;
   }
+  if (m < MR) {
+    // A row or two (inference on one sample): packing B would cost more than the product.
+    fewRows(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    return;
+  }
   const packA = work;
   const packB = packA + (<usize>PACK_A_FLOATS << 2);
   const tile = packB + (<usize>PACK_B_FLOATS << 2);
@@ -121,6 +126,99 @@ function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, into: bool
     c += row;
     v128.store(c, c30); v128.store(c, c31, 16);
   }
+}
+
+/**
+ * C (=|+=) op(A)·op(B) for m < MR (a sample or two), reading B in place instead of packing it.
+ * Every element gets exactly the packed path's arithmetic — per KC block of p, a sum from zero
+ * with the same multiply-add, then added to C — so a sample's output does not depend on the
+ * batch it came in.
+ */
+function fewRows(
+  transA: bool, transB: bool, m: i32, n: i32, k: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: bool,
+): void {
+  const aStep = <usize>(transA ? lda : 1) << 2;
+  // Element (p, j) of op(B) is at b + p·bRow + j·bCol (bytes).
+  const bRow = <usize>(transB ? 1 : ldb) << 2;
+  const bCol = <usize>(transB ? ldb : 1) << 2;
+  for (let i = 0; i < m; i++) {
+    const aBase = a + ((<usize>i * <usize>(transA ? 1 : lda)) << 2);
+    const cRow = c + (<usize>(i * ldc) << 2);
+    let j = 0;
+    // Sixteen columns at a time in four accumulators, while they last.
+    for (; j + 16 <= n && !transB; j += 16) {
+      const cj = cRow + (<usize>j << 2);
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      for (let pc = 0; pc < k; pc += KC) {
+        const end = min(KC, k - pc) + pc;
+        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+        let bp = b + <usize>pc * bRow + (<usize>j << 2);
+        let ap = aBase + <usize>pc * aStep;
+        for (let p = pc; p < end; p++) {
+          const x = v128.load32_splat(ap);
+          s0 = madd(x, v128.load(bp), s0);
+          s1 = madd(x, v128.load(bp, 16), s1);
+          s2 = madd(x, v128.load(bp, 32), s2);
+          s3 = madd(x, v128.load(bp, 48), s3);
+          ap += aStep;
+          bp += bRow;
+        }
+        if (pc == 0 && !accumulate) {
+          c0 = s0; c1 = s1; c2 = s2; c3 = s3;
+        } else {
+          if (pc == 0) {
+            c0 = v128.load(cj); c1 = v128.load(cj, 16); c2 = v128.load(cj, 32); c3 = v128.load(cj, 48);
+          }
+          c0 = f32x4.add(c0, s0); c1 = f32x4.add(c1, s1); c2 = f32x4.add(c2, s2); c3 = f32x4.add(c3, s3);
+        }
+      }
+      v128.store(cj, c0); v128.store(cj, c1, 16); v128.store(cj, c2, 32); v128.store(cj, c3, 48);
+    }
+    // Then four at a time (the last group may be partial: its missing lanes read as zero).
+    for (; j < n; j += 4) {
+      const cols = min(4, n - j);
+      let acc = f32x4.splat(0);
+      for (let pc = 0; pc < k; pc += KC) {
+        const end = min(KC, k - pc) + pc;
+        let sum = f32x4.splat(0);
+        let ap = aBase + <usize>pc * aStep;
+        const bj = b + (<usize>j) * bCol;
+        for (let p = pc; p < end; p++) {
+          const bp = bj + <usize>p * bRow;
+          let bv = f32x4.splat(0);
+          if (cols == 4 && !transB) {
+            bv = v128.load(bp);
+          } else {
+            bv = f32x4.replace_lane(bv, 0, load<f32>(bp));
+            if (cols > 1) bv = f32x4.replace_lane(bv, 1, load<f32>(bp + bCol));
+            if (cols > 2) bv = f32x4.replace_lane(bv, 2, load<f32>(bp + 2 * bCol));
+            if (cols > 3) bv = f32x4.replace_lane(bv, 3, load<f32>(bp + 3 * bCol));
+          }
+          sum = madd(v128.load32_splat(ap), bv, sum);
+          ap += aStep;
+        }
+        acc = pc == 0 && !accumulate ? sum : f32x4.add(pc == 0 ? loadLanes(cRow + (<usize>j << 2), cols) : acc, sum);
+      }
+      storeLanes(cRow + (<usize>j << 2), cols, acc);
+    }
+  }
+}
+
+function loadLanes(at: usize, cols: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(at));
+  if (cols > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4));
+  if (cols > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8));
+  if (cols > 3) v = f32x4.replace_lane(v, 3, load<f32>(at, 12));
+  return v;
+}
+
+function storeLanes(at: usize, cols: i32, v: v128): void {
+  store<f32>(at, f32x4.extract_lane(v, 0));
+  if (cols > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4);
+  if (cols > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8);
+  if (cols > 3) store<f32>(at, f32x4.extract_lane(v, 3), 12);
 }
 
 /** The valid mr×nr corner of a scratch tile into C. */

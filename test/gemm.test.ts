@@ -103,7 +103,29 @@ describe.each(BUILDS)("gemm (%s build)", (build) => {
       expectClose(transA, transB, 65, 17, 300, { accumulate: true });
       expectClose(transA, transB, 33, 19, 21, { pad: 5 });
       expectClose(transA, transB, 130, 9, 257, { pad: 3, accumulate: true });
+      expectClose(transA, transB, 3, 17, 300, { pad: 2, accumulate: true }); // the few-rows path
     });
+  });
+
+  it.each(VARIANTS)("gives a row the same bits alone as in a batch (%s / %s)", (transA, transB) => {
+    // One row takes the few-rows path, five take the packed one: the arithmetic must agree.
+    const [m, n, k] = [5, 21, 600];
+    const random = rng(99);
+    const mem = engine.memory;
+    const a = randomArray(m * k, random), b = randomArray(k * n, random), c0 = randomArray(m * n, random);
+    const put = (v: Float32Array) => {
+      const p = mem.alloc(v.byteLength);
+      mem.f32(p, v.length).set(v);
+      return p;
+    };
+    for (const accumulate of [false, true]) {
+      const pa = put(a), pb = put(b), all = put(c0), one = put(c0.subarray(0, n));
+      const lda = transA ? m : k, ldb = transB ? k : n;
+      engine.gemm({ transA, transB, m, n, k, a: pa, b: pb, c: all, lda, ldb, accumulate });
+      engine.gemm({ transA, transB, m: 1, n, k, a: pa, b: pb, c: one, lda, ldb, accumulate });
+      expect(mem.f32(one, n).slice()).toEqual(mem.f32(all, n).slice());
+      [pa, pb, all, one].forEach((p) => mem.free(p));
+    }
   });
 
   it("handles zero sizes: nothing to do, or C = 0 when k = 0", () => {

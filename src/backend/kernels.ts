@@ -56,6 +56,7 @@ export interface Kernels {
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, c1: number, c2: number,
   ): void;
   sumSquares(x: number, n: number): number;
+  firstNonFinite(x: number, n: number): number;
   gatherRows(src: number, idx: number, count: number, cols: number, dst: number): void;
   dropout(x: number, y: number, mask: number, n: number, keep: number, state: number): void;
 }

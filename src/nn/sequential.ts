@@ -42,8 +42,7 @@ export class Sequential {
 
   /** The output for a batch x of shape [batch, ...inputShape]. */
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
-    const expected = formatShape(this.inputShape);
-    if (x.rank !== this.inputShape.length + 1 || formatShape(x.shape.slice(1)) !== expected) {
+    if (x.rank !== this.inputShape.length + 1 || !this.inputShape.every((d, i) => x.shape[i + 1] === d)) {
       throw new ShapeError(`Sequential: expected a batch of shape [batch, ${this.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
     }
     return this.layers.reduce((h, layer) => layer.forward(h, options), x);

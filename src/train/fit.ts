@@ -174,19 +174,22 @@ export class Trainer {
   private batches(x: Tensor, n: number, batchSize: number, use: (start: number, count: number, out: Tensor) => void): void {
     for (let start = 0; start < n; start += batchSize) {
       const count = Math.min(batchSize, n - start);
-      withArena(() => noGrad(() => use(start, count, this.model.forward(slice(x, start, count)))), x.engine);
+      const batch = () => (count === n ? x : slice(x, start, count)); // one batch: x itself
+      withArena(() => noGrad(() => use(start, count, this.model.forward(batch()))), x.engine);
     }
   }
 
   private checkInputs(where: string, x: Tensor): number {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${where}: x must be a Tensor`);
     const per = this.model.inputShape;
-    if (x.rank !== per.length + 1 || formatShape(x.shape.slice(1)) !== formatShape(per)) {
+    if (x.rank !== per.length + 1 || !per.every((d, i) => x.shape[i + 1] === d)) {
       throw new ShapeError(`${where}: x must have shape [samples, ${per.join(", ")}], got ${formatShape(x.shape)}`);
     }
-    const data = x.data();
-    const bad = data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new ArgumentError(`${where}: x holds ${data[bad]} at element ${bad} (sample ${Math.floor(bad / (x.size / x.shape[0]))})`);
+    const bad = x.engine.kernels.firstNonFinite(x.ptr, x.size);
+    if (bad >= 0) {
+      const value = x.engine.memory.f32(x.ptr + 4 * bad, 1)[0];
+      throw new ArgumentError(`${where}: x holds ${value} at element ${bad} (sample ${Math.floor(bad / (x.size / x.shape[0]))})`);
+    }
     return x.shape[0];
   }
 
