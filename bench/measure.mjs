@@ -2,7 +2,7 @@
 import { Bench } from "tinybench";
 
 /**
- * @param {() => void} fn
+ * @param {() => void | Promise<void>} fn  an async function is awaited
  * @param {{ time?: number, iterations?: number }} budget  tinybench runs until both are met
  */
 export async function measure(fn, { time = 400, iterations = 10 } = {}) {

@@ -14,6 +14,7 @@ if (!detectFeatures().relaxedSimd && !process.execArgv.includes(RELAXED_FLAG)) {
 
 const SUITES = {
   gemm: () => import("./gemm.mjs"),
+  mlp: () => import("./mlp.mjs"),
 };
 
 const args = process.argv.slice(2);

@@ -71,28 +71,25 @@ export class Engine {
   /** C (=|+=) op(A)·op(B), row-major float32, with every size and address checked first. */
   gemm(args: GemmArgs): void {
     const { transA = false, transB = false, m, n, k, a, b, c, accumulate = false } = args;
-    for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new ShapeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
-    }
+    checkSize("m", m);
+    checkSize("n", n);
+    checkSize("k", k);
     // Stored shapes: A is m×k (k×m if transA), B is k×n (n×k if transB), C is m×n.
-    const [aRows, aCols] = transA ? [k, m] : [m, k];
-    const [bRows, bCols] = transB ? [n, k] : [k, n];
+    const aRows = transA ? k : m, aCols = transA ? m : k;
+    const bRows = transB ? n : k, bCols = transB ? k : n;
     const { lda = aCols, ldb = bCols, ldc = n } = args;
-    const spanA = this.checkOperand("A", a, aRows, aCols, lda);
-    const spanB = this.checkOperand("B", b, bRows, bCols, ldb);
-    const spanC = this.checkOperand("C", c, m, n, ldc);
-    if (m > 0 && n > 0) {
-      for (const [name, span] of [["A", spanA], ["B", spanB]] as const) {
-        if (k > 0 && span[0] < spanC[1] && spanC[0] < span[1]) {
-          throw new ArgumentError(`gemm: C overlaps ${name}; the output needs memory of its own`);
-        }
-      }
+    const endA = this.checkOperand("A", a, aRows, aCols, lda);
+    const endB = this.checkOperand("B", b, bRows, bCols, ldb);
+    const endC = this.checkOperand("C", c, m, n, ldc);
+    if (m > 0 && n > 0 && k > 0) {
+      if (a < endC && c < endA) throw new ArgumentError("gemm: C overlaps A; the output needs memory of its own");
+      if (b < endC && c < endB) throw new ArgumentError("gemm: C overlaps B; the output needs memory of its own");
     }
     this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
   }
 
-  /** Checks a rows×cols matrix with row stride ld at byte address ptr; returns its byte span. */
-  private checkOperand(name: string, ptr: number, rows: number, cols: number, ld: number): [number, number] {
+  /** Checks a rows×cols matrix with row stride ld at byte address ptr; returns the end of its bytes. */
+  private checkOperand(name: string, ptr: number, rows: number, cols: number, ld: number): number {
     if (!Number.isInteger(ld) || ld < cols) {
       throw new ShapeError(`gemm: ld${name.toLowerCase()} must be an integer ≥ ${cols} (the stored width of ${name}), got ${ld}`);
     }
@@ -103,8 +100,12 @@ export class Engine {
     if (end > this.memory.capacityBytes) {
       throw new ArgumentError(`gemm: ${name} (${rows}×${cols}, stride ${ld}) runs past the end of memory at ${this.memory.capacityBytes}`);
     }
-    return [ptr, end];
+    return end;
   }
+}
+
+function checkSize(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new ShapeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
 }
 
 let defaultEngine: Engine | undefined;

@@ -1,9 +1,8 @@
 import { type Activation, ACTIVATIONS, dense } from "../autograd/ops/dense.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import type { Random } from "../random.js";
 import { type Shape, type Tensor, formatShape, tensor } from "../tensor.js";
 import { type Initializer, type InitializerName, resolveInitializer } from "./init.js";
-import { type ForwardOptions, Layer } from "./layer.js";
+import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
 export interface DenseOptions {
   /** Default "linear". */
@@ -37,7 +36,7 @@ export class Dense extends Layer {
     }
   }
 
-  build(inputShape: Shape, random: Random): Shape {
+  build(inputShape: Shape, { random, engine }: BuildContext): Shape {
     if (inputShape.length !== 1) {
       throw new ShapeError(`Dense: expects inputs of shape [features] per sample, got ${formatShape(inputShape)} (add a Flatten layer first)`);
     }
@@ -46,11 +45,11 @@ export class Dense extends Layer {
     const kernelInit = resolveInitializer(this.options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${this.name}.kernelInitializer`);
     const w = new Float32Array(fanIn * this.units);
     kernelInit(w, fanIn, this.units, random);
-    this.weight = tensor(w, { shape: [fanIn, this.units], requiresGrad: true, name: `${this.name}.weight` });
+    this.weight = tensor(w, { shape: [fanIn, this.units], requiresGrad: true, name: `${this.name}.weight`, engine });
     if (this.options.useBias ?? true) {
       const b = new Float32Array(this.units);
       resolveInitializer(this.options.biasInitializer ?? "zeros", `${this.name}.biasInitializer`)(b, fanIn, this.units, random);
-      this.bias = tensor(b, { requiresGrad: true, name: `${this.name}.bias` });
+      this.bias = tensor(b, { requiresGrad: true, name: `${this.name}.bias`, engine });
     }
     return [this.units];
   }

@@ -1,5 +1,6 @@
 // A stack of layers, each feeding the next. Built at construction from the input shape and a
 // seed, so the same seed always gives the same initial weights.
+import { type Engine, getEngine } from "../backend/engine.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { Random } from "../random.js";
 import { type Shape, type Tensor, checkShape, formatShape, sizeOf } from "../tensor.js";
@@ -11,6 +12,8 @@ export interface SequentialOptions {
   inputShape: Shape;
   /** Seeds the initial weights and dropout masks. Default 0. */
   seed?: number;
+  /** The engine that holds the parameters; default: the one init() made last. */
+  engine?: Engine;
 }
 
 export class Sequential {
@@ -27,14 +30,14 @@ export class Sequential {
     if (!options?.inputShape) throw new ArgumentError("Sequential: options.inputShape (one sample's shape) is required");
     this.layers = layers;
     this.inputShape = checkShape(options.inputShape, "Sequential inputShape");
-    const random = new Random(options.seed ?? 0);
+    const context = { random: new Random(options.seed ?? 0), engine: options.engine ?? getEngine() };
     const counts = new Map<string, number>();
     let shape = this.inputShape;
     for (const layer of layers) {
       const n = (counts.get(layer.kind) ?? 0) + 1;
       counts.set(layer.kind, n);
       if (!layer.name) layer.name = `${layer.kind.toLowerCase()}_${n}`;
-      shape = layer.build(shape, random);
+      shape = layer.build(shape, context);
       this.shapes.push(shape);
     }
     this.outputShape = shape;

@@ -1,0 +1,122 @@
+// MLP suite: the main job's network (784-128-64-10, ReLU, softmax cross-entropy, Adam) on real
+// MNIST digits: training samples/s at batch 64, and inference latency at batch 1 and 64, for
+// wasmgrad (both builds), TensorFlow.js layers on its wasm backend, and brain.js.
+import { createRequire } from "node:module";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { Adam, Dense, Sequential, detectFeatures, init, tensor } from "../dist/index.js";
+import { loadMnist } from "../examples/mnist-data.mjs";
+import { measure } from "./measure.mjs";
+
+const require = createRequire(import.meta.url);
+export const describe = () => ({ peer: "tfjs-wasm" });
+
+const BATCH = 64;
+
+function wasmgradModel(engine) {
+  const model = new Sequential(
+    [new Dense(128, { activation: "relu" }), new Dense(64, { activation: "relu" }), new Dense(10)],
+    { inputShape: [784], seed: 1, engine },
+  );
+  model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
+  return model;
+}
+
+function tfjsModel() {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [784], units: 128, activation: "relu" }),
+      tfl.layers.dense({ units: 64, activation: "relu" }),
+      tfl.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(0.001), loss: "categoricalCrossentropy" });
+  return model;
+}
+
+/** Samples/s from the latency of a run over `samples` samples. */
+const rate = (samples, t) => ({ metric: "samples/s", median: (samples / t.median) * 1000, min: (samples / t.max) * 1000, max: (samples / t.min) * 1000 });
+const micros = (t) => ({ metric: "µs", median: t.median * 1000, min: t.min * 1000, max: t.max * 1000 });
+
+export async function* run(log) {
+  const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
+  const engines = [];
+  for (const build of builds) engines.push([`wasmgrad-${build}`, await init({ build })]);
+  await tf.setBackend("wasm");
+  await tf.ready();
+
+  // The same 8,000 training digits for everybody (loaded into the last engine, then copied).
+  const { train } = loadMnist();
+  const images = train.x.data();
+  const labels = train.labels;
+  const oneHot = new Float32Array(labels.length * 10);
+  labels.forEach((l, i) => (oneHot[i * 10 + l] = 1));
+
+  log("mlp: training");
+  for (const [impl, engine] of engines) {
+    const x = tensor(images, { shape: [labels.length, 784], engine });
+    const y = tensor(labels, { engine });
+    const model = wasmgradModel(engine);
+    const t = await measure(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: false }), { time: 2000, iterations: 5 });
+    yield { suite: "mlp", case: "train batch 64", impl, ...rate(labels.length, t) };
+  }
+  {
+    const n = 2000; // tfjs trains at a few thousand samples/s: a quarter of the data keeps the run short
+    const xs = tf.tensor2d(images.subarray(0, n * 784), [n, 784]);
+    const ys = tf.tensor2d(oneHot.subarray(0, n * 10), [n, 10]);
+    const model = tfjsModel();
+    const t = await measure(async () => {
+      await model.fit(xs, ys, { epochs: 1, batchSize: BATCH, verbose: 0 });
+    }, { time: 3000, iterations: 3 });
+    yield { suite: "mlp", case: "train batch 64", impl: "tfjs-wasm", ...rate(n, t) };
+    model.dispose();
+    xs.dispose();
+    ys.dispose();
+  }
+  const brain = require("brain.js");
+  const brainData = Array.from({ length: 300 }, (_, i) => ({
+    input: Array.from(images.subarray(i * 784, (i + 1) * 784)),
+    output: Array.from(oneHot.subarray(i * 10, (i + 1) * 10)),
+  }));
+  const brainNet = new brain.NeuralNetwork({ hiddenLayers: [128, 64], activation: "relu", learningRate: 0.01 });
+  brainNet.train(brainData.slice(0, 10), { iterations: 1 }); // sizes the network
+  {
+    // brain.js trains one sample at a time (its only mode): 300 samples per run.
+    const t = await measure(() => brainNet.train(brainData, { iterations: 1, errorThresh: 1e-9 }), { time: 3000, iterations: 3 });
+    yield { suite: "mlp", case: "train batch 64", impl: "brain.js (per sample)", ...rate(brainData.length, t) };
+  }
+
+  for (const batch of [1, 64]) {
+    const name = `predict batch ${batch}`;
+    log(`mlp: ${name}`);
+    const input = images.subarray(0, batch * 784);
+    for (const [impl, engine] of engines) {
+      const x = tensor(input, { shape: [batch, 784], engine });
+      const model = wasmgradModel(engine);
+      const t = await measure(() => {
+        const out = model.predict(x);
+        out.data();
+        out.dispose();
+      }, { time: 1000, iterations: 200 });
+      yield { suite: "mlp", case: name, impl, ...micros(t) };
+    }
+    {
+      const model = tfjsModel();
+      const x = tf.tensor2d(input, [batch, 784]);
+      const t = await measure(() => {
+        const out = model.predict(x);
+        out.dataSync();
+        out.dispose();
+      }, { time: 1000, iterations: 200 });
+      yield { suite: "mlp", case: name, impl: "tfjs-wasm", ...micros(t) };
+      x.dispose();
+      model.dispose();
+    }
+    if (batch === 1) {
+      const sample = brainData[0].input;
+      const t = await measure(() => brainNet.run(sample), { time: 1000, iterations: 200 });
+      yield { suite: "mlp", case: name, impl: "brain.js", ...micros(t) };
+    }
+  }
+}
