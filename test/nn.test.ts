@@ -199,3 +199,14 @@ describe("Sequential", () => {
     expect(() => new Dense(3, { activation: "swish" as never })).toThrow(/unknown activation "swish"/);
   });
 });
+
+describe("engines", () => {
+  it("a model keeps its parameters in the engine it is given, and refuses tensors from another", async () => {
+    const mine = await init({ build: "simd" });
+    const other = await init({ build: "simd" });
+    const model = new Sequential([new Dense(2)], { inputShape: [3], engine: mine });
+    expect(model.parameters().every((p) => p.engine === mine)).toBe(true);
+    expect(() => model.forward(tensor([[1, 2, 3]], { engine: other }))).toThrow(/dense: the two tensors live in different engines' memory/);
+    expect(model.forward(tensor([[1, 2, 3]], { engine: mine })).shape).toEqual([1, 2]);
+  });
+});
