@@ -6,6 +6,7 @@ export * from "./layout";
 export * from "./losses";
 export * from "./optim";
 export * from "./data";
+export * from "./conv";
 
 /** First byte the module's own static data does not use; the façade's heap starts here. */
 export function heapBase(): usize {

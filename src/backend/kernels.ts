@@ -59,4 +59,19 @@ export interface Kernels {
   firstNonFinite(x: number, n: number): number;
   gatherRows(src: number, idx: number, count: number, cols: number, dst: number): void;
   dropout(x: number, y: number, mask: number, n: number, keep: number, state: number): void;
+  im2col(
+    x: number, n: number, h: number, w: number, c: number,
+    kh: number, kw: number, stride: number, padTop: number, padLeft: number, oh: number, ow: number, cols: number,
+  ): void;
+  col2im(
+    dcols: number, n: number, h: number, w: number, c: number,
+    kh: number, kw: number, stride: number, padTop: number, padLeft: number, oh: number, ow: number, dx: number,
+  ): void;
+  maxPool(
+    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
+    y: number, argmax: number,
+  ): void;
+  maxPoolBackward(gy: number, argmax: number, count: number, dx: number, inputSize: number): void;
+  avgPool(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, y: number): void;
+  avgPoolBackward(gy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, dx: number): void;
 }

@@ -1,4 +1,5 @@
-import { type Activation, ACTIVATIONS, dense } from "../autograd/ops/dense.js";
+import { ACTIVATIONS, type Activation } from "../autograd/ops/activate.js";
+import { dense } from "../autograd/ops/dense.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape, tensor } from "../tensor.js";
 import { type Initializer, type InitializerName, resolveInitializer } from "./init.js";

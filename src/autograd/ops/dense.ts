@@ -5,10 +5,10 @@
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
+import { ACTIVATIONS, type Activation, activateInPlace, activationDelta } from "./activate.js";
 import { checkSameEngine, empty } from "./util.js";
 
-export type Activation = "linear" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax";
-export const ACTIVATIONS: readonly Activation[] = ["linear", "sigmoid", "tanh", "relu", "leakyRelu", "softmax"];
+export type { Activation };
 
 export function dense(x: Tensor, w: Tensor, b: Tensor | null, activation: Activation = "linear", slope = 0.01): Tensor {
   if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[0] || (b && (b.rank !== 1 || b.shape[0] !== w.shape[1]))) {
@@ -23,27 +23,15 @@ export function dense(x: Tensor, w: Tensor, b: Tensor | null, activation: Activa
   const k = engine.kernels;
   const [m, inputs] = x.shape;
   const n = w.shape[1];
-  const relu = activation === "relu" ? 0 : slope;
 
   const y = empty(x, [m, n]);
   engine.gemm({ m, n, k: inputs, a: x.ptr, b: w.ptr, c: y.ptr });
   if (b) k.addBias(y.ptr, b.ptr, y.ptr, m, n);
-  if (activation === "sigmoid") k.sigmoid(y.ptr, y.ptr, y.size);
-  else if (activation === "tanh") k.tanh(y.ptr, y.ptr, y.size);
-  else if (activation === "relu" || activation === "leakyRelu") k.leakyRelu(y.ptr, relu, y.ptr, y.size);
-  else if (activation === "softmax") k.softmaxRows(y.ptr, y.ptr, m, n);
+  activateInPlace(y, n, activation, slope);
 
   const inputsOf = b ? [x, w, b] : [x, w];
   return record(y, "dense", inputsOf, (gy, needs, into) => {
-    // δ = ∂L/∂z = gy ⊙ f'(z), computed from y (for relu, y > 0 exactly where z > 0).
-    let delta = gy;
-    if (activation !== "linear") {
-      delta = empty(y);
-      if (activation === "sigmoid") k.sigmoidBackward(y.ptr, gy.ptr, delta.ptr, y.size);
-      else if (activation === "tanh") k.tanhBackward(y.ptr, gy.ptr, delta.ptr, y.size);
-      else if (activation === "softmax") k.softmaxBackward(y.ptr, gy.ptr, delta.ptr, m, n);
-      else k.leakyReluBackward(y.ptr, relu, gy.ptr, delta.ptr, y.size);
-    }
+    const delta = activationDelta(y, gy, n, activation, slope); // δ = ∂L/∂z = gy ⊙ f'(z)
     const grads: (Tensor | null)[] = [null, null, null];
     if (needs[1]) {
       const target = into(1);

@@ -1,0 +1,29 @@
+// LeNet-5 (LeCun et al. 1998), the convolutional network the seeds trace backpropagation to,
+// trained on the same MNIST split as the main job (npm run example:lenet). Images are NHWC:
+// [batch, 28, 28, 1]. Options: see examples/mnist-job.mjs.
+import { Conv2D, Dense, Flatten, MaxPool2D, Sequential } from "../dist/index.js";
+import { runMnistJob } from "./mnist-job.mjs";
+
+export const lenet = (seed) =>
+  new Sequential(
+    [
+      new Conv2D(6, 5, { padding: "same", activation: "relu" }),
+      new MaxPool2D(2),
+      new Conv2D(16, 5, { padding: "valid", activation: "relu" }),
+      new MaxPool2D(2),
+      new Flatten(),
+      new Dense(120, { activation: "relu" }),
+      new Dense(84, { activation: "relu" }),
+      new Dense(10),
+    ],
+    { inputShape: [28, 28, 1], seed },
+  );
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runMnistJob({
+    // Chosen on the validation part (npm run example:lenet -- --validate).
+    settings: { epochs: 10, batch: 32, lr: 0.001, decay: 0.9, seed: 1 },
+    inputShape: [28, 28, 1],
+    buildModel: ({ seed }) => lenet(seed),
+  });
+}

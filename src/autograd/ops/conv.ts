@@ -1,0 +1,128 @@
+// Convolution and pooling over NHWC tensors. conv2d is lowered to one GEMM: im2col lays every
+// kh×kw×c patch out as a row, the product with W [kh·kw·c, filters] is the NHWC output; backward
+// is the same GEMMs transposed (∂W = colsᵀ·δ, ∂cols = δ·Wᵀ) and col2im adds patches back.
+import { ArgumentError, ShapeError } from "../../errors.js";
+import { type Tensor, formatShape } from "../../tensor.js";
+import { record } from "../graph.js";
+import { ACTIVATIONS, type Activation, activateInPlace, activationDelta } from "./activate.js";
+import { checkSameEngine, empty } from "./util.js";
+
+export type Padding = "valid" | "same";
+
+export interface Conv2dOptions {
+  /** Default 1. */
+  stride?: number;
+  /** "valid" (no padding) or "same" (output ⌈in/stride⌉, padded as TensorFlow does). Default "valid". */
+  padding?: Padding;
+  activation?: Activation;
+  /** For leakyRelu. Default 0.01. */
+  slope?: number;
+}
+
+/** Output size and the padding before the first element, along one axis. */
+export function convOutput(op: string, size: number, kernel: number, stride: number, padding: Padding): { out: number; before: number } {
+  if (!Number.isInteger(stride) || stride < 1) throw new ArgumentError(`${op}: stride must be a positive integer, got ${stride}`);
+  if (padding === "same") {
+    const out = Math.ceil(size / stride);
+    return { out, before: Math.floor(Math.max((out - 1) * stride + kernel - size, 0) / 2) };
+  }
+  if (padding !== "valid") throw new ArgumentError(`${op}: padding must be "valid" or "same", got ${JSON.stringify(padding)}`);
+  if (size < kernel) throw new ShapeError(`${op}: a ${kernel}-wide window does not fit in an input ${size} wide with "valid" padding`);
+  return { out: Math.floor((size - kernel) / stride) + 1, before: 0 };
+}
+
+/** y = f(conv(x, W) + b) for x [n, h, w, c], W [kh, kw, c, filters], b [filters]. */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const { stride = 1, padding = "valid", activation = "linear", slope = 0.01 } = options;
+  if (x.rank !== 4 || w.rank !== 4 || w.shape[2] !== x.shape[3] || (b && (b.rank !== 1 || b.shape[0] !== w.shape[3]))) {
+    throw new ShapeError(
+      `conv2d: expected x [batch, height, width, channels], W [kh, kw, channels, filters], b [filters], got ` +
+        `${formatShape(x.shape)}, ${formatShape(w.shape)}${b ? `, ${formatShape(b.shape)}` : ""}`,
+    );
+  }
+  if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`conv2d: unknown activation ${JSON.stringify(activation)}`);
+  checkSameEngine("conv2d", x, w);
+  const [n, h, wid, c] = x.shape;
+  const [kh, kw, , filters] = w.shape;
+  const rows = convOutput("conv2d", h, kh, stride, padding);
+  const columns = convOutput("conv2d", wid, kw, stride, padding);
+  const [oh, ow] = [rows.out, columns.out];
+  const engine = x.engine;
+  const k = engine.kernels;
+  const patch = kh * kw * c;
+  const pixels = n * oh * ow;
+  const geometry = [n, h, wid, c, kh, kw, stride, rows.before, columns.before, oh, ow] as const;
+
+  const cols = empty(x, [pixels, patch]);
+  k.im2col(x.ptr, ...geometry, cols.ptr);
+  const y = empty(x, [n, oh, ow, filters]);
+  engine.gemm({ m: pixels, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr });
+  if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
+  activateInPlace(y, filters, activation, slope);
+
+  return record(y, "conv2d", b ? [x, w, b] : [x, w], (gy, needs, into) => {
+    const delta = activationDelta(y, gy, filters, activation, slope);
+    const grads: (Tensor | null)[] = [null, null, null];
+    if (needs[1]) {
+      const target = into(1);
+      grads[1] = target ? null : empty(w);
+      engine.gemm({ transA: true, m: patch, n: filters, k: pixels, a: cols.ptr, b: delta.ptr, c: (target ?? grads[1]!).ptr, accumulate: !!target });
+    }
+    if (b && needs[2]) {
+      const target = into(2);
+      grads[2] = target ? null : empty(b);
+      k.colSums(delta.ptr, pixels, filters, (target ?? grads[2]!).ptr, !!target);
+    }
+    if (needs[0]) {
+      const dcols = empty(cols);
+      engine.gemm({ transB: true, m: pixels, n: patch, k: filters, a: delta.ptr, b: w.ptr, c: dcols.ptr });
+      grads[0] = empty(x);
+      k.col2im(dcols.ptr, ...geometry, grads[0].ptr);
+      dcols.dispose();
+    }
+    if (delta !== gy) delta.dispose();
+    return b ? grads : grads.slice(0, 2);
+  }, { stride, padding, ...(activation === "linear" ? {} : { activation }) });
+}
+
+export interface PoolOptions {
+  /** Window size (square). */
+  size: number;
+  /** Default: the window size (windows do not overlap). */
+  stride?: number;
+}
+
+function poolGeometry(op: string, x: Tensor, { size, stride = size }: PoolOptions) {
+  if (x.rank !== 4) throw new ShapeError(`${op}: expected x [batch, height, width, channels], got ${formatShape(x.shape)}`);
+  if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`${op}: size must be a positive integer, got ${size}`);
+  const [n, h, w, c] = x.shape;
+  const oh = convOutput(op, h, size, stride, "valid").out;
+  const ow = convOutput(op, w, size, stride, "valid").out;
+  return { shape: [n, oh, ow, c], args: [n, h, w, c, size, size, stride, oh, ow] as const };
+}
+
+/** The largest value in each window; its gradient goes to that element alone. */
+export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
+  const { shape, args } = poolGeometry("maxPool2d", x, options);
+  const y = empty(x, shape);
+  const argmax = empty(x, shape); // i32 indices into x, stored in a float tensor's memory
+  x.engine.kernels.maxPool(x.ptr, ...args, y.ptr, argmax.ptr);
+  return record(y, "maxPool2d", [x], (gy) => {
+    const gx = empty(x);
+    x.engine.kernels.maxPoolBackward(gy.ptr, argmax.ptr, y.size, gx.ptr, x.size);
+    return [gx];
+  }, { size: options.size });
+}
+
+/** The mean of each window; its gradient is shared equally. */
+export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
+  const { shape, args } = poolGeometry("avgPool2d", x, options);
+  const y = empty(x, shape);
+  x.engine.kernels.avgPool(x.ptr, ...args, y.ptr);
+  return record(y, "avgPool2d", [x], (gy) => {
+    const gx = empty(x);
+    x.engine.kernels.avgPoolBackward(gy.ptr, ...args, gx.ptr);
+    return [gx];
+  }, { size: options.size });
+}
+

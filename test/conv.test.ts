@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, type Padding, Sequential, ShapeError, avgPool2d, conv2d, gradcheck,
+  init, maxPool2d, tensor,
+} from "../src/index.js";
+import { BUILDS, randomArray, rng } from "./helpers.js";
+
+/** The convolution written out loop by loop, in float64: the independent reference. */
+function directConv(
+  x: Float32Array, [n, h, w, c]: number[], k: Float32Array, [kh, kw, , f]: number[], bias: Float32Array,
+  stride: number, padding: Padding,
+) {
+  const out = (size: number, kk: number) => (padding === "same" ? Math.ceil(size / stride) : Math.floor((size - kk) / stride) + 1);
+  const [oh, ow] = [out(h, kh), out(w, kw)];
+  const padTop = padding === "same" ? Math.floor(Math.max((oh - 1) * stride + kh - h, 0) / 2) : 0;
+  const padLeft = padding === "same" ? Math.floor(Math.max((ow - 1) * stride + kw - w, 0) / 2) : 0;
+  const y = new Float64Array(n * oh * ow * f);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let o = 0; o < f; o++) {
+          let s = bias[o];
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++)
+              for (let ch = 0; ch < c; ch++) {
+                const iy = oy * stride - padTop + ky;
+                const ix = ox * stride - padLeft + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                s += x[((b * h + iy) * w + ix) * c + ch] * k[((ky * kw + kx) * c + ch) * f + o];
+              }
+          y[((b * oh + oy) * ow + ox) * f + o] = s;
+        }
+  return { y, shape: [n, oh, ow, f] };
+}
+
+const CONFIGS: [number[], number, number, number, Padding][] = [
+  // [x shape], kernel, filters, stride, padding
+  [[2, 7, 6, 1], 3, 2, 1, "valid"],
+  [[1, 6, 6, 3], 3, 4, 2, "same"],
+  [[2, 5, 8, 2], 5, 3, 1, "same"],
+  [[1, 9, 7, 2], 2, 5, 3, "valid"],
+  [[3, 4, 4, 4], 1, 3, 1, "valid"],
+  [[1, 8, 8, 1], 4, 2, 2, "same"],
+];
+
+describe.each(BUILDS)("conv2d (%s build)", (build) => {
+  beforeAll(async () => {
+    await init({ build });
+  });
+
+  it.each(CONFIGS)("x %j, %i×%i kernel… matches the direct loop-by-loop convolution", (xShape, kSize, filters, stride, padding) => {
+    const random = rng(xShape.reduce((a, b) => a * b, kSize * 31 + stride));
+    const wShape = [kSize, kSize, xShape[3], filters];
+    const xv = randomArray(xShape.reduce((a, b) => a * b), random);
+    const wv = randomArray(wShape.reduce((a, b) => a * b), random);
+    const bv = randomArray(filters, random);
+    const y = conv2d(tensor(xv, { shape: xShape }), tensor(wv, { shape: wShape }), tensor(bv), { stride, padding });
+    const want = directConv(xv, xShape, wv, wShape, bv, stride, padding);
+    expect(y.shape).toEqual(want.shape);
+    const got = y.data();
+    want.y.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-5));
+  });
+});
+
+describe("gradcheck of the convolutional ops", () => {
+  beforeAll(async () => {
+    await init();
+  });
+
+  it.each(CONFIGS)("conv2d: x %j, kernel %i, %i filters, stride %i, %s", (xShape, kSize, filters, stride, padding) => {
+    const random = rng(kSize * 101 + filters);
+    const wShape = [kSize, kSize, xShape[3], filters];
+    const x = tensor(randomArray(xShape.reduce((a, b) => a * b), random), { shape: xShape, requiresGrad: true });
+    const w = tensor(randomArray(wShape.reduce((a, b) => a * b), random), { shape: wShape, requiresGrad: true });
+    const b = tensor(randomArray(filters, random), { requiresGrad: true });
+    const report = gradcheck((x, w, b) => conv2d(x, w, b, { stride, padding, activation: "tanh" }), [x, w, b]);
+    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+  });
+
+  /** Distinct values in (−0.9, 0.9), at least 0.018 apart: wider than gradcheck's steps of ±2⁻⁹, so no step changes which is largest. */
+  function spaced(shape: number[], seed: number) {
+    const n = shape.reduce((a, b) => a * b);
+    const values = Array.from({ length: n }, (_, i) => (i - n / 2) * (1.8 / n));
+    const random = rng(seed);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [values[i], values[j]] = [values[j], values[i]];
+    }
+    return tensor(values, { shape, requiresGrad: true });
+  }
+
+  it.each([
+    [[2, 4, 4, 3], 2, 2],
+    [[1, 5, 7, 2], 3, 2],
+    [[1, 6, 6, 1], 3, 3],
+  ])("maxPool2d and avgPool2d: x %j, window %i, stride %i", (shape, size, stride) => {
+    const x = spaced(shape, size * 7 + stride);
+    const max = gradcheck((x) => maxPool2d(x, { size, stride }), [x], { step: 2 ** -10 });
+    expect(max.ok, JSON.stringify(max.worst)).toBe(true);
+    const avg = gradcheck((x) => avgPool2d(x, { size, stride }), [x]);
+    expect(avg.ok, JSON.stringify(avg.worst)).toBe(true);
+  });
+
+  it("pooling takes the max / mean of each window", () => {
+    // One 4×4 image, two channels: channel 1 is channel 0 negated.
+    const values = Array.from({ length: 16 }, (_, i) => i).flatMap((v) => [v, 0 - v]);
+    const x = tensor(values, { shape: [1, 4, 4, 2] });
+    expect(Array.from(maxPool2d(x, { size: 2 }).data())).toEqual([5, 0, 7, -2, 13, -8, 15, -10]);
+    expect(Array.from(avgPool2d(x, { size: 2 }).data())).toEqual([2.5, -2.5, 4.5, -4.5, 10.5, -10.5, 12.5, -12.5]);
+  });
+});
+
+describe("convolutional layers", () => {
+  beforeAll(async () => {
+    await init();
+  });
+
+  it("LeNet-5's shapes: 28×28×1 → 28×28×6 → 14×14×6 → 10×10×16 → 5×5×16 → 400 → 120 → 84 → 10", () => {
+    const model = new Sequential(
+      [
+        new Conv2D(6, 5, { padding: "same", activation: "relu" }), new MaxPool2D(2),
+        new Conv2D(16, 5, { activation: "relu" }), new AvgPool2D(2), new Flatten(),
+        new Dense(120, { activation: "relu" }), new Dense(84, { activation: "relu" }), new Dense(10),
+      ],
+      { inputShape: [28, 28, 1] },
+    );
+    const summary = model.summary().split("\n");
+    expect(summary[1]).toMatch(/^conv2d_1\s+Conv2D 5×5 same relu\s+\[batch, 28, 28, 6\]\s+156$/);
+    expect(summary[3]).toMatch(/^conv2d_2\s+Conv2D 5×5 valid relu\s+\[batch, 10, 10, 16\]\s+2416$/);
+    expect(summary[4]).toMatch(/^avgpool2d_1\s+AvgPool2D 2×2\s+\[batch, 5, 5, 16\]\s+0$/);
+    expect(summary[6]).toMatch(/\[batch, 120\]\s+48120$/);
+    const y = model.forward(tensor(new Float32Array(2 * 784), { shape: [2, 28, 28, 1] }));
+    expect(y.shape).toEqual([2, 10]);
+  });
+
+  it("refuses inputs that do not fit, saying why", () => {
+    expect(() => conv2d(tensor(new Float32Array(8), { shape: [1, 2, 2, 2] }), tensor(new Float32Array(18), { shape: [3, 3, 2, 1] }), null))
+      .toThrow(/a 3-wide window does not fit in an input 2 wide with "valid" padding/);
+    expect(() => conv2d(tensor(new Float32Array(8), { shape: [1, 2, 2, 2] }), tensor(new Float32Array(9), { shape: [3, 3, 1, 1] }), null))
+      .toThrow(ShapeError);
+    expect(() => new Sequential([new Conv2D(2, 3)], { inputShape: [28, 28] })).toThrow(/\[height, width, channels\] per sample, got \[28, 28\]/);
+    expect(() => maxPool2d(tensor([1, 2, 3]), { size: 2 })).toThrow(/expected x \[batch, height, width, channels\], got \[3\]/);
+    expect(() => conv2d(tensor(new Float32Array(16), { shape: [1, 4, 4, 1] }), tensor(new Float32Array(9), { shape: [3, 3, 1, 1] }), null, { stride: 0 }))
+      .toThrow(/stride must be a positive integer, got 0/);
+  });
+});
