@@ -7,26 +7,31 @@
 
 /**
  * cols[(b·oh + oy)·ow + ox, (ky·kw + kx)·c + ch] = x[b, iy, ix, ch] (0 outside the input).
- * cols is [n·oh·ow, kh·kw·c].
+ * cols is [n·oh·ow, kh·kw·c]. For each kernel row the kx that fall inside the input are one
+ * contiguous run of the input row, copied at once; the rest is zeros.
  */
 export function im2col(
   x: usize, n: i32, h: i32, w: i32, c: i32,
   kh: i32, kw: i32, stride: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, cols: usize,
 ): void {
-  const run = <usize>c << 2; // one pixel's channels
   let out = cols;
   for (let b = 0; b < n; b++) {
-    const image = x + <usize>(b * h * w) * run;
+    const image = x + (<usize>(b * h * w * c) << 2);
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * stride - padLeft;
+        const first = max(0, -ix0); // kx range [first, last) lies inside the input
+        const last = min(kw, w - ix0);
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * stride - padTop + ky;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * stride - padLeft + kx;
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w) memory.copy(out, image + <usize>(iy * w + ix) * run, run);
-            else memory.fill(out, 0, run);
-            out += run;
+          if (iy < 0 || iy >= h || first >= last) {
+            zeroRun(out, kw * c);
+          } else {
+            zeroRun(out, first * c);
+            copyRun(out + (<usize>(first * c) << 2), image + (<usize>((iy * w + ix0 + first) * c) << 2), (last - first) * c);
+            zeroRun(out + (<usize>(last * c) << 2), (kw - last) * c);
           }
+          out += <usize>(kw * c) << 2;
         }
       }
     }
@@ -44,27 +49,43 @@ export function col2im(
     const image = dx + (<usize>(b * h * w * c) << 2);
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
+        const ix0 = ox * stride - padLeft;
+        const first = max(0, -ix0);
+        const last = min(kw, w - ix0);
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * stride - padTop + ky;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * stride - padLeft + kx;
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-              const dst = image + (<usize>((iy * w + ix) * c) << 2);
-              let ch = 0;
-              for (; ch + 4 <= c; ch += 4) {
-                const at = <usize>ch << 2;
-                v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
-              }
-              for (; ch < c; ch++) {
-                const at = <usize>ch << 2;
-                store<f32>(dst + at, load<f32>(dst + at) + load<f32>(src + at));
-              }
-            }
-            src += <usize>c << 2;
+          if (iy >= 0 && iy < h && first < last) {
+            addRun(image + (<usize>((iy * w + ix0 + first) * c) << 2), src + (<usize>(first * c) << 2), (last - first) * c);
           }
+          src += <usize>(kw * c) << 2;
         }
       }
     }
+  }
+}
+
+function copyRun(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+function zeroRun(dst: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+/** dst[i] += src[i] */
+function addRun(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
+  }
+  for (; i < count; i++) {
+    const at = <usize>i << 2;
+    store<f32>(dst + at, load<f32>(dst + at) + load<f32>(src + at));
   }
 }
 

@@ -3,10 +3,10 @@ import { Bench } from "tinybench";
 
 /**
  * @param {() => void | Promise<void>} fn  an async function is awaited
- * @param {{ time?: number, iterations?: number }} budget  tinybench runs until both are met
+ * @param {{ time?: number, iterations?: number, warmup?: boolean }} budget  tinybench runs until both are met
  */
-export async function measure(fn, { time = 400, iterations = 10 } = {}) {
-  const bench = new Bench({ time, iterations, warmupTime: Math.min(time, 200), warmupIterations: Math.min(iterations, 5) });
+export async function measure(fn, { time = 400, iterations = 10, warmup = true } = {}) {
+  const bench = new Bench({ time, iterations, warmup, warmupTime: Math.min(time, 200), warmupIterations: Math.min(iterations, 5) });
   bench.add("task", fn);
   await bench.run();
   const result = bench.tasks[0].result;

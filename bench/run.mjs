@@ -15,6 +15,7 @@ if (!detectFeatures().relaxedSimd && !process.execArgv.includes(RELAXED_FLAG)) {
 const SUITES = {
   gemm: () => import("./gemm.mjs"),
   mlp: () => import("./mlp.mjs"),
+  lenet: () => import("./lenet.mjs"),
 };
 
 const args = process.argv.slice(2);

@@ -4,7 +4,7 @@
 import { Conv2D, Dense, Flatten, MaxPool2D, Sequential } from "../dist/index.js";
 import { runMnistJob } from "./mnist-job.mjs";
 
-export const lenet = (seed) =>
+export const lenet = (seed, engine) =>
   new Sequential(
     [
       new Conv2D(6, 5, { padding: "same", activation: "relu" }),
@@ -16,7 +16,7 @@ export const lenet = (seed) =>
       new Dense(84, { activation: "relu" }),
       new Dense(10),
     ],
-    { inputShape: [28, 28, 1], seed },
+    { inputShape: [28, 28, 1], seed, engine },
   );
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,101 @@
+// LeNet suite: training samples/s of LeNet-5 at batch 64 on real MNIST digits for wasmgrad (both
+// builds), TensorFlow.js on its cpu backend, and TensorFlow.js on its wasm backend (which cannot
+// train a convnet: its failure is reported with its error); then GFLOP/s of wasmgrad's conv
+// layers, forward and backward, beside a plain GEMM measured in the same run.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { Adam, conv2d, detectFeatures, init, noGrad, tensor, withArena } from "../dist/index.js";
+import { lenet } from "../examples/lenet.mjs";
+import { loadMnist } from "../examples/mnist-data.mjs";
+import { measure } from "./measure.mjs";
+
+export const describe = () => ({ peer: "tfjs-cpu" });
+const BATCH = 64;
+
+function tfjsLenet() {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: "same", activation: "relu" }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 16, kernelSize: 5, padding: "valid", activation: "relu" }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 120, activation: "relu" }),
+      tfl.layers.dense({ units: 84, activation: "relu" }),
+      tfl.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(0.001), loss: "categoricalCrossentropy" });
+  return model;
+}
+
+const rate = (samples, t) => ({ metric: "samples/s", median: (samples / t.median) * 1000, min: (samples / t.max) * 1000, max: (samples / t.min) * 1000 });
+const gflops = (flops, t) => ({ metric: "GFLOP/s", median: flops / t.median / 1e6, min: flops / t.max / 1e6, max: flops / t.min / 1e6 });
+
+export async function* run(log) {
+  const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
+  const engines = [];
+  for (const build of builds) engines.push([`wasmgrad-${build}`, await init({ build })]);
+  const { train } = loadMnist();
+  const images = train.x.data();
+  const labels = train.labels;
+
+  log("lenet: training");
+  for (const [impl, engine] of engines) {
+    const x = tensor(images, { shape: [labels.length, 28, 28, 1], engine });
+    const y = tensor(labels, { engine });
+    const model = lenet(1, engine);
+    model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
+    const t = await measure(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: false }), { time: 4000, iterations: 3 });
+    yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...rate(labels.length, t) };
+  }
+  tf.env().set("PROD", true); // no advice printed about tfjs-node
+  for (const backend of ["cpu", "wasm"]) {
+    await tf.setBackend(backend);
+    await tf.ready();
+    // One batch per run: tfjs-cpu trains LeNet at a few samples per second.
+    const xs = tf.tensor4d(images.subarray(0, BATCH * 784), [BATCH, 28, 28, 1]);
+    const ys = tf.cast(tf.oneHot(tf.tensor1d(labels.slice(0, BATCH), "int32"), 10), "float32");
+    const model = tfjsLenet();
+    const impl = `tfjs-${backend}`;
+    try {
+      const t = await measure(async () => {
+        await model.fit(xs, ys, { epochs: 1, batchSize: BATCH, verbose: 0 });
+      }, { time: 0, iterations: 2, warmup: false });
+      yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...rate(BATCH, t) };
+    } catch (e) {
+      yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, metric: "samples/s", median: null, min: null, max: null, error: String(e.message).split("\n")[0] };
+    }
+    model.dispose();
+    xs.dispose();
+    ys.dispose();
+  }
+
+  log("lenet: layers");
+  const layers = [
+    ["conv 5×5×1→6 same, 64×28×28", [BATCH, 28, 28, 1], [5, 5, 1, 6], "same", 28 * 28],
+    ["conv 5×5×6→16 valid, 64×14×14", [BATCH, 14, 14, 6], [5, 5, 6, 16], "valid", 10 * 10],
+  ];
+  for (const [impl, engine] of engines) {
+    const mem = engine.memory;
+    const a = mem.alloc(256 * 256 * 4), b = mem.alloc(256 * 256 * 4), c = mem.alloc(256 * 256 * 4);
+    const tg = await measure(() => engine.gemm({ m: 256, n: 256, k: 256, a, b, c }), { time: 500, iterations: 20 });
+    [a, b, c].forEach((p) => mem.free(p));
+    yield { suite: "lenet", case: "gemm NN 256x256·256x256 (reference)", impl, ...gflops(2 * 256 ** 3, tg) };
+    for (const [name, xShape, wShape, padding, outPixels] of layers) {
+      const flops = 2 * BATCH * outPixels * wShape[0] * wShape[1] * wShape[2] * wShape[3];
+      const random = (n) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const x = tensor(random(xShape.reduce((p, q) => p * q)), { shape: xShape, requiresGrad: true, engine });
+      const w = tensor(random(wShape.reduce((p, q) => p * q)), { shape: wShape, requiresGrad: true, engine });
+      const bias = tensor(new Float32Array(wShape[3]), { requiresGrad: true, engine });
+      const forward = await measure(() => withArena(() => noGrad(() => (conv2d(x, w, bias, { padding }), 0)), engine), { time: 500, iterations: 20 });
+      const both = await measure(() => withArena(() => (conv2d(x, w, bias, { padding }).sum().backward(), 0), engine), { time: 500, iterations: 20 });
+      yield { suite: "lenet", case: `${name} forward`, impl, ...gflops(flops, forward) };
+      // Backward (∂W and ∂x, twice the forward's flops) timed as forward+backward minus forward.
+      const back = { median: both.median - forward.median, min: both.min - forward.min, max: both.max - forward.max };
+      yield { suite: "lenet", case: `${name} backward`, impl, ...gflops(2 * flops, back) };
+    }
+  }
+}
