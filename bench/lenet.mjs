@@ -46,7 +46,7 @@ export async function* run(log) {
   for (const [impl, engine] of engines) {
     const x = tensor(images, { shape: [labels.length, 28, 28, 1], engine });
     const y = tensor(labels, { engine });
-    const model = lenet(1, engine);
+    const model = lenet({ seed: 1, engine });
     model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
     const t = await measure(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: false }), { time: 4000, iterations: 3 });
     yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...rate(labels.length, t) };

@@ -1,10 +1,10 @@
 // LeNet-5 (LeCun et al. 1998), the convolutional network the seeds trace backpropagation to,
 // trained on the same MNIST split as the main job (npm run example:lenet). Images are NHWC:
 // [batch, 28, 28, 1]. Options: see examples/mnist-job.mjs.
-import { Conv2D, Dense, Flatten, MaxPool2D, Sequential } from "../dist/index.js";
+import { Conv2D, Dense, Dropout, Flatten, MaxPool2D, Sequential } from "../dist/index.js";
 import { runMnistJob } from "./mnist-job.mjs";
 
-export const lenet = (seed, engine) =>
+export const lenet = ({ seed = 1, dropout = 0, engine } = {}) =>
   new Sequential(
     [
       new Conv2D(6, 5, { padding: "same", activation: "relu" }),
@@ -13,7 +13,9 @@ export const lenet = (seed, engine) =>
       new MaxPool2D(2),
       new Flatten(),
       new Dense(120, { activation: "relu" }),
+      ...(dropout > 0 ? [new Dropout(dropout)] : []),
       new Dense(84, { activation: "relu" }),
+      ...(dropout > 0 ? [new Dropout(dropout)] : []),
       new Dense(10),
     ],
     { inputShape: [28, 28, 1], seed, engine },
@@ -22,8 +24,8 @@ export const lenet = (seed, engine) =>
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runMnistJob({
     // Chosen on the validation part (npm run example:lenet -- --validate).
-    settings: { epochs: 10, batch: 32, lr: 0.001, decay: 0.9, seed: 1 },
+    settings: { epochs: 10, batch: 32, lr: 0.001, decay: 0.9, dropout: 0, wd: 0.05, seed: 1 },
     inputShape: [28, 28, 1],
-    buildModel: ({ seed }) => lenet(seed),
+    buildModel: ({ seed, dropout }) => lenet({ seed, dropout }),
   });
 }

@@ -4,9 +4,10 @@
 //
 //   --json        end with one JSON line (progress goes to stderr)
 //   --validate    train on 7,000 digits and report the 1,000 validation digits (for choosing settings)
-//   --epochs N --batch N --lr X --dropout P --decay X --seed N   override the chosen settings
+//   --epochs N --batch N --lr X --decay X --seed N …   override the chosen settings (decay: lr factor per
+//                 epoch; wd > 0 switches Adam for AdamW with that weight decay)
 import { parseArgs } from "node:util";
-import { Adam, init } from "../dist/index.js";
+import { Adam, AdamW, init } from "../dist/index.js";
 import { loadMnist } from "./mnist-data.mjs";
 
 /**
@@ -27,13 +28,15 @@ export async function runMnistJob({ settings: chosen, inputShape, buildModel }) 
   const which = args.validate ? "validation" : "held-out";
   const shape = (t) => t.reshape([t.shape[0], ...inputShape]);
   const model = buildModel(settings);
-  const optimizer = new Adam(model.parameters(), { lr: settings.lr });
+  const optimizer = settings.wd > 0
+    ? new AdamW(model.parameters(), { lr: settings.lr, weightDecay: settings.wd })
+    : new Adam(model.parameters(), { lr: settings.lr });
   model.compile({ loss: "crossEntropy", optimizer });
 
   const log = (line) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
   log(`wasmgrad ${engine.build} build · MNIST ${train.labels.length} training digits, ${heldOut.labels.length} ${which}`);
   log(model.summary());
-  log(`Adam lr ${settings.lr} (×${settings.decay} per epoch), ${Object.entries(settings).filter(([k]) => !["lr", "decay"].includes(k)).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
+  log(`${optimizer.constructor.name} lr ${settings.lr} (×${settings.decay} per epoch), ${Object.entries(settings).filter(([k]) => !["lr", "decay", "wd"].includes(k)).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
 
   let trainingSeconds = 0;
   const history = model.fit(shape(train.x), train.y, {
