@@ -9,5 +9,5 @@ for (const target of ["simd", "relaxed"]) {
     console.error(`asc failed for target ${target}: ${error.message}`);
     process.exit(1);
   }
-  console.log(`built build/${target}.wasm`);
+  console.error(`built build/${target}.wasm`);
 }

@@ -1,0 +1,67 @@
+// wasmgrad in a real browser: Debian's Chromium, driven headless by playwright-core, loading the
+// built package from a local HTTP server. Needs /usr/bin/chromium (.ci/run installs it); outside
+// CI the test is skipped, saying so, where Chromium is missing.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { type Server, createServer } from "node:http";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = "/usr/bin/chromium";
+const root = fileURLToPath(new URL("..", import.meta.url));
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
+
+describe.skipIf(!available)(`in Chromium (${available ? CHROMIUM : "not installed: apt-get install chromium"})`, () => {
+  let server: Server;
+  let browser: Browser;
+  let base = "";
+
+  beforeAll(async () => {
+    server = createServer(async (req, res) => {
+      const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+      const file = join(root, path === "/" ? "test/browser/page.html" : path);
+      if (!file.startsWith(root) || !/^\/(dist|build|test\/browser)\/|^\/$/.test(path)) {
+        res.writeHead(404).end();
+        return;
+      }
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => server?.close(done));
+  });
+
+  it("loads the module by URL, picks the relaxed-SIMD build, backpropagates and trains", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 30_000 });
+    const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    expect(result.error).toBeUndefined();
+    expect(result.build).toBe("relaxed"); // Chromium has relaxed SIMD, so init() chose it
+    expect(result.B).toBe(220);
+    expect(result.dBdx).toBe(Math.fround(2.2));
+    expect(result.dBdy).toBe(110);
+    expect(result.dBdz).toBe(200);
+    expect(result.accuracy).toBeGreaterThan(0.9);
+    expect((result.memory as { arenaBytes: number }).arenaBytes).toBe(0);
+    await page.close();
+  });
+});
