@@ -4,6 +4,7 @@
 //
 // Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky and columns
 // ox·stride − padLeft + kx; positions outside the input read as zero.
+import { add, fill } from "./elementwise";
 
 /**
  * cols[(b·oh + oy)·ow + ox, (ky·kw + kx)·c + ch] = x[b, iy, ix, ch] (0 outside the input).
@@ -25,11 +26,11 @@ export function im2col(
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * stride - padTop + ky;
           if (iy < 0 || iy >= h || first >= last) {
-            zeroRun(out, kw * c);
+            fill(out, 0, kw * c);
           } else {
-            zeroRun(out, first * c);
+            fill(out, 0, first * c);
             copyRun(out + (<usize>(first * c) << 2), image + (<usize>((iy * w + ix0 + first) * c) << 2), (last - first) * c);
-            zeroRun(out + (<usize>(last * c) << 2), (kw - last) * c);
+            fill(out + (<usize>(last * c) << 2), 0, (kw - last) * c);
           }
           out += <usize>(kw * c) << 2;
         }
@@ -55,7 +56,8 @@ export function col2im(
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * stride - padTop + ky;
           if (iy >= 0 && iy < h && first < last) {
-            addRun(image + (<usize>((iy * w + ix0 + first) * c) << 2), src + (<usize>(first * c) << 2), (last - first) * c);
+            const dst = image + (<usize>((iy * w + ix0 + first) * c) << 2);
+            add(dst, src + (<usize>(first * c) << 2), dst, (last - first) * c);
           }
           src += <usize>(kw * c) << 2;
         }
@@ -68,25 +70,6 @@ function copyRun(dst: usize, src: usize, count: i32): void {
   let i = 0;
   for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
   for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
-}
-
-function zeroRun(dst: usize, count: i32): void {
-  let i = 0;
-  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
-  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
-}
-
-/** dst[i] += src[i] */
-function addRun(dst: usize, src: usize, count: i32): void {
-  let i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const at = <usize>i << 2;
-    v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
-  }
-  for (; i < count; i++) {
-    const at = <usize>i << 2;
-    store<f32>(dst + at, load<f32>(dst + at) + load<f32>(src + at));
-  }
 }
 
 /**

@@ -1,11 +1,12 @@
 import { ACTIVATIONS, type Activation } from "../autograd/ops/activate.js";
 import { type Padding, conv2d, convOutput } from "../autograd/ops/conv.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { type Shape, type Tensor, formatShape, tensor } from "../tensor.js";
-import { type Initializer, type InitializerName, resolveInitializer } from "./init.js";
+import { type Shape, type Tensor, formatShape } from "../tensor.js";
+import { type WeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
-export interface Conv2DOptions {
+/** Initialisers see fan-in kh·kw·channels and fan-out kh·kw·filters. */
+export interface Conv2DOptions extends WeightOptions {
   /** Default 1. */
   stride?: number;
   /** Default "valid". */
@@ -13,11 +14,6 @@ export interface Conv2DOptions {
   /** Default "linear". */
   activation?: Activation;
   slope?: number;
-  /** Default true. */
-  useBias?: boolean;
-  /** Default: "heNormal" for relu and leakyRelu, "xavierUniform" otherwise (fan-in kh·kw·channels). */
-  kernelInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
 }
 
 /** 2-D convolution over NHWC inputs with `filters` kernels of kernelSize × kernelSize. */
@@ -40,7 +36,7 @@ export class Conv2D extends Layer {
     if (!ACTIVATIONS.includes(this.activation)) throw new ArgumentError(`Conv2D: unknown activation ${JSON.stringify(this.activation)}`);
   }
 
-  build(inputShape: Shape, { random, engine }: BuildContext): Shape {
+  build(inputShape: Shape, context: BuildContext): Shape {
     if (inputShape.length !== 3) {
       throw new ShapeError(`Conv2D: expects inputs of shape [height, width, channels] per sample, got ${formatShape(inputShape)}`);
     }
@@ -49,17 +45,9 @@ export class Conv2D extends Layer {
     const k = this.kernelSize;
     const oh = convOutput(this.name, h, k, stride, padding).out;
     const ow = convOutput(this.name, w, k, stride, padding).out;
-    const fanIn = k * k * c;
-    const fanOut = k * k * this.filters;
-    const relu = this.activation === "relu" || this.activation === "leakyRelu";
-    const values = new Float32Array(fanIn * this.filters);
-    resolveInitializer(this.options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${this.name}.kernelInitializer`)(values, fanIn, fanOut, random);
-    this.weight = tensor(values, { shape: [k, k, c, this.filters], requiresGrad: true, name: `${this.name}.weight`, engine });
-    if (this.options.useBias ?? true) {
-      const b = new Float32Array(this.filters);
-      resolveInitializer(this.options.biasInitializer ?? "zeros", `${this.name}.biasInitializer`)(b, fanIn, fanOut, random);
-      this.bias = tensor(b, { requiresGrad: true, name: `${this.name}.bias`, engine });
-    }
+    ({ weight: this.weight, bias: this.bias } = initialWeights(
+      this.name, [k, k, c, this.filters], k * k * c, k * k * this.filters, this.activation, this.options, context,
+    ));
     return [oh, ow, this.filters];
   }
 

@@ -1,21 +1,15 @@
 import { ACTIVATIONS, type Activation } from "../autograd/ops/activate.js";
 import { dense } from "../autograd/ops/dense.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { type Shape, type Tensor, formatShape, tensor } from "../tensor.js";
-import { type Initializer, type InitializerName, resolveInitializer } from "./init.js";
+import { type Shape, type Tensor, formatShape } from "../tensor.js";
+import { type WeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
-export interface DenseOptions {
+export interface DenseOptions extends WeightOptions {
   /** Default "linear". */
   activation?: Activation;
   /** Slope for x < 0 with "leakyRelu". Default 0.01. */
   slope?: number;
-  /** Default true. */
-  useBias?: boolean;
-  /** Default: "heNormal" for relu and leakyRelu, "xavierUniform" otherwise. */
-  kernelInitializer?: InitializerName | Initializer;
-  /** Default "zeros". */
-  biasInitializer?: InitializerName | Initializer;
 }
 
 /** A fully connected layer: y = f(x·W + b), W of shape [in, units]. */
@@ -37,21 +31,14 @@ export class Dense extends Layer {
     }
   }
 
-  build(inputShape: Shape, { random, engine }: BuildContext): Shape {
+  build(inputShape: Shape, context: BuildContext): Shape {
     if (inputShape.length !== 1) {
       throw new ShapeError(`Dense: expects inputs of shape [features] per sample, got ${formatShape(inputShape)} (add a Flatten layer first)`);
     }
     const [fanIn] = inputShape;
-    const relu = this.activation === "relu" || this.activation === "leakyRelu";
-    const kernelInit = resolveInitializer(this.options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${this.name}.kernelInitializer`);
-    const w = new Float32Array(fanIn * this.units);
-    kernelInit(w, fanIn, this.units, random);
-    this.weight = tensor(w, { shape: [fanIn, this.units], requiresGrad: true, name: `${this.name}.weight`, engine });
-    if (this.options.useBias ?? true) {
-      const b = new Float32Array(this.units);
-      resolveInitializer(this.options.biasInitializer ?? "zeros", `${this.name}.biasInitializer`)(b, fanIn, this.units, random);
-      this.bias = tensor(b, { requiresGrad: true, name: `${this.name}.bias`, engine });
-    }
+    ({ weight: this.weight, bias: this.bias } = initialWeights(
+      this.name, [fanIn, this.units], fanIn, this.units, this.activation, this.options, context,
+    ));
     return [this.units];
   }
 

@@ -1,7 +1,10 @@
 // Initialisers: how a layer's weights start. He for ReLU-like activations (keeps the variance of
 // activations through a layer, He et al. 2015), Xavier/Glorot for sigmoid and tanh (Glorot &
 // Bengio 2010). Every one draws from the Random it is given, so a seed fixes the weights.
+import type { Activation } from "../autograd/ops/activate.js";
 import { ArgumentError } from "../errors.js";
+import { type Shape, type Tensor, tensor } from "../tensor.js";
+import type { BuildContext } from "./layer.js";
 import type { Random } from "../random.js";
 
 export type InitializerName =
@@ -34,4 +37,29 @@ export function resolveInitializer(init: InitializerName | Initializer, where: s
     throw new ArgumentError(`${where}: unknown initializer ${JSON.stringify(init)}; one of ${Object.keys(initializers).join(", ")}, or a function`);
   }
   return found;
+}
+
+export interface WeightOptions {
+  /** Default: "heNormal" for relu and leakyRelu, "xavierUniform" otherwise. */
+  kernelInitializer?: InitializerName | Initializer;
+  /** Default "zeros". */
+  biasInitializer?: InitializerName | Initializer;
+  /** Default true. */
+  useBias?: boolean;
+}
+
+/** A layer's weight (of `shape`, last axis the outputs) and bias, initialised for its activation. */
+export function initialWeights(
+  name: string, shape: Shape, fanIn: number, fanOut: number, activation: Activation,
+  options: WeightOptions, { random, engine }: BuildContext,
+): { weight: Tensor; bias: Tensor | null } {
+  const relu = activation === "relu" || activation === "leakyRelu";
+  const units = shape[shape.length - 1];
+  const w = new Float32Array(fanIn * units);
+  resolveInitializer(options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${name}.kernelInitializer`)(w, fanIn, fanOut, random);
+  const weight = tensor(w, { shape, requiresGrad: true, name: `${name}.weight`, engine });
+  if (!(options.useBias ?? true)) return { weight, bias: null };
+  const b = new Float32Array(units);
+  resolveInitializer(options.biasInitializer ?? "zeros", `${name}.biasInitializer`)(b, fanIn, fanOut, random);
+  return { weight, bias: tensor(b, { requiresGrad: true, name: `${name}.bias`, engine }) };
 }

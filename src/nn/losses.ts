@@ -4,6 +4,7 @@
 // (one-hot or any distribution), or, for MSE and binary cross-entropy, values of the input's shape.
 import { record } from "../autograd/graph.js";
 import { empty, sameShape } from "../autograd/ops/util.js";
+import type { Kernels } from "../backend/kernels.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { Tensor, formatShape, tensor } from "../tensor.js";
 
@@ -92,30 +93,32 @@ function sameShapeTargets(op: string, input: Tensor, targets: Targets): Tensor {
   return t;
 }
 
-/** Binary cross-entropy from logits (sigmoid fused, numerically stable), averaged over every element. */
-export function binaryCrossEntropy(logits: Tensor, targets: Targets): Tensor {
-  const t = sameShapeTargets("binaryCrossEntropy", logits, targets);
-  const k = logits.engine.kernels;
-  const per = 1 / logits.size;
-  const total = k.bceWithLogits(logits.ptr, t.ptr, logits.size);
-  return record(scalar(logits, total * per), "binaryCrossEntropy", [logits], (gy) => {
-    const g = empty(logits); // (σ(z) − t) · gy / n
-    k.bceWithLogitsBackward(logits.ptr, t.ptr, g.ptr, logits.size, gy.item() * per);
+/** A loss that is a mean over every element: `total` sums it, `backward` writes its gradient times a scale. */
+function elementwiseLoss(
+  op: string, input: Tensor, targets: Targets,
+  total: (k: Kernels, input: number, targets: number, n: number) => number,
+  backward: (k: Kernels, input: number, targets: number, g: number, n: number, scale: number) => void,
+): Tensor {
+  const t = sameShapeTargets(op, input, targets);
+  const k = input.engine.kernels;
+  const per = 1 / input.size;
+  return record(scalar(input, total(k, input.ptr, t.ptr, input.size) * per), op, [input], (gy) => {
+    const g = empty(input);
+    backward(k, input.ptr, t.ptr, g.ptr, input.size, gy.item() * per);
     return [g];
   });
 }
 
-/** Mean squared error over every element. */
+/** Binary cross-entropy from logits (sigmoid fused, numerically stable), averaged over every element: ∂/∂z = (σ(z) − t)/n. */
+export function binaryCrossEntropy(logits: Tensor, targets: Targets): Tensor {
+  return elementwiseLoss("binaryCrossEntropy", logits, targets, (k, z, t, n) => k.bceWithLogits(z, t, n),
+    (k, z, t, g, n, scale) => k.bceWithLogitsBackward(z, t, g, n, scale));
+}
+
+/** Mean squared error over every element: ∂/∂y = 2(y − t)/n. */
 export function mse(input: Tensor, targets: Targets): Tensor {
-  const t = sameShapeTargets("mse", input, targets);
-  const k = input.engine.kernels;
-  const per = 1 / input.size;
-  const total = k.squaredError(input.ptr, t.ptr, input.size);
-  return record(scalar(input, total * per), "mse", [input], (gy) => {
-    const g = empty(input); // 2(y − t) · gy / n
-    k.squaredErrorBackward(input.ptr, t.ptr, g.ptr, input.size, gy.item() * per);
-    return [g];
-  });
+  return elementwiseLoss("mse", input, targets, (k, y, t, n) => k.squaredError(y, t, n),
+    (k, y, t, g, n, scale) => k.squaredErrorBackward(y, t, g, n, scale));
 }
 
 export type LossName = "crossEntropy" | "crossEntropyFromProbabilities" | "binaryCrossEntropy" | "mse";
