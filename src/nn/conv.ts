@@ -1,9 +1,9 @@
-import { ACTIVATIONS, type Activation } from "../autograd/ops/activate.js";
+import type { Activation } from "../autograd/ops/activate.js";
 import { type Padding, conv2d, convOutput } from "../autograd/ops/conv.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { type WeightOptions, initialWeights } from "./init.js";
-import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
 
 /** Initialisers see fan-in kh·kw·channels and fan-out kh·kw·filters. */
 export interface Conv2DOptions extends WeightOptions {
@@ -17,23 +17,18 @@ export interface Conv2DOptions extends WeightOptions {
 }
 
 /** 2-D convolution over NHWC inputs with `filters` kernels of kernelSize × kernelSize. */
-export class Conv2D extends Layer {
+export class Conv2D extends WeightedLayer {
   readonly kind = "Conv2D";
-  readonly activation: Activation;
-  weight: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(
     readonly filters: number,
     readonly kernelSize: number,
     private readonly options: Conv2DOptions = {},
   ) {
-    super();
+    super("Conv2D", options.activation);
     for (const [name, v] of [["filters", filters], ["kernelSize", kernelSize]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`Conv2D: ${name} must be a positive integer, got ${v}`);
     }
-    this.activation = options.activation ?? "linear";
-    if (!ACTIVATIONS.includes(this.activation)) throw new ArgumentError(`Conv2D: unknown activation ${JSON.stringify(this.activation)}`);
   }
 
   build(inputShape: Shape, context: BuildContext): Shape {
@@ -52,12 +47,7 @@ export class Conv2D extends Layer {
   }
 
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    if (!this.weight) throw new ArgumentError(`${this.name || "Conv2D"}: not built; put it in a Sequential with an inputShape`);
-    return conv2d(x, this.weight, this.bias, this.options);
-  }
-
-  override parameters(): Tensor[] {
-    return [this.weight, this.bias].filter((t): t is Tensor => t !== null);
+    return conv2d(x, this.built(), this.bias, this.options);
   }
 
   override describe(): string {

@@ -1,6 +1,8 @@
 // A layer turns a batch into a batch. build() creates its parameters once the input shape is
 // known; forward() composes ops, so backward() needs nothing more from it.
+import { ACTIVATIONS, type Activation } from "../autograd/ops/activate.js";
 import type { Engine } from "../backend/engine.js";
+import { ArgumentError } from "../errors.js";
 import type { Random } from "../random.js";
 import type { Shape, Tensor } from "../tensor.js";
 
@@ -33,5 +35,30 @@ export abstract class Layer {
   /** A few words for the model summary, e.g. the activation. */
   describe(): string {
     return "";
+  }
+}
+
+/** A layer with a weight, an optional bias and an activation (Dense, Conv2D). */
+export abstract class WeightedLayer extends Layer {
+  readonly activation: Activation;
+  weight: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(kind: string, activation: Activation = "linear") {
+    super();
+    if (!ACTIVATIONS.includes(activation)) {
+      throw new ArgumentError(`${kind}: unknown activation ${JSON.stringify(activation)}; one of ${ACTIVATIONS.join(", ")}`);
+    }
+    this.activation = activation;
+  }
+
+  override parameters(): Tensor[] {
+    return [this.weight, this.bias].filter((t): t is Tensor => t !== null);
+  }
+
+  /** The weight, or an error saying the layer was never built. */
+  protected built(): Tensor {
+    if (!this.weight) throw new ArgumentError(`${this.name || this.kind}: not built; put it in a Sequential with an inputShape`);
+    return this.weight;
   }
 }
