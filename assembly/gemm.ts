@@ -221,16 +221,18 @@ function storeLanes(at: usize, cols: i32, v: v128): void {
   if (cols > 3) store<f32>(at, f32x4.extract_lane(v, 3), 12);
 }
 
-/** The valid mr×nr corner of a scratch tile into C. */
+/** The first nr (≤ NR) columns of one row of a tile into C. */
+function storeRowPart(at: usize, v0: v128, v1: v128, nr: i32, into: bool): void {
+  const first = min(nr, 4);
+  storeLanes(at, first, into ? f32x4.add(loadLanes(at, first), v0) : v0);
+  if (nr > 4) storeLanes(at + 16, nr - 4, into ? f32x4.add(loadLanes(at + 16, nr - 4), v1) : v1);
+}
+
+/** The valid mr×nr corner of a scratch tile into C, four lanes at a time. */
 function copyTile(tile: usize, mr: i32, nr: i32, c: usize, ldc: i32, into: bool): void {
   for (let i = 0; i < mr; i++) {
     const src = tile + (<usize>(i * NR) << 2);
-    const dst = c + (<usize>(i * ldc) << 2);
-    for (let j = 0; j < nr; j++) {
-      const at = <usize>j << 2;
-      const v = load<f32>(src + at);
-      store<f32>(dst + at, into ? load<f32>(dst + at) + v : v);
-    }
+    storeRowPart(c + (<usize>(i * ldc) << 2), v128.load(src), v128.load(src, 16), nr, into);
   }
 }
 
