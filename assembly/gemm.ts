@@ -6,7 +6,7 @@
 // A in MC×KC blocks (kept in L2), both cut into micro-panels that a 4×8 register-blocked
 // micro-kernel streams through. Packed panels are zero-padded to whole tiles, so the
 // micro-kernel never branches on edges; edge tiles go through a small scratch tile.
-import { madd } from "./simd";
+import { loadLanes, madd, storeLanes, storeRowPart } from "./simd";
 
 // Tile and block sizes (floats). MR×NR is the register tile: 8 f32x4 accumulators.
 export const MR: i32 = 4;
@@ -203,29 +203,6 @@ function fewRows(
       storeLanes(cRow + (<usize>j << 2), cols, acc);
     }
   }
-}
-
-function loadLanes(at: usize, cols: i32): v128 {
-  let v = f32x4.splat(0);
-  v = f32x4.replace_lane(v, 0, load<f32>(at));
-  if (cols > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4));
-  if (cols > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8));
-  if (cols > 3) v = f32x4.replace_lane(v, 3, load<f32>(at, 12));
-  return v;
-}
-
-function storeLanes(at: usize, cols: i32, v: v128): void {
-  store<f32>(at, f32x4.extract_lane(v, 0));
-  if (cols > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4);
-  if (cols > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8);
-  if (cols > 3) store<f32>(at, f32x4.extract_lane(v, 3), 12);
-}
-
-/** The first nr (≤ NR) columns of one row of a tile into C. */
-function storeRowPart(at: usize, v0: v128, v1: v128, nr: i32, into: bool): void {
-  const first = min(nr, 4);
-  storeLanes(at, first, into ? f32x4.add(loadLanes(at, first), v0) : v0);
-  if (nr > 4) storeLanes(at + 16, nr - 4, into ? f32x4.add(loadLanes(at + 16, nr - 4), v1) : v1);
 }
 
 /** The valid mr×nr corner of a scratch tile into C, four lanes at a time. */

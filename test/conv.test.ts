@@ -33,6 +33,7 @@ function directConv(
   return { y, shape: [n, oh, ow, f] };
 }
 
+// Filter counts below, at and above the GEMM's eight-column tiles; strides and both paddings.
 const CONFIGS: [number[], number, number, number, Padding][] = [
   // [x shape], kernel, filters, stride, padding
   [[2, 7, 6, 1], 3, 2, 1, "valid"],
@@ -41,6 +42,9 @@ const CONFIGS: [number[], number, number, number, Padding][] = [
   [[1, 9, 7, 2], 2, 5, 3, "valid"],
   [[3, 4, 4, 4], 1, 3, 1, "valid"],
   [[1, 8, 8, 1], 4, 2, 2, "same"],
+  [[2, 6, 5, 1], 3, 10, 1, "same"],
+  [[1, 7, 7, 4], 3, 5, 2, "same"],
+  [[1, 9, 9, 2], 5, 9, 1, "valid"],
 ];
 
 describe.each(BUILDS)("conv2d (%s build)", (build) => {
