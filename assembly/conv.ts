@@ -5,6 +5,7 @@
 // Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky and columns
 // ox·stride − padLeft + kx; positions outside the input read as zero.
 import { add, fill } from "./elementwise";
+import { loadLanes, madd, storeRowPart } from "./simd";
 
 /**
  * cols[(b·oh + oy)·ow + ox, (ky·kw + kx)·c + ch] = x[b, iy, ix, ch] (0 outside the input).
@@ -60,6 +61,152 @@ export function col2im(
             add(dst, src + (<usize>(first * c) << 2), dst, (last - first) * c);
           }
           src += <usize>(kw * c) << 2;
+        }
+      }
+    }
+  }
+}
+
+/** x [n, h, w, c] into the middle of out [n, hp, wp, c], zeros around it (top rows, left columns first). */
+export function padImage(x: usize, n: i32, h: i32, w: i32, c: i32, top: i32, left: i32, hp: i32, wp: i32, out: usize): void {
+  fill(out, 0, n * hp * wp * c);
+  const row = <usize>(w * c) << 2;
+  for (let b = 0; b < n; b++) {
+    for (let iy = 0; iy < h; iy++) {
+      memory.copy(out + (<usize>(((b * hp + iy + top) * wp + left) * c) << 2), x + <usize>(b * h + iy) * row, row);
+    }
+  }
+}
+
+// Direct convolution, for patches too small to be worth an im2col (a first layer on grey images):
+// on an already padded image every window is inside, and a window's kernel row (kx, ch) is kw·c
+// contiguous floats. Four output pixels of a row and eight filters are computed together, in
+// eight vector accumulators; W is read as [kh·kw·c, filters] rows padded with zeros to `wStride`
+// (a multiple of 8). Pixels left over at the end of a row go one at a time.
+
+/** y[p, 0..filters) = Σ over p's window of x·W, for x already padded ("valid" on it). */
+export function convDirect(
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
+  weights: usize, wStride: i32, filters: i32, y: usize,
+): void {
+  const run = kw * c;
+  const wRow = <usize>wStride << 2;
+  const step = <usize>(stride * c) << 2; // from one output pixel's window to the next
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const rowBase = x + (<usize>((b * h + oy * stride) * w * c) << 2);
+      const out = y + (<usize>((b * oh + oy) * ow * filters) << 2);
+      let ox = 0;
+      for (; ox + 4 <= ow; ox += 4) {
+        for (let f0 = 0; f0 < filters; f0 += 8) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+          let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
+            let wr = weights + <usize>(ky * run) * wRow + (<usize>f0 << 2);
+            for (let t = 0; t < run; t++) {
+              const w0 = v128.load(wr), w1 = v128.load(wr, 16);
+              let v = v128.load32_splat(px);
+              a0 = madd(v, w0, a0); a1 = madd(v, w1, a1);
+              v = v128.load32_splat(px + step);
+              b0 = madd(v, w0, b0); b1 = madd(v, w1, b1);
+              v = v128.load32_splat(px + 2 * step);
+              c0 = madd(v, w0, c0); c1 = madd(v, w1, c1);
+              v = v128.load32_splat(px + 3 * step);
+              d0 = madd(v, w0, d0); d1 = madd(v, w1, d1);
+              px += 4;
+              wr += wRow;
+            }
+          }
+          const count = min(8, filters - f0);
+          const at = out + (<usize>(ox * filters + f0) << 2);
+          const pixel = <usize>filters << 2;
+          storeRowPart(at, a0, a1, count, false);
+          storeRowPart(at + pixel, b0, b1, count, false);
+          storeRowPart(at + 2 * pixel, c0, c1, count, false);
+          storeRowPart(at + 3 * pixel, d0, d1, count, false);
+        }
+      }
+      for (; ox < ow; ox++) {
+        for (let f0 = 0; f0 < filters; f0 += 8) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
+            let wr = weights + <usize>(ky * run) * wRow + (<usize>f0 << 2);
+            for (let t = 0; t < run; t++) {
+              const v = v128.load32_splat(px);
+              a0 = madd(v, v128.load(wr), a0);
+              a1 = madd(v, v128.load(wr, 16), a1);
+              px += 4;
+              wr += wRow;
+            }
+          }
+          storeRowPart(out + (<usize>(ox * filters + f0) << 2), a0, a1, min(8, filters - f0), false);
+        }
+      }
+    }
+  }
+}
+
+/** ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·]; dw rows padded like W. */
+export function convDirectWeightGrad(
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
+  delta: usize, filters: i32, dw: usize, wStride: i32,
+): void {
+  const run = kw * c;
+  const wRow = <usize>wStride << 2;
+  const step = <usize>(stride * c) << 2;
+  const pixel = <usize>filters << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const rowBase = x + (<usize>((b * h + oy * stride) * w * c) << 2);
+      const dRow = delta + (<usize>((b * oh + oy) * ow * filters) << 2);
+      let ox = 0;
+      for (; ox + 4 <= ow; ox += 4) {
+        for (let f0 = 0; f0 < filters; f0 += 8) {
+          const count = min(8, filters - f0);
+          const at = dRow + (<usize>(ox * filters + f0) << 2);
+          const a0 = loadLanes(at, min(count, 4)), a1 = count > 4 ? loadLanes(at + 16, count - 4) : f32x4.splat(0);
+          const b0 = loadLanes(at + pixel, min(count, 4)), b1 = count > 4 ? loadLanes(at + pixel + 16, count - 4) : f32x4.splat(0);
+          const c0 = loadLanes(at + 2 * pixel, min(count, 4)), c1 = count > 4 ? loadLanes(at + 2 * pixel + 16, count - 4) : f32x4.splat(0);
+          const d0 = loadLanes(at + 3 * pixel, min(count, 4)), d1 = count > 4 ? loadLanes(at + 3 * pixel + 16, count - 4) : f32x4.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
+            let wr = dw + <usize>(ky * run) * wRow + (<usize>f0 << 2);
+            for (let t = 0; t < run; t++) {
+              let g0 = v128.load(wr), g1 = v128.load(wr, 16);
+              let v = v128.load32_splat(px);
+              g0 = madd(v, a0, g0); g1 = madd(v, a1, g1);
+              v = v128.load32_splat(px + step);
+              g0 = madd(v, b0, g0); g1 = madd(v, b1, g1);
+              v = v128.load32_splat(px + 2 * step);
+              g0 = madd(v, c0, g0); g1 = madd(v, c1, g1);
+              v = v128.load32_splat(px + 3 * step);
+              g0 = madd(v, d0, g0); g1 = madd(v, d1, g1);
+              v128.store(wr, g0);
+              v128.store(wr, g1, 16);
+              px += 4;
+              wr += wRow;
+            }
+          }
+        }
+      }
+      for (; ox < ow; ox++) {
+        for (let f0 = 0; f0 < filters; f0 += 8) {
+          const count = min(8, filters - f0);
+          const at = dRow + (<usize>(ox * filters + f0) << 2);
+          const a0 = loadLanes(at, min(count, 4)), a1 = count > 4 ? loadLanes(at + 16, count - 4) : f32x4.splat(0);
+          for (let ky = 0; ky < kh; ky++) {
+            let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
+            let wr = dw + <usize>(ky * run) * wRow + (<usize>f0 << 2);
+            for (let t = 0; t < run; t++) {
+              const v = v128.load32_splat(px);
+              v128.store(wr, madd(v, a0, v128.load(wr)));
+              v128.store(wr, madd(v, a1, v128.load(wr, 16)), 16);
+              px += 4;
+              wr += wRow;
+            }
+          }
         }
       }
     }

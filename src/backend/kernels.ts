@@ -74,4 +74,13 @@ export interface Kernels {
   maxPoolBackward(gy: number, argmax: number, count: number, dx: number, inputSize: number): void;
   avgPool(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, y: number): void;
   avgPoolBackward(gy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, dx: number): void;
+  padImage(x: number, n: number, h: number, w: number, c: number, top: number, left: number, hp: number, wp: number, out: number): void;
+  convDirect(
+    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
+    weights: number, wStride: number, filters: number, y: number,
+  ): void;
+  convDirectWeightGrad(
+    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
+    delta: number, filters: number, dw: number, wStride: number,
+  ): void;
 }
