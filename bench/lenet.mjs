@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { Adam, conv2d, detectFeatures, init, noGrad, tensor, withArena } from "../dist/index.js";
+import { Adam, conv2d, detectFeatures, init, noGrad, ones, tensor, withArena } from "../dist/index.js";
 import { lenet } from "../examples/lenet.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { measure } from "./measure.mjs";
@@ -74,9 +74,11 @@ export async function* run(log) {
   }
 
   log("lenet: layers");
+  // As in LeNet: the first layer's backward computes ∂W only (its input is the data), the second's
+  // ∂W and ∂x.
   const layers = [
-    ["conv 5×5×1→6 same, 64×28×28", [BATCH, 28, 28, 1], [5, 5, 1, 6], "same", 28 * 28],
-    ["conv 5×5×6→16 valid, 64×14×14", [BATCH, 14, 14, 6], [5, 5, 6, 16], "valid", 10 * 10],
+    ["conv 5×5×1→6 same, 64×28×28", [BATCH, 28, 28, 1], [5, 5, 1, 6], "same", 28 * 28, false],
+    ["conv 5×5×6→16 valid, 64×14×14", [BATCH, 14, 14, 6], [5, 5, 6, 16], "valid", 10 * 10, true],
   ];
   for (const [impl, engine] of engines) {
     const mem = engine.memory;
@@ -84,18 +86,19 @@ export async function* run(log) {
     const tg = await measure(() => engine.gemm({ m: 256, n: 256, k: 256, a, b, c }), { time: 500, iterations: 20 });
     [a, b, c].forEach((p) => mem.free(p));
     yield { suite: "lenet", case: "gemm NN 256x256·256x256 (reference)", impl, ...gflops(2 * 256 ** 3, tg) };
-    for (const [name, xShape, wShape, padding, outPixels] of layers) {
+    for (const [name, xShape, wShape, padding, outPixels, inputGrad] of layers) {
       const flops = 2 * BATCH * outPixels * wShape[0] * wShape[1] * wShape[2] * wShape[3];
       const random = (n) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
-      const x = tensor(random(xShape.reduce((p, q) => p * q)), { shape: xShape, requiresGrad: true, engine });
+      const x = tensor(random(xShape.reduce((p, q) => p * q)), { shape: xShape, requiresGrad: inputGrad, engine });
       const w = tensor(random(wShape.reduce((p, q) => p * q)), { shape: wShape, requiresGrad: true, engine });
       const bias = tensor(new Float32Array(wShape[3]), { requiresGrad: true, engine });
       const forward = await measure(() => withArena(() => noGrad(() => (conv2d(x, w, bias, { padding }), 0)), engine), { time: 500, iterations: 20 });
-      const both = await measure(() => withArena(() => (conv2d(x, w, bias, { padding }).sum().backward(), 0), engine), { time: 500, iterations: 20 });
+      const seed = ones([BATCH, Math.sqrt(outPixels), Math.sqrt(outPixels), wShape[3]], { engine }); // ∂L/∂y
+      const both = await measure(() => withArena(() => (conv2d(x, w, bias, { padding }).backward({ grad: seed }), 0), engine), { time: 500, iterations: 20 });
       yield { suite: "lenet", case: `${name} forward`, impl, ...gflops(flops, forward) };
-      // Backward (∂W and ∂x, twice the forward's flops) timed as forward+backward minus forward.
+      // Backward timed as forward+backward minus forward; ∂W and ∂x each cost the forward's flops.
       const back = { median: both.median - forward.median, min: both.min - forward.min, max: both.max - forward.max };
-      yield { suite: "lenet", case: `${name} backward`, impl, ...gflops(2 * flops, back) };
+      yield { suite: "lenet", case: `${name} backward ${inputGrad ? "(∂W, ∂x)" : "(∂W)"}`, impl, ...gflops((inputGrad ? 2 : 1) * flops, back) };
     }
   }
 }

@@ -69,7 +69,12 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`broadcastTo: shape ${formatShape(x.shape)} cannot be repeated to ${formatShape(target)}`);
   }
   const y = empty(x, target);
-  x.engine.strided("copy", x.ptr, y.ptr, target, broadcastStrides(x.shape, target));
+  if (x.size === 1) {
+    // One value repeated (the gradient of a sum or a mean): a fill, not a walk over every index.
+    x.engine.kernels.fill(y.ptr, x.engine.memory.f32(x.ptr, 1)[0], y.size);
+  } else {
+    x.engine.strided("copy", x.ptr, y.ptr, target, broadcastStrides(x.shape, target));
+  }
   return record(y, "broadcastTo", [x], (gy) => [sumTo(gy, x.shape)], { shape: target });
 }
 
