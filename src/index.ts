@@ -13,7 +13,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckReport } from "./autogr
 export { toDot, toMermaid, type GraphExportOptions } from "./autograd/export.js";
 export * from "./errors.js";
 export { Random } from "./random.js";
-export { Layer, type ForwardOptions } from "./nn/layer.js";
+export { Layer, WeightedLayer, type BuildContext, type ForwardOptions } from "./nn/layer.js";
 export { Dense, type DenseOptions } from "./nn/dense.js";
 export { Dropout } from "./nn/dropout.js";
 export { Flatten } from "./nn/flatten.js";
