@@ -124,6 +124,8 @@ describe("fit, evaluate, predict", () => {
     fresh.compile({ loss: "mse", optimizer: new SGD(fresh.parameters(), { lr: 1e30 }) });
     const targets = tensor(new Float32Array(90).fill(1e20), { shape: [30, 3] });
     expect(() => fresh.fit(x, targets, { verbose: false })).toThrow(/the loss became (Infinity|NaN) at epoch 1, batch \d+/);
+    // The step that found it updated nothing: the weights are those of the last good step.
+    for (const p of fresh.parameters()) expect(p.data().every(Number.isFinite)).toBe(true);
   });
 });
 

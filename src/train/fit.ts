@@ -113,15 +113,17 @@ export class Trainer {
             const yb = gather(y, indices + 4 * start, count);
             const out = this.model.forward(xb, { training: true });
             const l = this.lossFn!(out, yb);
+            const value = l.item();
+            // Stop before this step updates anything: the weights stay those of the last good step.
+            if (!Number.isFinite(value)) {
+              throw new ArgumentError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1}; lower the learning rate or clip gradients (clipGradNorm)`);
+            }
             l.backward();
             if (options.clipGradNorm) clipGradNorm(params, options.clipGradNorm);
             optimizer.step();
             optimizer.zeroGrad();
-            return [l.item(), this.classification ? countCorrect(out, yb) : 0];
+            return [value, this.classification ? countCorrect(out, yb) : 0];
           }, engine);
-          if (!Number.isFinite(loss)) {
-            throw new ArgumentError(`fit: the loss became ${loss} at epoch ${epoch}, batch ${b + 1}; lower the learning rate or clip gradients (clipGradNorm)`);
-          }
           lossSum += loss * count;
           correct += right;
           callbacks.onBatchEnd?.(b, { loss });
