@@ -1,0 +1,37 @@
+// The runnable examples, run as a user runs them (through the built package), briefly: they must
+// keep working and keep their output format.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const example = (file: string, args: string[]) =>
+  run(process.execPath, [new URL(`../examples/${file}`, import.meta.url).pathname, ...args], { timeout: 120_000 });
+
+describe("examples", () => {
+  it("the main job ends, with --json, with one line {testAccuracy, epochs, trainSamplesPerSecond}", async () => {
+    const { stdout, stderr } = await example("mnist.mjs", ["--json", "--epochs", "1"]);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const result = JSON.parse(lines[0]);
+    expect(Object.keys(result)).toEqual(["testAccuracy", "epochs", "trainSamplesPerSecond"]);
+    expect(result.epochs).toBe(1);
+    expect(result.testAccuracy).toBeGreaterThan(0.85); // one epoch on real digits
+    expect(result.trainSamplesPerSecond).toBeGreaterThan(0);
+    expect(stderr).toMatch(/held-out accuracy/);
+  });
+
+  it("the LeNet example trains a convolutional network on the same split", async () => {
+    const { stdout } = await example("lenet.mjs", ["--json", "--epochs", "1"]);
+    const result = JSON.parse(stdout.trim());
+    expect(result.testAccuracy).toBeGreaterThan(0.85);
+  });
+
+  it("the seed examples print their values with labels", async () => {
+    const { stdout } = await example("seeds.mjs", []);
+    expect(stdout).toMatch(/B = 220 {3}∂B\/∂x = 2\.2 {3}∂B\/∂y = 110 {3}∂B\/∂z = 200/);
+    expect(stdout).toMatch(/C = 48400 {3}∂C\/∂x = 968 {3}∂C\/∂y = 48400 {3}∂C\/∂z = 88000/);
+    expect(stdout).toMatch(/∂L\/∂z = ŷ − y = -0\.401312 {3}∂L\/∂w = -0\.200656/);
+    expect(stdout).toMatch(/gradcheck against finite differences: ok/);
+  });
+});
