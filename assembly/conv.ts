@@ -84,10 +84,10 @@ export function padImage(x: usize, n: i32, h: i32, w: i32, c: i32, top: i32, lef
 // eight vector accumulators; W is read as [kh·kw·c, filters] rows padded with zeros to `wStride`
 // (a multiple of 8). Pixels left over at the end of a row go one at a time.
 
-/** y[p, 0..filters) = Σ over p's window of x·W, for x already padded ("valid" on it). */
+/** y[p, 0..filters) = b + Σ over p's window of x·W, for x already padded ("valid" on it); bias 0: none. */
 export function convDirect(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
-  weights: usize, wStride: i32, filters: i32, y: usize,
+  weights: usize, wStride: i32, filters: i32, bias: usize, y: usize,
 ): void {
   const run = kw * c;
   const wRow = <usize>wStride << 2;
@@ -99,8 +99,11 @@ export function convDirect(
       let ox = 0;
       for (; ox + 4 <= ow; ox += 4) {
         for (let f0 = 0; f0 < filters; f0 += 8) {
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-          let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+          const count = min(8, filters - f0);
+          const start0 = bias ? loadLanes(bias + (<usize>f0 << 2), min(count, 4)) : f32x4.splat(0);
+          const start1 = bias && count > 4 ? loadLanes(bias + (<usize>f0 << 2) + 16, count - 4) : f32x4.splat(0);
+          let a0 = start0, a1 = start1, b0 = start0, b1 = start1;
+          let c0 = start0, c1 = start1, d0 = start0, d1 = start1;
           for (let ky = 0; ky < kh; ky++) {
             let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
             let wr = weights + <usize>(ky * run) * wRow + (<usize>f0 << 2);
@@ -118,7 +121,6 @@ export function convDirect(
               wr += wRow;
             }
           }
-          const count = min(8, filters - f0);
           const at = out + (<usize>(ox * filters + f0) << 2);
           const pixel = <usize>filters << 2;
           storeRowPart(at, a0, a1, count, false);
@@ -129,7 +131,9 @@ export function convDirect(
       }
       for (; ox < ow; ox++) {
         for (let f0 = 0; f0 < filters; f0 += 8) {
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+          const count = min(8, filters - f0);
+          let a0 = bias ? loadLanes(bias + (<usize>f0 << 2), min(count, 4)) : f32x4.splat(0);
+          let a1 = bias && count > 4 ? loadLanes(bias + (<usize>f0 << 2) + 16, count - 4) : f32x4.splat(0);
           for (let ky = 0; ky < kh; ky++) {
             let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
             let wr = weights + <usize>(ky * run) * wRow + (<usize>f0 << 2);
@@ -141,17 +145,20 @@ export function convDirect(
               wr += wRow;
             }
           }
-          storeRowPart(out + (<usize>(ox * filters + f0) << 2), a0, a1, min(8, filters - f0), false);
+          storeRowPart(out + (<usize>(ox * filters + f0) << 2), a0, a1, count, false);
         }
       }
     }
   }
 }
 
-/** ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·]; dw rows padded like W. */
+/**
+ * ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·]; dw rows padded like
+ * W. With `db` (not 0), also ∂b: db[·] += Σ over pixels of δ[p, ·] (pixels in order, padded too).
+ */
 export function convDirectWeightGrad(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
-  delta: usize, filters: i32, dw: usize, wStride: i32,
+  delta: usize, filters: i32, dw: usize, wStride: i32, db: usize,
 ): void {
   const run = kw * c;
   const wRow = <usize>wStride << 2;
@@ -170,6 +177,11 @@ export function convDirectWeightGrad(
           const b0 = loadLanes(at + pixel, min(count, 4)), b1 = count > 4 ? loadLanes(at + pixel + 16, count - 4) : f32x4.splat(0);
           const c0 = loadLanes(at + 2 * pixel, min(count, 4)), c1 = count > 4 ? loadLanes(at + 2 * pixel + 16, count - 4) : f32x4.splat(0);
           const d0 = loadLanes(at + 3 * pixel, min(count, 4)), d1 = count > 4 ? loadLanes(at + 3 * pixel + 16, count - 4) : f32x4.splat(0);
+          if (db) {
+            const bp = db + (<usize>f0 << 2);
+            v128.store(bp, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(bp), a0), b0), c0), d0));
+            v128.store(bp, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(bp, 16), a1), b1), c1), d1), 16);
+          }
           for (let ky = 0; ky < kh; ky++) {
             let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
             let wr = dw + <usize>(ky * run) * wRow + (<usize>f0 << 2);
@@ -196,6 +208,11 @@ export function convDirectWeightGrad(
           const count = min(8, filters - f0);
           const at = dRow + (<usize>(ox * filters + f0) << 2);
           const a0 = loadLanes(at, min(count, 4)), a1 = count > 4 ? loadLanes(at + 16, count - 4) : f32x4.splat(0);
+          if (db) {
+            const bp = db + (<usize>f0 << 2);
+            v128.store(bp, f32x4.add(v128.load(bp), a0));
+            v128.store(bp, f32x4.add(v128.load(bp, 16), a1), 16);
+          }
           for (let ky = 0; ky < kh; ky++) {
             let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
             let wr = dw + <usize>(ky * run) * wRow + (<usize>f0 << 2);

@@ -77,10 +77,10 @@ export interface Kernels {
   padImage(x: number, n: number, h: number, w: number, c: number, top: number, left: number, hp: number, wp: number, out: number): void;
   convDirect(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
-    weights: number, wStride: number, filters: number, y: number,
+    weights: number, wStride: number, filters: number, bias: number, y: number,
   ): void;
   convDirectWeightGrad(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
-    delta: number, filters: number, dw: number, wStride: number,
+    delta: number, filters: number, dw: number, wStride: number, db: number,
   ): void;
 }
