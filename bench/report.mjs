@@ -16,7 +16,7 @@ export function printTable(suite, rows, { peer } = {}) {
       const p = rows.find((q) => q.case === r.case && q.impl === peer && q.metric === r.metric);
       if (p) ratio = `${(lowerIsBetter(r.metric) ? p.median / r.median : r.median / p.median).toFixed(2)}×`;
     }
-    const range = r.error ? `error: ${r.error}` : `${fmt(r.min)}–${fmt(r.max)}`;
+    const range = r.error ? `error: ${r.error}` : r.min === null ? "–" : `${fmt(r.min)}–${fmt(r.max)}`;
     lines.push([r.case, r.impl, r.metric, r.error ? "failed" : fmt(r.median), range, ratio]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
