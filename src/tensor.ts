@@ -1,7 +1,8 @@
 // A tensor is a shape and a block of float32 in the engine's linear memory. Reading values is an
 // explicit, copying call (data(), item()). Memory is freed by dispose() at once, or when the JS
 // object is garbage-collected. Views made by reshape() and detach() share the block, which is
-// freed when the last tensor using it goes.
+// freed when the last tensor using it goes. Inside withArena(), new tensors live in the per-step
+// arena instead and are all freed when the scope ends.
 import { type Engine, getEngine } from "./backend/engine.js";
 import { ArgumentError, ShapeError, WasmgradError } from "./errors.js";
 import type { Node } from "./autograd/graph.js";
