@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { detectFeatures, init } from "../dist/index.js";
-import { measure } from "./measure.mjs";
+import { gflops, measure } from "./measure.mjs";
 
 // [label, m, k, n, variants]: op(A) is m×k, op(B) is k×n.
 const ALL = ["NN", "NT", "TN"];
@@ -53,7 +53,6 @@ export async function* run(log) {
 
   for (const [label, m, k, n, variants] of CASES) {
     const flops = 2 * m * k * n;
-    const gflops = (t) => ({ metric: "GFLOP/s", median: flops / t.median / 1e6, min: flops / t.max / 1e6, max: flops / t.min / 1e6 });
     for (const variant of variants) {
       const transA = variant === "TN", transB = variant === "NT";
       const name = `${variant} ${label}`;
@@ -66,7 +65,7 @@ export async function* run(log) {
         const args = { transA, transB, m, n, k, a, b, c };
         const t = await measure(() => engine.gemm(args), budget(flops));
         [a, b, c].forEach((p) => mem.free(p));
-        yield { suite: "gemm", case: name, impl, ...gflops(t) };
+        yield { suite: "gemm", case: name, impl, ...gflops(flops, t) };
       }
       {
         const a = tf.randomUniform(transA ? [k, m] : [m, k], -1, 1);
@@ -74,14 +73,14 @@ export async function* run(log) {
         const t = await measure(() => tf.matMul(a, b, transA, transB).dispose(), budget(flops));
         a.dispose();
         b.dispose();
-        yield { suite: "gemm", case: name, impl: "tfjs-wasm", ...gflops(t) };
+        yield { suite: "gemm", case: name, impl: "tfjs-wasm", ...gflops(flops, t) };
       }
       if (variant === "NN") {
         const a = new Float32Array(m * k), b = new Float32Array(k * n), c = new Float32Array(m * n);
         randomFill(a, 1);
         randomFill(b, 2);
         const t = await measure(() => jsMatMul(a, b, c, m, k, n), flops > 1e9 ? { time: 0, iterations: 2 } : budget(flops));
-        yield { suite: "gemm", case: name, impl: "js-loop", ...gflops(t) };
+        yield { suite: "gemm", case: name, impl: "js-loop", ...gflops(flops, t) };
       }
     }
   }

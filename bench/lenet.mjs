@@ -9,7 +9,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { Adam, conv2d, detectFeatures, init, noGrad, ones, tensor, withArena } from "../dist/index.js";
 import { lenet } from "../examples/lenet.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
-import { measure } from "./measure.mjs";
+import { gflops, measure, perSecond } from "./measure.mjs";
 
 export const describe = () => ({ peer: "tfjs-cpu" });
 const BATCH = 64;
@@ -31,8 +31,6 @@ function tfjsLenet() {
   return model;
 }
 
-const rate = (samples, t) => ({ metric: "samples/s", median: (samples / t.median) * 1000, min: (samples / t.max) * 1000, max: (samples / t.min) * 1000 });
-const gflops = (flops, t) => ({ metric: "GFLOP/s", median: flops / t.median / 1e6, min: flops / t.max / 1e6, max: flops / t.min / 1e6 });
 
 export async function* run(log) {
   const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
@@ -49,7 +47,7 @@ export async function* run(log) {
     const model = lenet({ seed: 1, engine });
     model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
     const t = await measure(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: false }), { time: 4000, iterations: 3 });
-    yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...rate(labels.length, t) };
+    yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...perSecond(labels.length, t) };
   }
   tf.env().set("PROD", true); // no advice printed about tfjs-node
   for (const backend of ["cpu", "wasm"]) {
@@ -64,7 +62,7 @@ export async function* run(log) {
       const t = await measure(async () => {
         await model.fit(xs, ys, { epochs: 1, batchSize: BATCH, verbose: 0 });
       }, { time: 0, iterations: 2, warmup: false });
-      yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...rate(BATCH, t) };
+      yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...perSecond(BATCH, t) };
     } catch (e) {
       yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, metric: "samples/s", median: null, min: null, max: null, error: String(e.message).split("\n")[0] };
     }

@@ -1,4 +1,5 @@
-// One task timed by tinybench; returns latency statistics in milliseconds.
+// One task timed by tinybench, returning latency statistics in milliseconds, and the conversions
+// of those latencies into the rows the suites print.
 import { Bench } from "tinybench";
 
 /**
@@ -14,3 +15,14 @@ export async function measure(fn, { time = 400, iterations = 10, warmup = true }
   const { p50, min, max } = result.latency;
   return { median: p50, min, max };
 }
+
+// Latencies (ms) turned into a row's metric. The slowest run gives the min of a rate, the fastest its max.
+
+/** `count` things done per run → things per second. */
+export const perSecond = (count, t) => ({ metric: "samples/s", median: (count / t.median) * 1000, min: (count / t.max) * 1000, max: (count / t.min) * 1000 });
+
+/** `flops` per run → GFLOP/s. */
+export const gflops = (flops, t) => ({ metric: "GFLOP/s", median: flops / t.median / 1e6, min: flops / t.max / 1e6, max: flops / t.min / 1e6 });
+
+/** Latency in microseconds. */
+export const micros = (t) => ({ metric: "µs", median: t.median * 1000, min: t.min * 1000, max: t.max * 1000 });

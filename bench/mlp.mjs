@@ -7,7 +7,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { Adam, Dense, Sequential, detectFeatures, init, tensor } from "../dist/index.js";
 import { loadMnist } from "../examples/mnist-data.mjs";
-import { measure } from "./measure.mjs";
+import { measure, micros, perSecond } from "./measure.mjs";
 
 const require = createRequire(import.meta.url);
 export const describe = () => ({ peer: "tfjs-wasm" });
@@ -35,9 +35,6 @@ function tfjsModel() {
   return model;
 }
 
-/** Samples/s from the latency of a run over `samples` samples. */
-const rate = (samples, t) => ({ metric: "samples/s", median: (samples / t.median) * 1000, min: (samples / t.max) * 1000, max: (samples / t.min) * 1000 });
-const micros = (t) => ({ metric: "µs", median: t.median * 1000, min: t.min * 1000, max: t.max * 1000 });
 
 export async function* run(log) {
   const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
@@ -61,7 +58,7 @@ export async function* run(log) {
     const epoch = () => model.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: false });
     epoch(); // warm: compiled code, arena sized, the data-loading garbage collected
     const t = await measure(epoch, { time: 2000, iterations: 5 });
-    yield { suite: "mlp", case: "train batch 64", impl, ...rate(labels.length, t) };
+    yield { suite: "mlp", case: "train batch 64", impl, ...perSecond(labels.length, t) };
   }
   {
     const n = 2000; // tfjs trains at a few thousand samples/s: a quarter of the data keeps the run short
@@ -73,7 +70,7 @@ export async function* run(log) {
     };
     await epoch(); // warm, as for wasmgrad
     const t = await measure(epoch, { time: 3000, iterations: 3 });
-    yield { suite: "mlp", case: "train batch 64", impl: "tfjs-wasm", ...rate(n, t) };
+    yield { suite: "mlp", case: "train batch 64", impl: "tfjs-wasm", ...perSecond(n, t) };
     model.dispose();
     xs.dispose();
     ys.dispose();
@@ -88,7 +85,7 @@ export async function* run(log) {
   {
     // brain.js trains one sample at a time (its only mode): 300 samples per run.
     const t = await measure(() => brainNet.train(brainData, { iterations: 1, errorThresh: 1e-9 }), { time: 3000, iterations: 3 });
-    yield { suite: "mlp", case: "train batch 64", impl: "brain.js (per sample)", ...rate(brainData.length, t) };
+    yield { suite: "mlp", case: "train batch 64", impl: "brain.js (per sample)", ...perSecond(brainData.length, t) };
   }
 
   for (const batch of [1, 64]) {
