@@ -3,7 +3,7 @@
 import { type Engine, getEngine } from "../backend/engine.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { Random } from "../random.js";
-import { type Shape, type Tensor, checkShape, formatShape, sizeOf } from "../tensor.js";
+import { type Shape, type Tensor, checkShape, formatShape } from "../tensor.js";
 import { type CompileOptions, type EvaluateOptions, type FitOptions, type History, Trainer } from "../train/fit.js";
 import { type ForwardOptions, Layer } from "./layer.js";
 
@@ -45,7 +45,7 @@ export class Sequential {
 
   /** The output for a batch x of shape [batch, ...inputShape]. */
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
-    if (x.rank !== this.inputShape.length + 1 || !this.inputShape.every((d, i) => x.shape[i + 1] === d)) {
+    if (!this.accepts(x)) {
       throw new ShapeError(`Sequential: expected a batch of shape [batch, ${this.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
     }
     return this.layers.reduce((h, layer) => layer.forward(h, options), x);
@@ -88,9 +88,9 @@ export class Sequential {
     return new Trainer(this, null).predict(x, options);
   }
 
-  /** Elements in one sample of the input. */
-  get inputSize(): number {
-    return sizeOf(this.inputShape);
+  /** x is a batch of this model's inputs: [samples, ...inputShape]. */
+  accepts(x: Tensor): boolean {
+    return x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => x.shape[i + 1] === d);
   }
 
   private compiled(what: string): Trainer {

@@ -183,9 +183,8 @@ export class Trainer {
 
   private checkInputs(where: string, x: Tensor): number {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${where}: x must be a Tensor`);
-    const per = this.model.inputShape;
-    if (x.rank !== per.length + 1 || !per.every((d, i) => x.shape[i + 1] === d)) {
-      throw new ShapeError(`${where}: x must have shape [samples, ${per.join(", ")}], got ${formatShape(x.shape)}`);
+    if (!this.model.accepts(x)) {
+      throw new ShapeError(`${where}: x must have shape [samples, ${this.model.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
     }
     const bad = x.engine.kernels.firstNonFinite(x.ptr, x.size);
     if (bad >= 0) {
