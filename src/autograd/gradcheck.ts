@@ -4,6 +4,7 @@
 // ±h and ±2h, with h a power of two so that x ± h is exact in float32; the five-point stencil
 // (−L(x+2h) + 8L(x+h) − 8L(x−h) + L(x−2h)) / 12h leaves an O(h⁴) truncation error.
 import { ArgumentError } from "../errors.js";
+import { Random } from "../random.js";
 import { Tensor, tensor } from "../tensor.js";
 import { noGrad } from "./graph.js";
 
@@ -37,17 +38,10 @@ export interface GradcheckReport {
   checked: number;
 }
 
-/** Weights in [-1, 1) from a seeded xorshift, so reports are reproducible. */
+/** Weights in [-1, 1) from the library's seeded generator, so reports are reproducible. */
 function weights(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = (s >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
+  const random = new Random(seed);
+  return Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
 }
 
 const isTensor = (t: unknown): t is Tensor => t instanceof Tensor;
