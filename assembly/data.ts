@@ -1,4 +1,4 @@
-// Moving training data: gathering a shuffled batch, and dropout's seeded mask.
+// Moving training data: gathering a shuffled batch, dropout's seeded mask, shifting images.
 
 /** dst row r = src row idx[r], for `count` rows of `cols` floats. */
 export function gatherRows(src: usize, idx: usize, count: i32, cols: i32, dst: usize): void {
@@ -32,4 +32,33 @@ export function dropout(x: usize, y: usize, mask: usize, n: i32, keep: f32, stat
   store<u32>(state, s1, 4);
   store<u32>(state, s2, 8);
   store<u32>(state, s3, 12);
+}
+
+/**
+ * Shifts each of n NHWC images by whole pixels: y[i, r, q] = x[i, r − dy, q − dx], zero where that
+ * falls outside the image. (dy, dx) for image i are the i32s at shifts + 8i, times `sign` (−1 moves
+ * a gradient back to where its pixel came from).
+ */
+export function shiftImages(x: usize, n: i32, h: i32, w: i32, c: i32, shifts: usize, sign: i32, y: usize): void {
+  const rowBytes = <usize>(w * c) << 2;
+  const pixelBytes = <usize>c << 2;
+  for (let i = 0; i < n; i++) {
+    const dy = load<i32>(shifts + (<usize>i << 3)) * sign;
+    const dx = load<i32>(shifts + (<usize>i << 3), 4) * sign;
+    // Output columns [first, last) read input columns [first − dx, last − dx).
+    const first = max(0, dx), last = min(w, w + dx);
+    const image = <usize>i * <usize>h * rowBytes;
+    for (let r = 0; r < h; r++) {
+      const to = y + image + <usize>r * rowBytes;
+      const from = r - dy;
+      if (from < 0 || from >= h || first >= last) {
+        memory.fill(to, 0, rowBytes);
+        continue;
+      }
+      const source = x + image + <usize>from * rowBytes;
+      memory.fill(to, 0, <usize>first * pixelBytes);
+      memory.copy(to + <usize>first * pixelBytes, source + <usize>(first - dx) * pixelBytes, <usize>(last - first) * pixelBytes);
+      memory.fill(to + <usize>last * pixelBytes, 0, <usize>(w - last) * pixelBytes);
+    }
+  }
 }

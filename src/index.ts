@@ -16,6 +16,7 @@ export { Random } from "./random.js";
 export { Layer, WeightedLayer, type BuildContext, type ForwardOptions } from "./nn/layer.js";
 export { Dense, type DenseOptions } from "./nn/dense.js";
 export { Dropout } from "./nn/dropout.js";
+export { RandomShift } from "./nn/random-shift.js";
 export { Flatten } from "./nn/flatten.js";
 export { Sequential, type SequentialOptions } from "./nn/sequential.js";
 export { initializers, type Initializer, type InitializerName } from "./nn/init.js";
@@ -32,3 +33,4 @@ export type { CompileOptions, EvaluateOptions, EpochLogs, FitOptions, History } 
 export { Conv2D, type Conv2DOptions } from "./nn/conv.js";
 export { MaxPool2D, AvgPool2D } from "./nn/pool.js";
 export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Padding, type PoolOptions } from "./autograd/ops/conv.js";
+export { shift2d } from "./autograd/ops/shift.js";

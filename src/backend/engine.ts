@@ -61,7 +61,7 @@ export class Engine {
     if (shape.length > MAX_DIMS || strides.length !== shape.length) {
       throw new ShapeError(`at most ${MAX_DIMS} axes with one stride each, got shape [${shape}] and strides [${strides}]`);
     }
-    const view = new Int32Array(this.memory.wasm.buffer, this.layoutBlock, 2 * MAX_DIMS);
+    const view = this.memory.i32(this.layoutBlock, 2 * MAX_DIMS);
     view.set(shape, 0);
     view.set(strides, MAX_DIMS);
     const run = kind === "copy" ? this.kernels.stridedCopy : this.kernels.stridedAccumulate;

@@ -59,6 +59,7 @@ export interface Kernels {
   firstNonFinite(x: number, n: number): number;
   gatherRows(src: number, idx: number, count: number, cols: number, dst: number): void;
   dropout(x: number, y: number, mask: number, n: number, keep: number, state: number): void;
+  shiftImages(x: number, n: number, h: number, w: number, c: number, shifts: number, sign: number, y: number): void;
   im2col(
     x: number, n: number, h: number, w: number, c: number,
     kh: number, kw: number, stride: number, padTop: number, padLeft: number, oh: number, ow: number, cols: number,

@@ -77,6 +77,11 @@ export class Memory {
     return new Float32Array(this.wasm.buffer, ptr, length);
   }
 
+  /** The same over `length` 32-bit integers (indices, offsets). */
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.wasm.buffer, ptr, length);
+  }
+
   get capacityBytes(): number {
     return this.wasm.buffer.byteLength;
   }

@@ -99,7 +99,7 @@ export class Trainer {
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         if (shuffle) random.shuffle(order);
-        new Int32Array(engine.memory.wasm.buffer, indices, n).set(order);
+        engine.memory.i32(indices, n).set(order);
         const bar = new ProgressBar(verbose, `epoch ${epoch}/${epochs}`);
         const started = performance.now();
         let lossSum = 0;

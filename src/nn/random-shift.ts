@@ -1,0 +1,41 @@
+import { shift2d } from "../autograd/ops/shift.js";
+import { ArgumentError, ShapeError } from "../errors.js";
+import { Random } from "../random.js";
+import { type Shape, type Tensor, formatShape } from "../tensor.js";
+import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+
+/**
+ * Data augmentation: while training, moves each image by up to `maxShift` whole pixels up or down
+ * and left or right (each offset drawn uniformly), so every epoch sees the digits a little
+ * elsewhere; identity otherwise. Its offsets come from a generator seeded by the model's seed.
+ */
+export class RandomShift extends Layer {
+  readonly kind = "RandomShift";
+  private random: Random | null = null;
+
+  constructor(readonly maxShift: number) {
+    super();
+    if (!Number.isInteger(maxShift) || maxShift < 0) throw new ArgumentError(`RandomShift: maxShift must be a non-negative integer, got ${maxShift}`);
+  }
+
+  build(inputShape: Shape, { random }: BuildContext): Shape {
+    if (inputShape.length !== 3) {
+      throw new ShapeError(`RandomShift: expects inputs of shape [height, width, channels] per sample, got ${formatShape(inputShape)}`);
+    }
+    this.random = new Random(random.nextUint32());
+    return inputShape;
+  }
+
+  forward(x: Tensor, { training = false }: ForwardOptions): Tensor {
+    if (!training || this.maxShift === 0) return x;
+    if (!this.random) throw new ArgumentError(`${this.name || this.kind}: not built; put it in a Sequential with an inputShape`);
+    const span = 2 * this.maxShift + 1;
+    const shifts = new Int32Array(2 * x.shape[0]);
+    for (let i = 0; i < shifts.length; i++) shifts[i] = this.random.int(span) - this.maxShift;
+    return shift2d(x, shifts);
+  }
+
+  override describe(): string {
+    return `±${this.maxShift} px`;
+  }
+}
