@@ -1,12 +1,13 @@
 // LeNet-5 (LeCun et al. 1998), the convolutional network the seeds trace backpropagation to,
 // trained on the same MNIST split as the main job (npm run example:lenet). Images are NHWC:
 // [batch, 28, 28, 1]. Options: see examples/mnist-job.mjs.
-import { Conv2D, Dense, Dropout, Flatten, MaxPool2D, Sequential } from "../dist/index.js";
+import { Conv2D, Dense, Dropout, Flatten, MaxPool2D, RandomShift, Sequential } from "../dist/index.js";
 import { runMnistJob } from "./mnist-job.mjs";
 
-export const lenet = ({ seed = 1, dropout = 0, engine } = {}) =>
+export const lenet = ({ seed = 1, dropout = 0, shift = 0, engine } = {}) =>
   new Sequential(
     [
+      ...(shift > 0 ? [new RandomShift(shift)] : []), // augmentation: digits moved by up to `shift` pixels
       new Conv2D(6, 5, { padding: "same", activation: "relu" }),
       new MaxPool2D(2),
       new Conv2D(16, 5, { padding: "valid", activation: "relu" }),
@@ -24,8 +25,8 @@ export const lenet = ({ seed = 1, dropout = 0, engine } = {}) =>
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runMnistJob({
     // Chosen on the validation part (npm run example:lenet -- --validate).
-    settings: { epochs: 10, batch: 32, lr: 0.001, decay: 0.9, dropout: 0, wd: 0.05, seed: 1 },
+    settings: { epochs: 10, batch: 32, lr: 0.001, decay: 0.9, dropout: 0, wd: 0.05, shift: 0, seed: 1 },
     inputShape: [28, 28, 1],
-    buildModel: ({ seed, dropout }) => lenet({ seed, dropout }),
+    buildModel: ({ seed, dropout, shift }) => lenet({ seed, dropout, shift }),
   });
 }
