@@ -153,81 +153,72 @@ export function convDirect(
 }
 
 /**
- * ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·]; dw rows padded like
- * W. With `db` (not 0), also ∂b: db[·] += Σ over pixels of δ[p, ·] (pixels in order, padded too).
+ * ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·], dw's rows padded
+ * like W. Four taps of the window (in dw's row order) and eight filters accumulate in eight
+ * registers over all of one image's pixels, then go into dw: no dw traffic in the inner loop.
+ * A last group of fewer than four taps repeats tap 0, and filters not filling eight lanes read up
+ * to two vectors past δ's end (the allocator leaves room for that), into lanes never stored.
  */
 export function convDirectWeightGrad(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
-  delta: usize, filters: i32, dw: usize, wStride: i32, db: usize,
+  delta: usize, filters: i32, dw: usize, wStride: i32,
 ): void {
-  const run = kw * c;
+  const patch = kh * kw * c;
   const wRow = <usize>wStride << 2;
-  const step = <usize>(stride * c) << 2;
+  const step = <usize>(stride * c) << 2; // from one output pixel's window to the next
   const pixel = <usize>filters << 2;
   for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < oh; oy++) {
-      const rowBase = x + (<usize>((b * h + oy * stride) * w * c) << 2);
-      const dRow = delta + (<usize>((b * oh + oy) * ow * filters) << 2);
-      let ox = 0;
-      for (; ox + 4 <= ow; ox += 4) {
-        for (let f0 = 0; f0 < filters; f0 += 8) {
-          const count = min(8, filters - f0);
-          const at = dRow + (<usize>(ox * filters + f0) << 2);
-          const a0 = loadLanes(at, min(count, 4)), a1 = count > 4 ? loadLanes(at + 16, count - 4) : f32x4.splat(0);
-          const b0 = loadLanes(at + pixel, min(count, 4)), b1 = count > 4 ? loadLanes(at + pixel + 16, count - 4) : f32x4.splat(0);
-          const c0 = loadLanes(at + 2 * pixel, min(count, 4)), c1 = count > 4 ? loadLanes(at + 2 * pixel + 16, count - 4) : f32x4.splat(0);
-          const d0 = loadLanes(at + 3 * pixel, min(count, 4)), d1 = count > 4 ? loadLanes(at + 3 * pixel + 16, count - 4) : f32x4.splat(0);
-          if (db) {
-            const bp = db + (<usize>f0 << 2);
-            v128.store(bp, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(bp), a0), b0), c0), d0));
-            v128.store(bp, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(bp, 16), a1), b1), c1), d1), 16);
-          }
-          for (let ky = 0; ky < kh; ky++) {
-            let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
-            let wr = dw + <usize>(ky * run) * wRow + (<usize>f0 << 2);
-            for (let t = 0; t < run; t++) {
-              let g0 = v128.load(wr), g1 = v128.load(wr, 16);
-              let v = v128.load32_splat(px);
-              g0 = madd(v, a0, g0); g1 = madd(v, a1, g1);
-              v = v128.load32_splat(px + step);
-              g0 = madd(v, b0, g0); g1 = madd(v, b1, g1);
-              v = v128.load32_splat(px + 2 * step);
-              g0 = madd(v, c0, g0); g1 = madd(v, c1, g1);
-              v = v128.load32_splat(px + 3 * step);
-              g0 = madd(v, d0, g0); g1 = madd(v, d1, g1);
-              v128.store(wr, g0);
-              v128.store(wr, g1, 16);
-              px += 4;
-              wr += wRow;
-            }
+    const image = x + (<usize>(b * h * w * c) << 2);
+    const dImage = delta + (<usize>(b * oh * ow * filters) << 2);
+    for (let j = 0; j < patch; j += 4) {
+      const o0 = tapOffset(j, patch, kw * c, w * c), o1 = tapOffset(j + 1, patch, kw * c, w * c);
+      const o2 = tapOffset(j + 2, patch, kw * c, w * c), o3 = tapOffset(j + 3, patch, kw * c, w * c);
+      for (let f0 = 0; f0 < filters; f0 += 8) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+        let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+        for (let oy = 0; oy < oh; oy++) {
+          let px = image + (<usize>(oy * stride * w * c) << 2);
+          let dp = dImage + (<usize>(oy * ow * filters + f0) << 2);
+          for (let ox = 0; ox < ow; ox++) {
+            const g0 = v128.load(dp), g1 = v128.load(dp, 16);
+            let v = v128.load32_splat(px + o0);
+            a0 = madd(v, g0, a0); a1 = madd(v, g1, a1);
+            v = v128.load32_splat(px + o1);
+            b0 = madd(v, g0, b0); b1 = madd(v, g1, b1);
+            v = v128.load32_splat(px + o2);
+            c0 = madd(v, g0, c0); c1 = madd(v, g1, c1);
+            v = v128.load32_splat(px + o3);
+            d0 = madd(v, g0, d0); d1 = madd(v, g1, d1);
+            px += step;
+            dp += pixel;
           }
         }
-      }
-      for (; ox < ow; ox++) {
-        for (let f0 = 0; f0 < filters; f0 += 8) {
-          const count = min(8, filters - f0);
-          const at = dRow + (<usize>(ox * filters + f0) << 2);
-          const a0 = loadLanes(at, min(count, 4)), a1 = count > 4 ? loadLanes(at + 16, count - 4) : f32x4.splat(0);
-          if (db) {
-            const bp = db + (<usize>f0 << 2);
-            v128.store(bp, f32x4.add(v128.load(bp), a0));
-            v128.store(bp, f32x4.add(v128.load(bp, 16), a1), 16);
-          }
-          for (let ky = 0; ky < kh; ky++) {
-            let px = rowBase + (<usize>((ky * w + ox * stride) * c) << 2);
-            let wr = dw + <usize>(ky * run) * wRow + (<usize>f0 << 2);
-            for (let t = 0; t < run; t++) {
-              const v = v128.load32_splat(px);
-              v128.store(wr, madd(v, a0, v128.load(wr)));
-              v128.store(wr, madd(v, a1, v128.load(wr, 16)), 16);
-              px += 4;
-              wr += wRow;
-            }
-          }
-        }
+        const taps = min(4, patch - j);
+        const at = dw + <usize>j * wRow + (<usize>f0 << 2);
+        addPair(at, a0, a1);
+        if (taps > 1) addPair(at + wRow, b0, b1);
+        if (taps > 2) addPair(at + 2 * wRow, c0, c1);
+        if (taps > 3) addPair(at + 3 * wRow, d0, d1);
       }
     }
   }
+}
+
+/** Byte offset of tap j (row-major over ky, kx, ch) from its window's first element; tap 0's past the patch. */
+// @ts-ignore: decorator
+@inline
+function tapOffset(j: i32, patch: i32, run: i32, rowFloats: i32): usize {
+  if (j >= patch) return 0;
+  const ky = j / run;
+  return <usize>(ky * rowFloats + j - ky * run) << 2;
+}
+
+/** The eight floats at `at` += v0:v1. */
+// @ts-ignore: decorator
+@inline
+function addPair(at: usize, v0: v128, v1: v128): void {
+  v128.store(at, f32x4.add(v128.load(at), v0));
+  v128.store(at, f32x4.add(v128.load(at, 16), v1), 16);
 }
 
 function copyRun(dst: usize, src: usize, count: i32): void {

@@ -1,5 +1,6 @@
 // Elementwise arithmetic and reductions over f32 arrays. Each loop runs four lanes at a time
 // and finishes the last n % 4 elements one by one. Output may alias an input.
+import { storeRowPart } from "./simd";
 
 /** out[i] = a[i] + b[i] */
 export function add(a: usize, b: usize, out: usize, n: i32): void {
@@ -67,18 +68,24 @@ export function rowSums(x: usize, rows: i32, cols: i32, out: usize, accumulate: 
 
 /** out[j] (=|+=) Σ_i x[i, j] for a rows×cols row-major x (the bias gradient). Sums top to bottom. */
 export function colSums(x: usize, rows: i32, cols: i32, out: usize, accumulate: bool): void {
-  if (!accumulate) memory.fill(out, 0, <usize>cols << 2);
-  for (let i = 0; i < rows; i++) {
-    const row = x + (<usize>(i * cols) << 2);
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const at = <usize>j << 2;
-      v128.store(out + at, f32x4.add(v128.load(out + at), v128.load(row + at)));
+  // Sixteen columns (one cache line) at a time, summed down the rows in four registers. A partial
+  // last vector reads past its row (at most three floats past x, which the allocator allows); those
+  // lanes are never stored.
+  const rowBytes = <usize>cols << 2;
+  for (let j = 0; j < cols; j += 16) {
+    const lanes = min(16, cols - j);
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let p = x + (<usize>j << 2);
+    for (let i = 0; i < rows; i++) {
+      s0 = f32x4.add(s0, v128.load(p));
+      if (lanes > 4) s1 = f32x4.add(s1, v128.load(p, 16));
+      if (lanes > 8) s2 = f32x4.add(s2, v128.load(p, 32));
+      if (lanes > 12) s3 = f32x4.add(s3, v128.load(p, 48));
+      p += rowBytes;
     }
-    for (; j < cols; j++) {
-      const at = <usize>j << 2;
-      store<f32>(out + at, load<f32>(out + at) + load<f32>(row + at));
-    }
+    const at = out + (<usize>j << 2);
+    storeRowPart(at, s0, s1, min(lanes, 8), accumulate);
+    if (lanes > 8) storeRowPart(at + 32, s2, s3, lanes - 8, accumulate);
   }
 }
 

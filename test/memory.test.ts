@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ALIGN, PAGE_BYTES } from "../src/backend/memory.js";
+import { ALIGN, OVERREAD, PAGE_BYTES } from "../src/backend/memory.js";
 import { ArgumentError, type Engine, OutOfMemoryError, init } from "../src/index.js";
 
 describe("memory", () => {
@@ -18,6 +18,16 @@ describe("memory", () => {
     for (const [p, end] of spans) expect(mem.sizeOf(p)).toBeGreaterThanOrEqual(end - p);
     const sorted = [...spans].sort((x, y) => x[0] - y[0]);
     for (let i = 1; i < sorted.length; i++) expect(sorted[i][0]).toBeGreaterThanOrEqual(sorted[i - 1][1]);
+  });
+
+  it("always extends OVERREAD bytes past the highest block, so kernels may read a partial vector whole", () => {
+    const mem = engine.memory;
+    // Blocks that end just short of, exactly at and just past a page boundary.
+    for (const bytes of [1, 16, 32, 48]) {
+      const room = mem.capacityBytes - mem.alloc(0);
+      const ptr = mem.alloc(room - bytes);
+      expect(ptr + mem.sizeOf(ptr) + OVERREAD).toBeLessThanOrEqual(mem.capacityBytes);
+    }
   });
 
   it("reuses freed blocks and coalesces neighbours", () => {

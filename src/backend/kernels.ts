@@ -82,6 +82,6 @@ export interface Kernels {
   ): void;
   convDirectWeightGrad(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
-    delta: number, filters: number, dw: number, wStride: number, db: number,
+    delta: number, filters: number, dw: number, wStride: number,
   ): void;
 }

@@ -2,11 +2,14 @@
 //  - persistent blocks (parameters, optimiser state, tensors the user holds): alloc/free,
 //    first-fit over a free list sorted by address, neighbours coalesced;
 //  - a scratch arena (one training step's intermediates): bump allocation, reset as a whole.
-// Every block is 16-byte aligned so kernels may use v128 loads. Views are made fresh on every
+// Every block is 16-byte aligned so kernels may use v128 loads, and may read (never write) up to
+// OVERREAD bytes past a block's end: the memory always extends that far. Views are made fresh on every
 // call: growing the memory detaches the old ArrayBuffer, so a cached view would go stale.
 import { ArgumentError, OutOfMemoryError } from "../errors.js";
 
 export const ALIGN = 16;
+/** Two vectors: what a kernel filling the lanes of a partial tile may read past the end of its data. */
+export const OVERREAD = 32;
 export const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB at most. */
 export const MAX_WASM32_BYTES = 65536 * PAGE_BYTES;
@@ -134,7 +137,7 @@ export class Memory {
 
   private takeFromTop(size: number): number {
     const ptr = this.top;
-    this.ensureCapacity(ptr + size, size);
+    this.ensureCapacity(ptr + size + OVERREAD, size);
     this.top = ptr + size;
     return ptr;
   }

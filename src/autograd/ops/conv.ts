@@ -80,23 +80,17 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   return record(y, "conv2d", b ? [x, w, b] : [x, w], (gy, needs, into) => {
     const delta = activationDelta(y, gy, filters, activation, slope);
     const grads: (Tensor | null)[] = [null, null, null];
-    // On the direct path one pass over δ gives ∂W and, summed on the way, ∂b.
-    const fusedBias = padded !== null && b !== null && needs[2];
-    const db = fusedBias ? empty(y, [wStride]) : null;
-    if (db) k.fill(db.ptr, 0, wStride);
-    if (needs[1] || db) {
-      const target = needs[1] ? into(1) : null;
-      const gw = needs[1] ? (target ?? empty(w)) : null;
+    if (needs[1]) {
+      const target = into(1);
+      const gw = target ?? empty(w);
       if (padded) {
         const dw = empty(w, [patch, wStride]);
         k.fill(dw.ptr, 0, dw.size);
-        k.convDirectWeightGrad(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride, db ? db.ptr : 0);
-        if (gw) {
-          if (!target) k.fill(gw.ptr, 0, gw.size);
-          for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, dw.ptr + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
-        }
+        k.convDirectWeightGrad(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride);
+        if (!target) k.fill(gw.ptr, 0, gw.size);
+        for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, dw.ptr + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
         dw.dispose();
-      } else if (gw) {
+      } else {
         engine.gemm({ transA: true, m: patch, n: filters, k: pixels, a: cols!.ptr, b: delta.ptr, c: gw.ptr, accumulate: !!target });
       }
       grads[1] = target ? null : gw;
@@ -104,14 +98,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
     if (b && needs[2]) {
       const target = into(2);
       grads[2] = target ? null : empty(b);
-      const gb = (target ?? grads[2]!).ptr;
-      if (db) {
-        if (!target) k.fill(gb, 0, filters);
-        k.add(gb, db.ptr, gb, filters);
-        db.dispose();
-      } else {
-        k.colSums(delta.ptr, pixels, filters, gb, !!target);
-      }
+      k.colSums(delta.ptr, pixels, filters, (target ?? grads[2]!).ptr, !!target);
     }
     if (needs[0]) {
       const patches = cols ?? im2col(x, geometry, pixels, patch); // ∂x goes through col2im either way
