@@ -153,6 +153,87 @@ export function convDirect(
 }
 
 /**
+ * convDirect for one input channel and stride 1, with pixels in the lanes instead of filters: the
+ * windows of 16 neighbouring output pixels start at 16 neighbouring floats of an input row, so a
+ * tap is four plain vector loads, and two filters at a time fill every lane whatever the filter
+ * count. x must be padded to at least ⌈ow/16⌉·16 + kw − 1 columns: pixels past ow are computed
+ * from that padding and never stored.
+ */
+export function convOneChannel(
+  x: usize, n: i32, h: i32, w: i32, kh: i32, kw: i32, oh: i32, ow: i32,
+  weights: usize, wStride: i32, filters: i32, bias: usize, y: usize,
+): void {
+  const wRow = <usize>wStride << 2;
+  const pixel = <usize>filters << 2;
+  const taps = kh * kw;
+  const nextRow = <usize>(w - kw) << 2;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const rowBase = x + (<usize>((b * h + oy) * w) << 2);
+      const out = y + (<usize>((b * oh + oy) * ow * filters) << 2);
+      for (let ox = 0; ox < ow; ox += 16) {
+        const count = min(16, ow - ox);
+        for (let f = 0; f < filters; f += 2) {
+          const pair = f + 1 < filters;
+          const s0 = bias ? f32x4.splat(load<f32>(bias + (<usize>f << 2))) : f32x4.splat(0);
+          const s1 = bias && pair ? f32x4.splat(load<f32>(bias + (<usize>f << 2), 4)) : f32x4.splat(0);
+          let a0 = s0, a1 = s0, a2 = s0, a3 = s0;
+          let b0 = s1, b1 = s1, b2 = s1, b3 = s1;
+          // One loop over the kh·kw taps (kernel rows are short): step to the next input row after kw.
+          let px = rowBase + (<usize>ox << 2);
+          let wr = weights + (<usize>f << 2);
+          for (let tap = 0, kx = 0; tap < taps; tap++) {
+            const u = v128.load32_splat(wr), v = v128.load32_splat(wr, 4); // W[tap, f], W[tap, f + 1]
+            let xv = v128.load(px);
+            a0 = madd(xv, u, a0); b0 = madd(xv, v, b0);
+            xv = v128.load(px, 16);
+            a1 = madd(xv, u, a1); b1 = madd(xv, v, b1);
+            xv = v128.load(px, 32);
+            a2 = madd(xv, u, a2); b2 = madd(xv, v, b2);
+            xv = v128.load(px, 48);
+            a3 = madd(xv, u, a3); b3 = madd(xv, v, b3);
+            px += 4;
+            wr += wRow;
+            if (++kx == kw) {
+              kx = 0;
+              px += nextRow;
+            }
+          }
+          const at = out + (<usize>(ox * filters + f) << 2);
+          storePixels(at, a0, b0, count, pixel, pair);
+          if (count > 4) storePixels(at + 4 * pixel, a1, b1, count - 4, pixel, pair);
+          if (count > 8) storePixels(at + 8 * pixel, a2, b2, count - 8, pixel, pair);
+          if (count > 12) storePixels(at + 12 * pixel, a3, b3, count - 12, pixel, pair);
+        }
+      }
+    }
+  }
+}
+
+/** Up to four pixels' (f, f + 1) outputs, lane i of a and b, to at + i·pixel; with `pair` false, f only. */
+// @ts-ignore: decorator
+@inline
+function storePixels(at: usize, a: v128, b: v128, count: i32, pixel: usize, pair: bool): void {
+  if (!pair) {
+    storeStrided(at, a, count, pixel);
+    return;
+  }
+  const lo = f32x4.shuffle(a, b, 0, 4, 1, 5), hi = f32x4.shuffle(a, b, 2, 6, 3, 7);
+  v128.store64_lane(at, lo, 0);
+  if (count > 1) v128.store64_lane(at + pixel, lo, 1);
+  if (count > 2) v128.store64_lane(at + 2 * pixel, hi, 0);
+  if (count > 3) v128.store64_lane(at + 3 * pixel, hi, 1);
+}
+
+/** Lane i of v to at + i·stride, for the first `count` (up to 4) lanes. */
+function storeStrided(at: usize, v: v128, count: i32, stride: usize): void {
+  store<f32>(at, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(at + stride, f32x4.extract_lane(v, 1));
+  if (count > 2) store<f32>(at + 2 * stride, f32x4.extract_lane(v, 2));
+  if (count > 3) store<f32>(at + 3 * stride, f32x4.extract_lane(v, 3));
+}
+
+/**
  * ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·], dw's rows padded
  * like W. Four taps of the window (in dw's row order) and eight filters accumulate in eight
  * registers over all of one image's pixels, then go into dw: no dw traffic in the inner loop.

@@ -28,6 +28,7 @@ export function storeLanes(at: usize, cols: i32, v: v128): void {
 }
 
 /** The first nr (1 to 8) lanes of v0:v1 to `at`, added to what is there when `into`. */
+@inline
 export function storeRowPart(at: usize, v0: v128, v1: v128, nr: i32, into: bool): void {
   const first = min(nr, 4);
   storeLanes(at, first, into ? f32x4.add(loadLanes(at, first), v0) : v0);

@@ -33,7 +33,8 @@ function directConv(
   return { y, shape: [n, oh, ow, f] };
 }
 
-// Filter counts below, at and above the GEMM's eight-column tiles; strides and both paddings.
+// Filter counts below, at and above the GEMM's eight-column tiles; strides and both paddings;
+// patches small enough for the direct kernels and large enough for im2col.
 const CONFIGS: [number[], number, number, number, Padding][] = [
   // [x shape], kernel, filters, stride, padding
   [[2, 7, 6, 1], 3, 2, 1, "valid"],
@@ -45,6 +46,9 @@ const CONFIGS: [number[], number, number, number, Padding][] = [
   [[2, 6, 5, 1], 3, 10, 1, "same"],
   [[1, 7, 7, 4], 3, 5, 2, "same"],
   [[1, 9, 9, 2], 5, 9, 1, "valid"],
+  // One channel at stride 1 (pixels in lanes): rows wider than 16 pixels, odd filter counts.
+  [[1, 5, 21, 1], 3, 3, 1, "same"],
+  [[2, 9, 18, 1], 5, 7, 1, "valid"],
 ];
 
 describe.each(BUILDS)("conv2d (%s build)", (build) => {

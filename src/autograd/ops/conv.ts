@@ -3,7 +3,8 @@
 // is the same GEMMs transposed (∂W = colsᵀ·δ, ∂cols = δ·Wᵀ) and col2im adds patches back.
 // Patches of at most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved
 // directly on a zero-padded copy of the image instead: there im2col would copy more than the
-// product it feeds computes.
+// product it feeds computes. One input channel at stride 1 has a kernel of its own, with output
+// pixels rather than filters in the vector lanes, so that six filters do not leave lanes empty.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
@@ -65,10 +66,15 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
   if (direct) {
-    padded = padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, (ow - 1) * stride + kw);
+    // One channel at stride 1 puts pixels in the lanes, 16 at a time: pad the width to match.
+    const oneChannel = c === 1 && stride === 1;
+    const needW = oneChannel ? Math.ceil(ow / 16) * 16 + kw - 1 : (ow - 1) * stride + kw;
+    padded = padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, needW);
     const wRows = padRows(w, patch, filters, wStride);
     // The bias starts the sums: no second pass over y.
-    k.convDirect(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, b ? b.ptr : 0, y.ptr);
+    const bias = b ? b.ptr : 0;
+    if (oneChannel) k.convOneChannel(padded.t.ptr, n, padded.h, padded.w, kh, kw, oh, ow, wRows.ptr, wStride, filters, bias, y.ptr);
+    else k.convDirect(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, y.ptr);
     wRows.dispose();
   } else {
     cols = im2col(x, geometry, pixels, patch);
