@@ -4,33 +4,50 @@ import {
   init, maxPool2d, tensor,
 } from "../src/index.js";
 import { BUILDS, randomArray, rng } from "./helpers.js";
+import { CHUNK_FLOATS } from "../src/autograd/ops/conv.js";
 
-/** The convolution written out loop by loop, in float64: the independent reference. */
-function directConv(
-  x: Float32Array, [n, h, w, c]: number[], k: Float32Array, [kh, kw, , f]: number[], bias: Float32Array,
-  stride: number, padding: Padding,
+/** Calls term(xi, wi, yi) for every product x[xi]·W[wi] that the convolution adds into y[yi], loop by loop. */
+function forEachTerm(
+  [n, h, w, c]: number[], [kh, kw, , f]: number[], stride: number, padding: Padding,
+  term: (xi: number, wi: number, yi: number) => void,
 ) {
   const out = (size: number, kk: number) => (padding === "same" ? Math.ceil(size / stride) : Math.floor((size - kk) / stride) + 1);
   const [oh, ow] = [out(h, kh), out(w, kw)];
   const padTop = padding === "same" ? Math.floor(Math.max((oh - 1) * stride + kh - h, 0) / 2) : 0;
   const padLeft = padding === "same" ? Math.floor(Math.max((ow - 1) * stride + kw - w, 0) / 2) : 0;
-  const y = new Float64Array(n * oh * ow * f);
   for (let b = 0; b < n; b++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++)
-        for (let o = 0; o < f; o++) {
-          let s = bias[o];
+        for (let o = 0; o < f; o++)
           for (let ky = 0; ky < kh; ky++)
             for (let kx = 0; kx < kw; kx++)
               for (let ch = 0; ch < c; ch++) {
                 const iy = oy * stride - padTop + ky;
                 const ix = ox * stride - padLeft + kx;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                s += x[((b * h + iy) * w + ix) * c + ch] * k[((ky * kw + kx) * c + ch) * f + o];
+                term(((b * h + iy) * w + ix) * c + ch, ((ky * kw + kx) * c + ch) * f + o, ((b * oh + oy) * ow + ox) * f + o);
               }
-          y[((b * oh + oy) * ow + ox) * f + o] = s;
-        }
-  return { y, shape: [n, oh, ow, f] };
+  return [n, oh, ow, f];
+}
+
+/** The convolution in float64: the independent reference. */
+function directConv(x: Float32Array, xShape: number[], k: Float32Array, wShape: number[], bias: Float32Array, stride: number, padding: Padding) {
+  const terms: [number, number, number][] = [];
+  const shape = forEachTerm(xShape, wShape, stride, padding, (xi, wi, yi) => terms.push([xi, wi, yi]));
+  const y = new Float64Array(shape.reduce((a, b) => a * b));
+  y.forEach((_, i) => (y[i] = bias[i % wShape[3]]));
+  for (const [xi, wi, yi] of terms) y[yi] += x[xi] * k[wi];
+  return { y, shape };
+}
+
+/** ∂(Σ g·conv(x, W))/∂x and /∂W in float64. */
+function directConvGrads(x: Float32Array, xShape: number[], k: Float32Array, wShape: number[], g: Float32Array, stride: number, padding: Padding) {
+  const dx = new Float64Array(x.length), dw = new Float64Array(k.length);
+  forEachTerm(xShape, wShape, stride, padding, (xi, wi, yi) => {
+    dx[xi] += g[yi] * k[wi];
+    dw[wi] += g[yi] * x[xi];
+  });
+  return { dx, dw };
 }
 
 // Filter counts below, at and above the GEMM's eight-column tiles; strides and both paddings;
@@ -67,6 +84,37 @@ describe.each(BUILDS)("conv2d (%s build)", (build) => {
     expect(y.shape).toEqual(want.shape);
     const got = y.data();
     want.y.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-5));
+  });
+
+  // Patches of 8·5·5 = 200 floats, 144 or 100 pixels an image: one image a chunk of CHUNK_FLOATS.
+  it.each([
+    [[3, 12, 12, 8], 1, "same"],
+    [[3, 24, 24, 8], 2, "valid"],
+  ] as [number[], number, Padding][])("x %j through im2col a chunk of images at a time: y, ∂x, ∂W, ∂b match float64 loops (stride %i, %s)", (xShape, stride, padding) => {
+    const wShape = [5, 5, 8, 6];
+    const random = rng(77 + stride);
+    const xv = randomArray(xShape.reduce((a, b) => a * b), random);
+    const wv = randomArray(wShape.reduce((a, b) => a * b), random);
+    const bv = randomArray(6, random);
+    const want = directConv(xv, xShape, wv, wShape, bv, stride, padding);
+    expect(want.shape[1] * want.shape[2] * 200).toBeGreaterThan(CHUNK_FLOATS / 2); // one image a chunk
+    const x = tensor(xv, { shape: xShape, requiresGrad: true });
+    const w = tensor(wv, { shape: wShape, requiresGrad: true });
+    const b = tensor(bv, { requiresGrad: true });
+    const y = conv2d(x, w, b, { stride, padding });
+    const got = y.data();
+    want.y.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-4));
+    const g = randomArray(got.length, random);
+    y.mul(tensor(g, { shape: y.shape })).sum().backward();
+    const { dx, dw } = directConvGrads(xv, xShape, wv, wShape, g, stride, padding);
+    const gx = x.grad!.data(), gw = w.grad!.data(), gb = b.grad!.data();
+    dx.forEach((v, i) => expect(Math.abs(gx[i] - v)).toBeLessThan(1e-4));
+    dw.forEach((v, i) => expect(Math.abs(gw[i] - v)).toBeLessThan(1e-3)); // sums of up to 720 products
+    for (let o = 0; o < 6; o++) {
+      let s = 0;
+      for (let i = o; i < g.length; i += 6) s += g[i];
+      expect(Math.abs(gb[o] - s)).toBeLessThan(1e-4);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
-// Convolution and pooling over NHWC tensors. conv2d is lowered to one GEMM: im2col lays every
+// Convolution and pooling over NHWC tensors. conv2d is lowered to GEMMs: im2col lays every
 // kh×kw×c patch out as a row, the product with W [kh·kw·c, filters] is the NHWC output; backward
-// is the same GEMMs transposed (∂W = colsᵀ·δ, ∂cols = δ·Wᵀ) and col2im adds patches back.
+// is the same GEMMs transposed (∂W = colsᵀ·δ, ∂cols = δ·Wᵀ) and col2im adds patches back. A few
+// images at a time, with the patches made again for backward rather than kept.
 // Patches of at most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved
 // directly on a zero-padded copy of the image instead: there im2col would copy more than the
 // product it feeds computes. One input channel at stride 1 has a kernel of its own, with output
@@ -15,6 +16,9 @@ export type Padding = "valid" | "same";
 
 /** Largest kh·kw·c convolved directly (LeNet's 5×5×1 layer: 2.7 GFLOP/s through im2col + GEMM). */
 export const DIRECT_PATCH = 32;
+
+/** Floats of patch matrix per chunk of images (128 KiB: it, its δ rows and its ∂cols fit in L2). */
+export const CHUNK_FLOATS = 32768;
 
 export interface Conv2dOptions {
   /** Default 1. */
@@ -58,11 +62,17 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   const k = engine.kernels;
   const patch = kh * kw * c;
   const pixels = n * oh * ow;
-  const geometry = [n, h, wid, c, kh, kw, stride, rows.before, columns.before, oh, ow] as const;
+  const geometry = [h, wid, c, kh, kw, stride, rows.before, columns.before, oh, ow] as const;
+  // The im2col path goes a few images at a time, so that one chunk's patch matrix stays in L2 (its
+  // GEMMs run from cache, not memory) and scratch memory does not grow with the batch.
+  const chunk = Math.min(n, Math.max(1, Math.floor(CHUNK_FLOATS / (oh * ow * patch))));
+  const forChunks = (fn: (first: number, count: number) => void) => {
+    for (let first = 0; first < n; first += chunk) fn(first, Math.min(chunk, n - first));
+  };
+  const image = (t: Tensor, i: number) => t.ptr + (4 * i * t.size) / n; // address of image i of a batch tensor
 
   const direct = patch <= DIRECT_PATCH;
   const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W in rows of 8 filters
-  let cols: Tensor | null = null;
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
   if (direct) {
@@ -77,8 +87,12 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
     else k.convDirect(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, y.ptr);
     wRows.dispose();
   } else {
-    cols = im2col(x, geometry, pixels, patch);
-    engine.gemm({ m: pixels, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr });
+    const cols = empty(x, [chunk * oh * ow, patch]);
+    forChunks((first, count) => {
+      k.im2col(image(x, first), count, ...geometry, cols.ptr);
+      engine.gemm({ m: count * oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: image(y, first) });
+    });
+    cols.dispose();
     if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
   }
   activateInPlace(y, filters, activation, slope);
@@ -86,47 +100,45 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   return record(y, "conv2d", b ? [x, w, b] : [x, w], (gy, needs, into) => {
     const delta = activationDelta(y, gy, filters, activation, slope);
     const grads: (Tensor | null)[] = [null, null, null];
-    if (needs[1]) {
-      const target = into(1);
-      const gw = target ?? empty(w);
-      if (padded) {
-        const dw = empty(w, [patch, wStride]);
-        k.fill(dw.ptr, 0, dw.size);
-        k.convDirectWeightGrad(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride);
-        if (!target) k.fill(gw.ptr, 0, gw.size);
-        for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, dw.ptr + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
-        dw.dispose();
-      } else {
-        engine.gemm({ transA: true, m: patch, n: filters, k: pixels, a: cols!.ptr, b: delta.ptr, c: gw.ptr, accumulate: !!target });
-      }
-      grads[1] = target ? null : gw;
+    const wTarget = needs[1] ? into(1) : null;
+    const gw = needs[1] ? (wTarget ?? empty(w)) : null;
+    if (gw && padded) {
+      const dw = empty(w, [patch, wStride]);
+      k.fill(dw.ptr, 0, dw.size);
+      k.convDirectWeightGrad(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride);
+      if (!wTarget) k.fill(gw.ptr, 0, gw.size);
+      for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, dw.ptr + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
+      dw.dispose();
     }
+    // Per chunk, while its δ is in cache: ∂W += colsᵀ·δ (im2col path), ∂cols = δ·Wᵀ and col2im into ∂x.
+    const gx = needs[0] ? empty(x) : null;
+    const colsW = gw && !padded ? empty(x, [chunk * oh * ow, patch]) : null;
+    const dcols = gx ? empty(x, [chunk * oh * ow, patch]) : null;
+    if (colsW || dcols) {
+      forChunks((first, count) => {
+        const m = count * oh * ow;
+        if (colsW) {
+          k.im2col(image(x, first), count, ...geometry, colsW.ptr);
+          engine.gemm({ transA: true, m: patch, n: filters, k: m, a: colsW.ptr, b: image(delta, first), c: gw!.ptr, accumulate: !!wTarget || first > 0 });
+        }
+        if (dcols) {
+          engine.gemm({ transB: true, m, n: patch, k: filters, a: image(delta, first), b: w.ptr, c: dcols.ptr });
+          k.col2im(dcols.ptr, count, ...geometry, image(gx!, first));
+        }
+      });
+    }
+    colsW?.dispose();
+    dcols?.dispose();
+    grads[0] = gx;
+    grads[1] = wTarget ? null : gw;
     if (b && needs[2]) {
       const target = into(2);
       grads[2] = target ? null : empty(b);
       k.colSums(delta.ptr, pixels, filters, (target ?? grads[2]!).ptr, !!target);
     }
-    if (needs[0]) {
-      const patches = cols ?? im2col(x, geometry, pixels, patch); // ∂x goes through col2im either way
-      const dcols = empty(patches);
-      engine.gemm({ transB: true, m: pixels, n: patch, k: filters, a: delta.ptr, b: w.ptr, c: dcols.ptr });
-      grads[0] = empty(x);
-      k.col2im(dcols.ptr, ...geometry, grads[0].ptr);
-      dcols.dispose();
-      if (!cols) patches.dispose();
-    }
     if (delta !== gy) delta.dispose();
     return b ? grads : grads.slice(0, 2);
   }, { stride, padding, ...(activation === "linear" ? {} : { activation }) });
-}
-
-type Geometry = readonly [number, number, number, number, number, number, number, number, number, number, number];
-
-/** Every kh×kw×c patch of x as a row of a [pixels, patch] matrix. */
-function im2col(x: Tensor, geometry: Geometry, pixels: number, patch: number): Tensor {
-  const cols = empty(x, [pixels, patch]);
-  x.engine.kernels.im2col(x.ptr, ...geometry, cols.ptr);
-  return cols;
 }
 
 interface Padded {
