@@ -5,7 +5,7 @@
 // Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky and columns
 // ox·stride − padLeft + kx; positions outside the input read as zero.
 import { add, fill } from "./elementwise";
-import { loadLanes, madd, storeRowPart } from "./simd";
+import { loadLanes, madd, storeLanes, storeRowPart } from "./simd";
 
 /**
  * cols[(b·oh + oy)·ow + ox, (ky·kw + kx)·c + ch] = x[b, iy, ix, ch] (0 outside the input).
@@ -310,7 +310,9 @@ function copyRun(dst: usize, src: usize, count: i32): void {
 
 /**
  * Max over each kh×kw window (no padding); `argmax` (i32) records which input element won, as an
- * index into x, for the backward pass. Ties go to the first in row-major window order.
+ * index into x, for the backward pass. Ties go to the first in row-major window order. Four
+ * channels at a time (NHWC keeps them together); a last partial vector reads past its pixel, which
+ * the allocator allows, and stores only its own lanes.
  */
 export function maxPool(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
@@ -320,23 +322,32 @@ export function maxPool(
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity as f32;
-          let where = -1;
+        const corner = ((b * h + oy * stride) * w + ox * stride) * c; // index of the window's first element
+        for (let ch = 0; ch < c; ch += 4) {
+          const first = corner + ch;
+          let where = i32x4.add(i32x4.splat(first), v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0));
+          let best = v128.load(x + (<usize>first << 2));
           for (let ky = 0; ky < kh; ky++) {
-            for (let kx = 0; kx < kw; kx++) {
-              const i = ((b * h + oy * stride + ky) * w + ox * stride + kx) * c + ch;
-              const v = load<f32>(x + (<usize>i << 2));
-              if (v > best || where < 0) {
-                best = v;
-                where = i;
-              }
+            for (let kx = ky == 0 ? 1 : 0; kx < kw; kx++) {
+              const i = first + (ky * w + kx) * c;
+              const v = v128.load(x + (<usize>i << 2));
+              const wins = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, wins);
+              where = v128.bitselect(i32x4.add(i32x4.splat(i), v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0)), where, wins);
             }
           }
-          store<f32>(y + (<usize>out << 2), best);
-          store<i32>(argmax + (<usize>out << 2), where);
-          out++;
+          const at = <usize>(out + ch) << 2;
+          if (c - ch >= 4) {
+            v128.store(y + at, best);
+            v128.store(argmax + at, where);
+          } else {
+            storeLanes(y + at, c - ch, best);
+            store<i32>(argmax + at, i32x4.extract_lane(where, 0));
+            if (c - ch > 1) store<i32>(argmax + at, i32x4.extract_lane(where, 1), 4);
+            if (c - ch > 2) store<i32>(argmax + at, i32x4.extract_lane(where, 2), 8);
+          }
         }
+        out += c;
       }
     }
   }

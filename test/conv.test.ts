@@ -157,6 +157,34 @@ describe("gradcheck of the convolutional ops", () => {
     expect(avg.ok, JSON.stringify(avg.worst)).toBe(true);
   });
 
+  it("maxPool2d sends each window's gradient to its largest element, the first of equals (row-major), for any channel count", () => {
+    for (const [shape, size, stride] of [[[2, 5, 6, 5], 2, 2], [[1, 6, 5, 6], 3, 1], [[1, 4, 4, 9], 2, 1]] as [number[], number, number][]) {
+      const [n, h, w, c] = shape;
+      const random = rng(c * 13 + size);
+      const values = Array.from({ length: n * h * w * c }, () => Math.floor(random() * 3)); // many ties
+      const x = tensor(values, { shape, requiresGrad: true });
+      const y = maxPool2d(x, { size, stride });
+      y.sum().backward();
+      const [oh, ow] = [y.shape[1], y.shape[2]];
+      const want = new Float32Array(values.length), wantY: number[] = [];
+      for (let b = 0; b < n; b++)
+        for (let oy = 0; oy < oh; oy++)
+          for (let ox = 0; ox < ow; ox++)
+            for (let ch = 0; ch < c; ch++) {
+              let at = -1;
+              for (let ky = 0; ky < size; ky++)
+                for (let kx = 0; kx < size; kx++) {
+                  const i = ((b * h + oy * stride + ky) * w + ox * stride + kx) * c + ch;
+                  if (at < 0 || values[i] > values[at]) at = i;
+                }
+              want[at] += 1;
+              wantY.push(values[at]);
+            }
+      expect(Array.from(y.data())).toEqual(wantY);
+      expect(Array.from(x.grad!.data())).toEqual(Array.from(want));
+    }
+  });
+
   it("pooling takes the max / mean of each window", () => {
     // One 4×4 image, two channels: channel 1 is channel 0 negated.
     const values = Array.from({ length: 16 }, (_, i) => i).flatMap((v) => [v, 0 - v]);
