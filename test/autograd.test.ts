@@ -40,6 +40,22 @@ describe("backward", () => {
     expect(values(x.grad!)).toEqual([2, 2, -6]);
   });
 
+  it("borrows the upstream gradient: it stays the caller's, unchanged and alive, also when it becomes a .grad", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const seed = tensor([3, 4]);
+    const y = x.mul(1);
+    y.retainGrad();
+    y.backward({ grad: seed });
+    expect(values(seed)).toEqual([3, 4]);
+    expect(y.grad).not.toBe(seed);
+    expect(values(y.grad!)).toEqual([3, 4]);
+    y.grad!.dispose();
+    expect(values(seed)).toEqual([3, 4]);
+    x.backward({ grad: seed }); // a leaf as the root: its .grad is a copy
+    expect(x.grad).not.toBe(seed);
+    expect(values(x.grad!)).toEqual([6, 8]);
+  });
+
   it("releases the graph after backward; a second backward is a clear error unless it was kept", () => {
     const x = tensor(3, { requiresGrad: true });
     const y = x.square().mul(2);

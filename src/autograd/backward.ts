@@ -104,7 +104,8 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
     throw new ShapeError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor has ${formatShape(root.shape)}`);
   }
   const order = topologicalOrder(root);
-  const grads = new Map<Tensor, Tensor>([[root, grad ? copy(grad, false) : ones(root.shape, { engine: root.engine })]]);
+  // The caller's grad is borrowed, not copied: it is never freed, adopted or written to.
+  const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { engine: root.engine })]]);
 
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
@@ -131,8 +132,9 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
         });
         if (!retainGraph) node.release();
       }
-      if (!t.node || t.keepsGrad) storeGrad(t, gy, true);
-      else gy.dispose();
+      const ours = gy !== grad;
+      if (!t.node || t.keepsGrad) storeGrad(t, gy, ours);
+      else if (ours) gy.dispose();
     }
   });
 }
