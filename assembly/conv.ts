@@ -4,7 +4,7 @@
 //
 // Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky and columns
 // ox·stride − padLeft + kx; positions outside the input read as zero.
-import { add, fill } from "./elementwise";
+import { fill } from "./elementwise";
 import { loadLanes, madd, storeLanes, storeRowPart } from "./simd";
 
 /**
@@ -29,9 +29,9 @@ export function im2col(
           if (iy < 0 || iy >= h || first >= last) {
             fill(out, 0, kw * c);
           } else {
-            fill(out, 0, first * c);
+            if (first > 0) fill(out, 0, first * c);
             copyRun(out + (<usize>(first * c) << 2), image + (<usize>((iy * w + ix0 + first) * c) << 2), (last - first) * c);
-            fill(out + (<usize>(last * c) << 2), 0, (kw - last) * c);
+            if (last < kw) fill(out + (<usize>(last * c) << 2), 0, (kw - last) * c);
           }
           out += <usize>(kw * c) << 2;
         }
@@ -57,8 +57,7 @@ export function col2im(
         for (let ky = 0; ky < kh; ky++) {
           const iy = oy * stride - padTop + ky;
           if (iy >= 0 && iy < h && first < last) {
-            const dst = image + (<usize>((iy * w + ix0 + first) * c) << 2);
-            add(dst, src + (<usize>(first * c) << 2), dst, (last - first) * c);
+            addRun(image + (<usize>((iy * w + ix0 + first) * c) << 2), src + (<usize>(first * c) << 2), (last - first) * c);
           }
           src += <usize>(kw * c) << 2;
         }
@@ -234,13 +233,14 @@ function storeStrided(at: usize, v: v128, count: i32, stride: usize): void {
 }
 
 /**
- * ∂W of convDirect: dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·], dw's rows padded
- * like W. Four taps of the window (in dw's row order) and eight filters accumulate in eight
- * registers over all of one image's pixels, then go into dw: no dw traffic in the inner loop.
+ * ∂W of a convolution, from x padded so that every window is inside (as convDirect's):
+ * dw[(ky·kw + kx)·c + ch, ·] += Σ over pixels of x·δ[p, ·], dw's rows padded like W. Four taps
+ * of the window (in dw's row order) and eight filters accumulate in eight registers over all of
+ * one image's pixels, then go into dw: no dw traffic in the inner loop, and no patch matrix.
  * A last group of fewer than four taps repeats tap 0, and filters not filling eight lanes read up
  * to two vectors past δ's end (the allocator leaves room for that), into lanes never stored.
  */
-export function convDirectWeightGrad(
+export function convWeightGrad(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
   delta: usize, filters: i32, dw: usize, wStride: i32,
 ): void {
@@ -302,10 +302,25 @@ function addPair(at: usize, v0: v128, v1: v128): void {
   v128.store(at, f32x4.add(v128.load(at, 16), v1), 16);
 }
 
+// Runs of a patch row, inlined: the elementwise kernels' call per short run cost more than the run.
+// @ts-ignore: decorator
+@inline
 function copyRun(dst: usize, src: usize, count: i32): void {
   let i = 0;
   for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
   for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** dst[0..count) += src[0..count). */
+// @ts-ignore: decorator
+@inline
+function addRun(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
+  }
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) + load<f32>(src + (<usize>i << 2)));
 }
 
 /**

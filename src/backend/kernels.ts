@@ -84,7 +84,7 @@ export interface Kernels {
     x: number, n: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number,
     weights: number, wStride: number, filters: number, bias: number, y: number,
   ): void;
-  convDirectWeightGrad(
+  convWeightGrad(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
     delta: number, filters: number, dw: number, wStride: number,
   ): void;

@@ -1,11 +1,12 @@
-// Convolution and pooling over NHWC tensors. conv2d is lowered to GEMMs: im2col lays every
-// kh×kw×c patch out as a row, the product with W [kh·kw·c, filters] is the NHWC output; backward
-// is the same GEMMs transposed (∂W = colsᵀ·δ, ∂cols = δ·Wᵀ) and col2im adds patches back. A few
-// images at a time, with the patches made again for backward rather than kept.
-// Patches of at most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved
-// directly on a zero-padded copy of the image instead: there im2col would copy more than the
-// product it feeds computes. One input channel at stride 1 has a kernel of its own, with output
-// pixels rather than filters in the vector lanes, so that six filters do not leave lanes empty.
+// Convolution and pooling over NHWC tensors.
+// Forward: im2col lays every kh×kw×c patch out as a row, and one GEMM with W [kh·kw·c, filters]
+// gives the NHWC output, a few images at a time so that the patches stay in L2. Patches of at
+// most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved directly on a
+// zero-padded copy of the image instead, as im2col would copy more than the product computes; one
+// input channel at stride 1 has a kernel of its own, with output pixels rather than filters in
+// the lanes, so that six filters leave no lane empty.
+// Backward: ∂W = Σ patch·δ, summed in registers straight from the (padded) image on both paths;
+// ∂x = col2im(δ·Wᵀ), a chunk of images at a time.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
@@ -72,7 +73,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
   const image = (t: Tensor, i: number) => t.ptr + (4 * i * t.size) / n; // address of image i of a batch tensor
 
   const direct = patch <= DIRECT_PATCH;
-  const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W in rows of 8 filters
+  const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W, and write ∂W, in rows of 8 filters
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
   if (direct) {
@@ -102,33 +103,27 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
     const grads: (Tensor | null)[] = [null, null, null];
     const wTarget = needs[1] ? into(1) : null;
     const gw = needs[1] ? (wTarget ?? empty(w)) : null;
-    if (gw && padded) {
+    if (gw) {
+      // ∂W straight from the (padded) image and δ on either path: no patch matrix to make or read.
+      const source = padded ?? padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, (ow - 1) * stride + kw);
       const dw = empty(w, [patch, wStride]);
       k.fill(dw.ptr, 0, dw.size);
-      k.convDirectWeightGrad(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride);
+      k.convWeightGrad(source.t.ptr, n, source.h, source.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride);
       if (!wTarget) k.fill(gw.ptr, 0, gw.size);
       for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, dw.ptr + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
       dw.dispose();
+      if (source !== padded && source.t !== x) source.t.dispose();
     }
-    // Per chunk, while its δ is in cache: ∂W += colsᵀ·δ (im2col path), ∂cols = δ·Wᵀ and col2im into ∂x.
+    // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
     const gx = needs[0] ? empty(x) : null;
-    const colsW = gw && !padded ? empty(x, [chunk * oh * ow, patch]) : null;
-    const dcols = gx ? empty(x, [chunk * oh * ow, patch]) : null;
-    if (colsW || dcols) {
+    if (gx) {
+      const dcols = empty(x, [chunk * oh * ow, patch]);
       forChunks((first, count) => {
-        const m = count * oh * ow;
-        if (colsW) {
-          k.im2col(image(x, first), count, ...geometry, colsW.ptr);
-          engine.gemm({ transA: true, m: patch, n: filters, k: m, a: colsW.ptr, b: image(delta, first), c: gw!.ptr, accumulate: !!wTarget || first > 0 });
-        }
-        if (dcols) {
-          engine.gemm({ transB: true, m, n: patch, k: filters, a: image(delta, first), b: w.ptr, c: dcols.ptr });
-          k.col2im(dcols.ptr, count, ...geometry, image(gx!, first));
-        }
+        engine.gemm({ transB: true, m: count * oh * ow, n: patch, k: filters, a: image(delta, first), b: w.ptr, c: dcols.ptr });
+        k.col2im(dcols.ptr, count, ...geometry, image(gx, first));
       });
+      dcols.dispose();
     }
-    colsW?.dispose();
-    dcols?.dispose();
     grads[0] = gx;
     grads[1] = wTarget ? null : gw;
     if (b && needs[2]) {
