@@ -4,11 +4,12 @@ import { Bench } from "tinybench";
 
 /**
  * @param {() => void | Promise<void>} fn  an async function is awaited
- * @param {{ time?: number, iterations?: number, warmup?: boolean }} budget  tinybench runs until both are met
+ * @param {{ time?: number, iterations?: number, warmup?: boolean, beforeEach?: () => void, afterEach?: () => void }} budget
+ *   tinybench runs until both time and iterations are met; beforeEach/afterEach run around every call, untimed
  */
-export async function measure(fn, { time = 400, iterations = 10, warmup = true } = {}) {
+export async function measure(fn, { time = 400, iterations = 10, warmup = true, beforeEach, afterEach } = {}) {
   const bench = new Bench({ time, iterations, warmup, warmupTime: Math.min(time, 200), warmupIterations: Math.min(iterations, 5) });
-  bench.add("task", fn);
+  bench.add("task", fn, { beforeEach, afterEach });
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state !== "completed") throw result.error ?? new Error(`benchmark ended ${result.state}`);
