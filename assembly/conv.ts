@@ -333,6 +333,7 @@ export function maxPool(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
   y: usize, argmax: usize,
 ): void {
+  const lanes = i32x4(0, 1, 2, 3); // channel ch + lane is at index i + lane
   let out = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -340,7 +341,7 @@ export function maxPool(
         const corner = ((b * h + oy * stride) * w + ox * stride) * c; // index of the window's first element
         for (let ch = 0; ch < c; ch += 4) {
           const first = corner + ch;
-          let where = i32x4.add(i32x4.splat(first), v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0));
+          let where = i32x4.add(i32x4.splat(first), lanes);
           let best = v128.load(x + (<usize>first << 2));
           for (let ky = 0; ky < kh; ky++) {
             for (let kx = ky == 0 ? 1 : 0; kx < kw; kx++) {
@@ -348,7 +349,7 @@ export function maxPool(
               const v = v128.load(x + (<usize>i << 2));
               const wins = f32x4.gt(v, best);
               best = v128.bitselect(v, best, wins);
-              where = v128.bitselect(i32x4.add(i32x4.splat(i), v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0)), where, wins);
+              where = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), where, wins);
             }
           }
           const at = <usize>(out + ch) << 2;

@@ -3,8 +3,8 @@
 //    first-fit over a free list sorted by address, neighbours coalesced;
 //  - a scratch arena (one training step's intermediates): bump allocation, reset as a whole.
 // Every block is 16-byte aligned so kernels may use v128 loads, and may read (never write) up to
-// OVERREAD bytes past a block's end: the memory always extends that far. Views are made fresh on every
-// call: growing the memory detaches the old ArrayBuffer, so a cached view would go stale.
+// OVERREAD bytes past a block's end: the memory always extends that far. Views are made fresh on
+// every call: growing the memory detaches the old ArrayBuffer, so a cached view would go stale.
 import { ArgumentError, OutOfMemoryError } from "../errors.js";
 
 export const ALIGN = 16;
