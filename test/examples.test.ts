@@ -21,6 +21,17 @@ describe("examples", () => {
     expect(stderr).toMatch(/held-out accuracy/);
   });
 
+  it("--validate cross-validates on the training digits: one fold per k-th of the 8,000, never the held-out ones", async () => {
+    const { stdout, stderr } = await example("mnist.mjs", ["--validate", "--folds", "2", "--json", "--epochs", "1"]);
+    const result = JSON.parse(stdout.trim());
+    expect(Object.keys(result)).toEqual(["validationAccuracy", "folds", "epochs"]);
+    expect(result.folds).toHaveLength(2);
+    expect(result.validationAccuracy).toBeCloseTo((result.folds[0] + result.folds[1]) / 2, 10);
+    expect(result.folds.every((a: number) => a > 0.85)).toBe(true);
+    expect(stderr.match(/MNIST 4000 training digits, 4000 validation/g)).toHaveLength(2);
+    expect(stderr).not.toMatch(/held-out/);
+  });
+
   it("the LeNet example trains a convolutional network on the same split", async () => {
     const { stdout } = await example("lenet.mjs", ["--json", "--epochs", "1"]);
     const result = JSON.parse(stdout.trim());
