@@ -3,8 +3,8 @@
 // forward (NN) and backward (NT: δ·Wᵀ, TN: xᵀ·δ) passes use.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-import { detectFeatures, init } from "../dist/index.js";
 import { gflops, measure } from "./measure.mjs";
+import { wasmgradEngines } from "./engines.mjs";
 
 // [label, m, k, n, variants]: op(A) is m×k, op(B) is k×n.
 const ALL = ["NN", "NT", "TN"];
@@ -45,9 +45,7 @@ function jsMatMul(a, b, c, m, k, n) {
 const budget = (flops) => (flops > 1e9 ? { time: 1500, iterations: 10 } : { time: 500, iterations: 20 });
 
 export async function* run(log) {
-  const host = detectFeatures();
-  const engines = [["wasmgrad-simd", await init({ build: "simd" })]];
-  if (host.relaxedSimd) engines.push(["wasmgrad-relaxed", await init({ build: "relaxed" })]);
+  const engines = await wasmgradEngines();
   await tf.setBackend("wasm");
   await tf.ready();
 

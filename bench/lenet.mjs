@@ -6,10 +6,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { Adam, conv2d, detectFeatures, init, noGrad, ones, tensor, withArena } from "../dist/index.js";
+import { Adam, conv2d, noGrad, ones, tensor, withArena } from "../dist/index.js";
 import { lenet } from "../examples/lenet.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { gflops, measure, perSecond } from "./measure.mjs";
+import { wasmgradEngines } from "./engines.mjs";
 
 export const describe = () => ({ peer: "tfjs-cpu" });
 const BATCH = 64;
@@ -33,9 +34,7 @@ function tfjsLenet() {
 
 
 export async function* run(log) {
-  const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
-  const engines = [];
-  for (const build of builds) engines.push([`wasmgrad-${build}`, await init({ build })]);
+  const engines = await wasmgradEngines();
   const { train } = loadMnist();
   const images = train.x.data();
   const labels = train.labels;

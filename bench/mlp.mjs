@@ -5,9 +5,10 @@ import { createRequire } from "node:module";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { Adam, Dense, Sequential, detectFeatures, init, tensor } from "../dist/index.js";
+import { Adam, Dense, Sequential, tensor } from "../dist/index.js";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { measure, micros, perSecond } from "./measure.mjs";
+import { wasmgradEngines } from "./engines.mjs";
 
 const require = createRequire(import.meta.url);
 export const describe = () => ({ peer: "tfjs-wasm" });
@@ -37,9 +38,7 @@ function tfjsModel() {
 
 
 export async function* run(log) {
-  const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
-  const engines = [];
-  for (const build of builds) engines.push([`wasmgrad-${build}`, await init({ build })]);
+  const engines = await wasmgradEngines();
   await tf.setBackend("wasm");
   await tf.ready();
 
