@@ -50,35 +50,46 @@ export function tanhBackward(y: usize, gy: usize, gx: usize, n: i32): void {
   }
 }
 
-/** y = max(x, slope·x): relu when slope = 0, leaky relu otherwise (0 ≤ slope < 1). */
+/**
+ * y = max(x, slope·x): relu when slope = 0, leaky relu otherwise (0 ≤ slope < 1). Written as a
+ * max, not a select with a multiply, so that relu(−∞) = 0 (−∞·0 would be NaN) and NaN stays NaN.
+ */
 export function leakyRelu(x: usize, slope: f32, y: usize, n: i32): void {
   const s = f32x4.splat(slope);
+  const zero = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const at = <usize>i << 2;
     const v = v128.load(x + at);
-    v128.store(y + at, v128.bitselect(v, f32x4.mul(v, s), f32x4.gt(v, f32x4.splat(0))));
+    v128.store(y + at, f32x4.max(v, slope == 0 ? zero : f32x4.mul(v, s)));
   }
   for (; i < n; i++) {
     const at = <usize>i << 2;
     const v = load<f32>(x + at);
-    store<f32>(y + at, v > 0 ? v : v * slope);
+    store<f32>(y + at, max(v, slope == 0 ? 0 : v * slope));
   }
 }
 
-/** gx = gy where x > 0, slope·gy elsewhere (the derivative at 0 is taken as slope). */
+/**
+ * gx = gy where x > 0, slope·gy where x ≤ 0 (the derivative at 0 is taken as slope; relu gives
+ * exactly 0 there, even for an infinite gy), NaN where x is NaN.
+ */
 export function leakyReluBackward(x: usize, slope: f32, gy: usize, gx: usize, n: i32): void {
   const s = f32x4.splat(slope);
+  const zero = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const at = <usize>i << 2;
     const g = v128.load(gy + at);
-    v128.store(gx + at, v128.bitselect(g, f32x4.mul(g, s), f32x4.gt(v128.load(x + at), f32x4.splat(0))));
+    const v = v128.load(x + at);
+    const below = v128.bitselect(slope == 0 ? zero : f32x4.mul(g, s), v, f32x4.le(v, zero)); // v itself is NaN where neither
+    v128.store(gx + at, v128.bitselect(g, below, f32x4.gt(v, zero)));
   }
   for (; i < n; i++) {
     const at = <usize>i << 2;
     const g = load<f32>(gy + at);
-    store<f32>(gx + at, load<f32>(x + at) > 0 ? g : g * slope);
+    const v = load<f32>(x + at);
+    store<f32>(gx + at, v > 0 ? g : v <= 0 ? (slope == 0 ? 0 : g * slope) : v);
   }
 }
 

@@ -325,7 +325,8 @@ function addRun(dst: usize, src: usize, count: i32): void {
 
 /**
  * Max over each kh×kw window (no padding); `argmax` (i32) records which input element won, as an
- * index into x, for the backward pass. Ties go to the first in row-major window order. Four
+ * index into x, for the backward pass. Ties go to the first in row-major window order; a NaN
+ * beats every number, so a window holding one gives NaN wherever it sits. Four
  * channels at a time (NHWC keeps them together); a last partial vector reads past its pixel, which
  * the allocator allows, and stores only its own lanes.
  */
@@ -347,7 +348,8 @@ export function maxPool(
             for (let kx = ky == 0 ? 1 : 0; kx < kw; kx++) {
               const i = first + (ky * w + kx) * c;
               const v = v128.load(x + (<usize>i << 2));
-              const wins = f32x4.gt(v, best);
+              // A NaN anywhere in the window wins (the first one), as NaN does in max(); ties do not.
+              const wins = v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
               best = v128.bitselect(v, best, wins);
               where = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), where, wins);
             }

@@ -1,5 +1,6 @@
 // One seeded generator for every random choice (initial weights, shuffling, dropout seeds):
 // the same seed gives the same numbers on every host. xoshiro128**, seeded through splitmix32.
+import { describe } from "./check.js";
 import { ArgumentError } from "./errors.js";
 
 export class Random {
@@ -10,7 +11,7 @@ export class Random {
   private spare: number | null = null;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new ArgumentError(`Random: the seed must be an integer, got ${seed}`);
+    if (typeof seed !== "number" || !Number.isInteger(seed)) throw new ArgumentError(`Random: the seed must be an integer, got ${describe(seed)}`);
     let x = seed >>> 0;
     const next = () => {
       x = (x + 0x9e3779b9) >>> 0;

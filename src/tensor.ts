@@ -3,7 +3,8 @@
 // object is garbage-collected. Views made by reshape() and detach() share the block, which is
 // freed when the last tensor using it goes. Inside withArena(), new tensors live in the per-step
 // arena instead and are all freed when the scope ends.
-import { type Engine, getEngine } from "./backend/engine.js";
+import { Engine, MAX_DIMS, getEngine } from "./backend/engine.js";
+import { checkBoolean, checkFunction, checkOptions, describe } from "./check.js";
 import { ArgumentError, ShapeError, WasmgradError } from "./errors.js";
 import type { Node } from "./autograd/graph.js";
 import * as arithmetic from "./autograd/ops/arithmetic.js";
@@ -78,6 +79,8 @@ let arenaEngine: Engine | null = null;
  * Parameters' gradients are persistent and survive the scope.
  */
 export function withArena<T>(fn: () => T, engine: Engine = getEngine()): T {
+  checkFunction("withArena", "fn", fn);
+  if (!(engine instanceof Engine)) throw new ArgumentError(`withArena: engine must be an Engine, got ${describe(engine)}`);
   if (arenaEngine) return fn(); // nested: the outermost scope resets
   arenaEngine = engine;
   try {
@@ -94,9 +97,11 @@ export function withArena<T>(fn: () => T, engine: Engine = getEngine()): T {
 
 export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 
+/** A shape: at most MAX_DIMS non-negative integers. Returned frozen, as a copy. */
 export function checkShape(shape: unknown, where: string): Shape {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`${where}: a shape is an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length > MAX_DIMS || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    const what = Array.isArray(shape) && shape.length <= MAX_DIMS ? `[${shape.map(describe).join(", ")}]` : describe(shape);
+    throw new ShapeError(`${where}: a shape is an array of at most ${MAX_DIMS} non-negative integers, got ${what}`);
   }
   return Object.freeze([...shape]);
 }
@@ -117,17 +122,18 @@ export class Tensor {
   readonly size: number;
   requiresGrad: boolean;
   name: string | undefined;
-  /** ∂(what backward() started from)/∂(this), summed over backward() calls until zeroGrad(). */
-  grad: Tensor | null = null;
+  #gradient: Tensor | null = null;
   /** @internal The operation that made this tensor, while the graph is kept. */
   node: Node | null = null;
   /** @internal Keep .grad on this non-leaf tensor too. */
   keepsGrad = false;
-  private storage: Storage | null;
+  #storage: Storage | null;
+  /** Why the storage went, when the library (not the user) freed it. */
+  #freedBecause = "";
 
   /** @internal Use tensor(), zeros(), … or an operation. */
   constructor(storage: Storage, shape: Shape, options: TensorOptions = {}) {
-    this.storage = storage;
+    this.#storage = storage;
     this.shape = shape;
     this.size = sizeOf(shape);
     this.requiresGrad = options.requiresGrad ?? false;
@@ -162,12 +168,55 @@ export class Tensor {
   }
 
   get isDisposed(): boolean {
-    return !this.storage?.alive;
+    return !this.#storage?.alive;
+  }
+
+  /** True for real tensors only (a brand check: objects that merely look like one are not). */
+  static isTensor(value: unknown): value is Tensor {
+    return typeof value === "object" && value !== null && #storage in value;
+  }
+
+  /**
+   * ∂(what backward() started from)/∂(this), summed over backward() calls until zeroGrad().
+   * Assigning checks that the value is a live tensor of this shape on this engine with memory of
+   * its own: optimisers and zeroGrad() write through it.
+   */
+  get grad(): Tensor | null {
+    return this.#gradient;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      const what = `the .grad of ${this.name ?? "a tensor"} of shape ${formatShape(this.shape)}`;
+      if (!Tensor.isTensor(g)) throw new ArgumentError(`${what} must be a Tensor or null, got ${describe(g)}`);
+      if (g.shape.length !== this.shape.length || g.shape.some((d, i) => d !== this.shape[i])) {
+        throw new ShapeError(`${what} must have its shape, got ${formatShape(g.shape)}`);
+      }
+      if (g.engine !== this.engine) throw new ArgumentError(`${what} must live in the same engine's memory`);
+      if (g.inArena && !this.inArena) throw new ArgumentError(`${what} must not be a withArena() tensor: it would be freed under it`);
+      if (g.size > 0 && g.ptr === this.ptr) throw new ArgumentError(`${what} must not share the tensor's own memory`);
+    }
+    this.#gradient = g;
   }
 
   /** @internal The values live in the per-step arena. */
   get inArena(): boolean {
     return this.live().inArena;
+  }
+
+  /** @internal The storage of a graph intermediate, freed by the library: `because` goes into later errors. */
+  releaseFromGraph(because: string): void {
+    const storage = this.#storage;
+    if (!storage || storage.inArena || this.keepsGrad) return;
+    collected.unregister(this);
+    storage.release();
+    this.#storage = null;
+    this.#freedBecause = because;
+  }
+
+  /** @internal The live storage, or DisposedError: checks a tensor before anything is written. */
+  assertLive(): void {
+    this.live();
   }
 
   /** A copy of the values, row-major. */
@@ -199,16 +248,17 @@ export class Tensor {
 
   /** Drop the gradient (frees its memory); the next backward() starts from zero. */
   zeroGrad(): void {
-    this.grad?.dispose();
-    this.grad = null;
+    this.#gradient?.dispose();
+    this.#gradient = null;
   }
 
   /** Free the memory now (and the gradient's); the tensor cannot be used afterwards. */
   dispose(): void {
-    if (!this.storage) return;
-    if (!this.storage.inArena) collected.unregister(this);
-    this.storage.release();
-    this.storage = null;
+    const storage = this.#storage;
+    if (!storage) return;
+    if (!storage.inArena) collected.unregister(this);
+    storage.release();
+    this.#storage = null;
     this.zeroGrad();
   }
 
@@ -248,10 +298,12 @@ export class Tensor {
   }
 
   private live(): Storage {
+    const storage = this.#storage;
+    if (storage?.alive) return storage;
     const what = `this tensor${this.name ? ` (${this.name})` : ""}`;
-    if (!this.storage) throw new DisposedError(`${what} was disposed`);
-    if (!this.storage.alive) throw new DisposedError(`${what} was freed when the withArena() scope that made it ended`);
-    return this.storage;
+    if (this.#freedBecause) throw new DisposedError(`${what} was freed ${this.#freedBecause}`);
+    if (!storage) throw new DisposedError(`${what} was disposed`);
+    throw new DisposedError(`${what} was freed when the withArena() scope that made it ended`);
   }
 }
 
@@ -260,62 +312,101 @@ export class DisposedError extends WasmgradError {
   override name = "DisposedError";
 }
 
-function flatten(data: NestedArray, where: string): { values: number[]; shape: number[] } {
-  const shape: number[] = [];
-  for (let level: NestedArray = data; Array.isArray(level); level = (level as readonly NestedArray[])[0]) {
-    shape.push((level as readonly NestedArray[]).length);
-    if ((level as readonly NestedArray[]).length === 0) break;
-  }
-  const values: number[] = [];
-  const visit = (x: NestedArray, depth: number, path: string) => {
-    if (depth === shape.length) {
-      if (typeof x !== "number") throw new ArgumentError(`${where}: element ${path || "value"} is ${JSON.stringify(x)}, not a number`);
-      values.push(x);
-      return;
-    }
-    if (!Array.isArray(x) || x.length !== shape[depth]) {
-      throw new ShapeError(`${where}: ragged nested array: ${path || "the value"} should be an array of ${shape[depth]}, got ${Array.isArray(x) ? `${x.length} elements` : JSON.stringify(x)}`);
-    }
-    x.forEach((y: NestedArray, i: number) => visit(y, depth + 1, `${path}[${i}]`));
-  };
-  visit(data, 0, "");
-  return { values, shape };
+/** A numeric typed array (BigInt64Array and BigUint64Array hold BigInts, not numbers). */
+function isNumericArray(v: unknown): v is ArrayLike<number> {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
 /**
- * A tensor from a number, nested arrays, or flat values with `shape`.
+ * Nested arrays → flat values and shape, without recursion (a hostile nesting depth cannot
+ * overflow the stack): the shape comes from the first elements, then every element is checked
+ * against it in one walk with an explicit stack of positions.
+ */
+function flatten(data: NestedArray, where: string): { values: number[]; shape: number[] } {
+  const shape: number[] = [];
+  for (let level: unknown = data; Array.isArray(level); level = level[0]) {
+    if (shape.length === MAX_DIMS) throw new ShapeError(`${where}: arrays nested deeper than ${MAX_DIMS} levels (the most axes a tensor may have)`);
+    shape.push(level.length);
+    if (level.length === 0) break;
+  }
+  const values: number[] = [];
+  const path = (stack: { array: readonly unknown[]; i: number }[]) => stack.map((s) => `[${s.i}]`).join("");
+  if (shape.length === 0) {
+    if (typeof data !== "number") throw new ArgumentError(`${where}: expected a number, nested arrays of numbers or a typed array, got ${describe(data)}`);
+    return { values: [data], shape };
+  }
+  const stack: { array: readonly unknown[]; i: number }[] = [{ array: data as readonly unknown[], i: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.i === top.array.length) {
+      stack.pop();
+      if (stack.length > 0) stack[stack.length - 1].i++;
+      continue;
+    }
+    const x = top.array[top.i];
+    if (stack.length === shape.length) {
+      if (typeof x !== "number") throw new ArgumentError(`${where}: element ${path(stack)} is ${describe(x)}, not a number`);
+      values.push(x);
+      top.i++;
+    } else {
+      const want = shape[stack.length];
+      if (!Array.isArray(x) || x.length !== want) {
+        throw new ShapeError(`${where}: ragged nested array: ${path(stack)} should be an array of ${want}, got ${Array.isArray(x) ? `${x.length} elements` : describe(x)}`);
+      }
+      stack.push({ array: x, i: 0 });
+    }
+  }
+  return { values, shape };
+}
+
+/** The options every constructor takes, checked. */
+function creation(where: string, options: TensorOptions | undefined): { engine: Engine; requiresGrad: boolean; name: string | undefined } {
+  const { engine = getEngine(), requiresGrad = false, name } = checkOptions(where, options);
+  if (!(engine instanceof Engine)) throw new ArgumentError(`${where}: options.engine must be an Engine, got ${describe(engine)}`);
+  checkBoolean(where, "options.requiresGrad", requiresGrad);
+  if (name !== undefined && typeof name !== "string") throw new ArgumentError(`${where}: options.name must be a string, got ${describe(name)}`);
+  return { engine, requiresGrad, name };
+}
+
+/**
+ * A tensor from a number, nested arrays, or a typed array (flat values, with `shape`).
  * tensor(2), tensor([[1, 2], [3, 4]]), tensor(new Float32Array(6), { shape: [2, 3] }).
  */
 export function tensor(
   data: NestedArray | ArrayLike<number>,
   options: TensorOptions & { shape?: Shape } = {},
 ): Tensor {
+  const made = creation("tensor", options);
   let values: ArrayLike<number>;
   let shape: Shape;
-  if (ArrayBuffer.isView(data) || (!Array.isArray(data) && typeof data === "object")) {
-    values = data as ArrayLike<number>;
-    shape = options.shape ? checkShape(options.shape, "tensor") : [values.length];
-  } else {
+  if (isNumericArray(data)) {
+    values = data;
+    shape = options.shape !== undefined ? checkShape(options.shape, "tensor") : [values.length];
+  } else if (typeof data === "number" || Array.isArray(data)) {
     const flat = flatten(data as NestedArray, "tensor");
     values = flat.values;
-    shape = options.shape ? checkShape(options.shape, "tensor") : flat.shape;
+    shape = options.shape !== undefined ? checkShape(options.shape, "tensor") : flat.shape;
+  } else {
+    throw new ArgumentError(`tensor: expected a number, nested arrays of numbers or a typed array, got ${describe(data)}`);
   }
   if (sizeOf(shape) !== values.length) {
     throw new ShapeError(`tensor: ${values.length} values do not fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
   }
-  const t = Tensor.empty(shape, options.engine ?? getEngine());
-  t.requiresGrad = options.requiresGrad ?? false;
-  t.name = options.name;
+  const t = Tensor.empty(shape, made.engine);
+  t.requiresGrad = made.requiresGrad;
+  t.name = made.name;
   t.engine.memory.f32(t.ptr, t.size).set(values);
   return t;
 }
 
 /** A tensor of `shape` with every element `value`. */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
-  if (typeof value !== "number") throw new ArgumentError(`full: value must be a number, got ${JSON.stringify(value)}`);
-  const t = Tensor.empty(checkShape(shape, "full"), options.engine ?? getEngine());
-  t.requiresGrad = options.requiresGrad ?? false;
-  t.name = options.name;
+  const checked = checkShape(shape, "full");
+  if (typeof value !== "number") throw new ArgumentError(`full: value must be a number, got ${describe(value)}`);
+  const made = creation("full", options);
+  const t = Tensor.empty(checked, made.engine);
+  t.requiresGrad = made.requiresGrad;
+  t.name = made.name;
   t.engine.kernels.fill(t.ptr, value, t.size);
   return t;
 }

@@ -4,8 +4,15 @@
 // outside any withArena scope); tensors that retainGrad() get theirs when their node runs; every
 // other gradient is freed as soon as its node has used it, and each node releases what it saved
 // unless the graph is kept for another backward.
+// Everything is checked before the first gradient is written (all or nothing).
+// Memory without dispose(): the intermediates of a graph (the tensors its ops made) belong to the
+// graph. When backward() releases the graph they stay readable until the next backward() through
+// any of the same leaves (the next training step of the same model) starts, which frees them: a
+// training loop that never calls dispose() stays flat even when it never yields to the event loop
+// (the FinalizationRegistry only runs when it does). Graphs over other leaves are not touched.
+import { checkBoolean, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError, WasmgradError } from "../errors.js";
-import { Tensor, formatShape, ones } from "../tensor.js";
+import { DisposedError, Tensor, formatShape, ones } from "../tensor.js";
 import { noGrad } from "./graph.js";
 
 /** backward() through a graph that an earlier backward() already released. */
@@ -92,18 +99,58 @@ function storeGrad(t: Tensor, g: Tensor, owned: boolean): void {
   if (owned) g.dispose();
 }
 
-export function backward(root: Tensor, options: BackwardOptions = {}): void {
+/** A released graph waiting for the next backward() through one of its leaves; held weakly. */
+interface Released {
+  leaves: WeakSet<Tensor>;
+  intermediates: WeakRef<Tensor>[];
+}
+
+/** At most this many released graphs wait; older ones are left to the garbage collector. */
+const MAX_WAITING = 32;
+let waiting: Released[] = [];
+
+/** Every tensor the graph will read or write is alive, and every .grad it will add to. */
+function checkGraph(order: readonly Tensor[]): void {
+  for (const t of order) {
+    t.assertLive();
+    if (t.grad?.isDisposed) {
+      throw new DisposedError(`backward: the .grad of ${t.name ?? "a tensor"} in the graph was disposed; set it to null (or call zeroGrad()) first`);
+    }
+    for (const x of t.node?.inputs ?? []) {
+      if (x.isDisposed) {
+        throw new DisposedError(`backward: an input${x.name ? ` (${x.name})` : ""} of ${t.node!.op} in the graph was disposed; its gradient needs it`);
+      }
+    }
+  }
+}
+
+/**
+ * `scope` "step" is the user's backward(); "private" is a library tool's own (gradcheck): it
+ * leaves the step's intermediates alone and frees its own graph's at once.
+ */
+export function backward(root: Tensor, options?: BackwardOptions, scope: "step" | "private" = "step"): void {
+  if (!Tensor.isTensor(root)) throw new ArgumentError(`backward: expected a Tensor, got ${describe(root)}`);
+  root.assertLive();
+  const { grad, retainGraph = false } = checkOptions("backward", options);
+  checkBoolean("backward", "options.retainGraph", retainGraph);
   if (!root.requiresGrad) {
     throw new ArgumentError("backward: this tensor does not require grad (no tensor it was computed from has requiresGrad)");
   }
-  const { grad, retainGraph = false } = options;
   if (grad === undefined && root.size !== 1) {
     throw new ShapeError(`backward: a tensor of shape ${formatShape(root.shape)} needs { grad } of that shape (only one-element tensors imply 1)`);
   }
-  if (grad !== undefined && formatShape(grad.shape) !== formatShape(root.shape)) {
-    throw new ShapeError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor has ${formatShape(root.shape)}`);
+  if (grad !== undefined) {
+    if (!Tensor.isTensor(grad)) throw new ArgumentError(`backward: options.grad must be a Tensor, got ${describe(grad)}`);
+    grad.assertLive();
+    if (formatShape(grad.shape) !== formatShape(root.shape)) {
+      throw new ShapeError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor has ${formatShape(root.shape)}`);
+    }
+    if (grad.engine !== root.engine) throw new ArgumentError("backward: options.grad lives in another engine's memory");
   }
   const order = topologicalOrder(root);
+  checkGraph(order);
+  const leaves = order.filter((t) => t.node === null);
+  if (scope === "step") freeReleased(leaves);
   // The caller's grad is borrowed, not copied: it is never freed, adopted or written to.
   const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { engine: root.engine })]]);
 
@@ -137,4 +184,26 @@ export function backward(root: Tensor, options: BackwardOptions = {}): void {
       else if (ours) gy.dispose();
     }
   });
+  if (retainGraph) return;
+  const intermediates = order.filter((t) => t.node !== null && !t.inArena);
+  if (intermediates.length === 0) return;
+  if (scope === "private") {
+    for (const t of intermediates) t.releaseFromGraph("when the library tool that made it finished");
+    return;
+  }
+  waiting.push({ leaves: new WeakSet(leaves), intermediates: intermediates.map((t) => new WeakRef(t)) });
+  if (waiting.length > MAX_WAITING) waiting.shift();
+}
+
+/** Frees the intermediates of released graphs that share a leaf with the graph about to run. */
+function freeReleased(leaves: readonly Tensor[]): void {
+  if (waiting.length === 0) return;
+  const due = waiting.filter((g) => leaves.some((leaf) => g.leaves.has(leaf)));
+  if (due.length === 0) return;
+  waiting = waiting.filter((g) => !due.includes(g));
+  for (const g of due) {
+    for (const ref of g.intermediates) {
+      ref.deref()?.releaseFromGraph("by the next backward() through the same parameters (detach() a tensor to keep its values longer)");
+    }
+  }
 }

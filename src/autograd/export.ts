@@ -1,7 +1,9 @@
 // The graph as a picture: Graphviz DOT or Mermaid. Tensors are boxes (name, shape, value,
 // gradient) and operations are circles between them, as in the tutorials' figures: values flow
 // left to right, and each box shows the gradient backward() left there.
-import type { Tensor } from "../tensor.js";
+import { checkNumber, checkOptions, describe } from "../check.js";
+import { ArgumentError } from "../errors.js";
+import { Tensor } from "../tensor.js";
 
 export interface GraphExportOptions {
   /** Show values (and gradients) of tensors with at most this many elements. Default 6. */
@@ -18,8 +20,11 @@ interface Drawing {
 }
 
 /** Every tensor root was computed from, inputs before outputs, with labels. */
-function draw(root: Tensor, options: GraphExportOptions): Drawing {
-  const { maxValues = 6, precision = 6 } = options;
+function draw(where: string, root: Tensor, options: GraphExportOptions | undefined): Drawing {
+  if (!Tensor.isTensor(root)) throw new ArgumentError(`${where}: expected a Tensor, got ${describe(root)}`);
+  const { maxValues = 6, precision = 6 } = checkOptions(where, options);
+  checkNumber(where, "maxValues", maxValues, { integer: true, min: 0 });
+  checkNumber(where, "precision", precision, { integer: true, min: 1, max: 21 });
   const ids = new Map<Tensor, string>();
   const drawing: Drawing = { tensors: [], ops: [] };
   const show = (t: Tensor) => {
@@ -27,10 +32,18 @@ function draw(root: Tensor, options: GraphExportOptions): Drawing {
     const values = Array.from(t.data(), (v) => String(+v.toPrecision(precision)));
     return t.rank === 0 ? values[0] : `[${values.join(", ")}]`;
   };
-  const visit = (t: Tensor): string => {
-    const known = ids.get(t);
-    if (known) return known;
-    const inputs = (t.node?.inputs ?? []).map(visit);
+  // Inputs before outputs, with an explicit stack: a graph thousands of ops deep cannot overflow it.
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [t, expanded] = stack.pop()!;
+    if (ids.has(t)) continue;
+    const parents = t.node?.inputs ?? [];
+    if (!expanded) {
+      stack.push([t, true]);
+      for (let i = parents.length - 1; i >= 0; i--) if (!ids.has(parents[i])) stack.push([parents[i], false]);
+      continue;
+    }
+    const inputs = parents.map((p) => ids.get(p)!);
     const id = `t${ids.size}`;
     ids.set(t, id);
     const lines = [t.name ?? (t.node ? "" : "input")].filter(Boolean);
@@ -47,17 +60,15 @@ function draw(root: Tensor, options: GraphExportOptions): Drawing {
       const label = [SYMBOLS[op] ?? op, ...extra].join(" ");
       drawing.ops.push({ id: `op${drawing.ops.length}`, label, inputs, output: id });
     }
-    return id;
-  };
-  visit(root);
+  }
   return drawing;
 }
 
 const quote = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 
 /** Graphviz DOT: `dot -Tsvg graph.dot > graph.svg`. */
-export function toDot(root: Tensor, options: GraphExportOptions = {}): string {
-  const { tensors, ops } = draw(root, options);
+export function toDot(root: Tensor, options?: GraphExportOptions): string {
+  const { tensors, ops } = draw("toDot", root, options);
   const out = ["digraph wasmgrad {", "  rankdir=LR;", '  node [fontname="Helvetica"];'];
   for (const t of tensors) out.push(`  ${t.id} [shape=box, label="${t.lines.map(quote).join("\\n")}"];`);
   for (const op of ops) {
@@ -72,8 +83,8 @@ export function toDot(root: Tensor, options: GraphExportOptions = {}): string {
 const mermaidText = (s: string) => s.replace(/"/g, "#quot;");
 
 /** Mermaid flowchart, for Markdown that renders it (GitHub does). */
-export function toMermaid(root: Tensor, options: GraphExportOptions = {}): string {
-  const { tensors, ops } = draw(root, options);
+export function toMermaid(root: Tensor, options?: GraphExportOptions): string {
+  const { tensors, ops } = draw("toMermaid", root, options);
   const out = ["flowchart LR"];
   for (const t of tensors) out.push(`  ${t.id}["${t.lines.map(mermaidText).join("<br/>")}"]`);
   for (const op of ops) {

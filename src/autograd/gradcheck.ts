@@ -3,9 +3,11 @@
 // element counts), L is summed in float64 on the JS side, and each input element is moved by
 // ±h and ±2h, with h a power of two so that x ± h is exact in float32; the five-point stencil
 // (−L(x+2h) + 8L(x+h) − 8L(x−h) + L(x−2h)) / 12h leaves an O(h⁴) truncation error.
+import { checkFunction, checkNumber, checkOptions, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import { Random } from "../random.js";
 import { Tensor, tensor } from "../tensor.js";
+import { backward } from "./backward.js";
 import { noGrad } from "./graph.js";
 
 export interface GradcheckOptions {
@@ -44,15 +46,21 @@ function weights(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
 }
 
-const isTensor = (t: unknown): t is Tensor => t instanceof Tensor;
+const isTensor = (t: unknown): t is Tensor => Tensor.isTensor(t);
 
 export function gradcheck(
   fn: (...inputs: Tensor[]) => Tensor,
   inputs: readonly Tensor[],
-  options: GradcheckOptions = {},
+  options?: GradcheckOptions,
 ): GradcheckReport {
-  const { step = 2 ** -6, atol = 1e-3, rtol = 1e-3, seed = 1 } = options;
-  if (!Array.isArray(inputs) || !inputs.every(isTensor)) throw new ArgumentError("gradcheck: inputs must be an array of tensors");
+  const { step = 2 ** -6, atol = 1e-3, rtol = 1e-3, seed = 1 } = checkOptions("gradcheck", options);
+  checkFunction("gradcheck", "fn", fn);
+  checkNumber("gradcheck", "step", step, { above: 0 });
+  checkNumber("gradcheck", "atol", atol, { min: 0 });
+  checkNumber("gradcheck", "rtol", rtol, { min: 0 });
+  checkNumber("gradcheck", "seed", seed, { integer: true });
+  if (!Array.isArray(inputs) || !inputs.every(isTensor)) throw new ArgumentError(`gradcheck: inputs must be an array of tensors, got ${describe(inputs)}`);
+  inputs.forEach((t) => t.assertLive());
   if (!inputs.some((t) => t.requiresGrad)) throw new ArgumentError("gradcheck: no input has requiresGrad, so there is nothing to check");
 
   // Analytic: one backward with the weights as the upstream gradient. The inputs' own .grad is
@@ -67,7 +75,9 @@ export function gradcheck(
       throw new ArgumentError("gradcheck: fn must return a tensor computed from an input that requires grad");
     }
     r = weights(out.size, seed);
-    out.backward({ grad: tensor(r, { shape: out.shape, engine: out.engine }) });
+    const upstream = tensor(r, { shape: out.shape, engine: out.engine });
+    backward(out, { grad: upstream }, "private");
+    upstream.dispose();
     analytic = inputs.map((t) => t.grad?.data() ?? new Float32Array(t.size));
     inputs.forEach((t) => t.zeroGrad());
   } finally {

@@ -22,6 +22,8 @@ export class Node {
     public backward: BackwardRule | null,
     /** Non-tensor arguments, for graph exports: e.g. { scalar: 2 }. */
     readonly attrs: Readonly<Record<string, unknown>> = {},
+    /** Scratch the rule saved that nothing else holds (a dropout mask, pooling's argmax): freed with the node. */
+    private scratch: readonly Tensor[] = [],
   ) {}
 
   /** Backward has run and released what the node saved. */
@@ -32,6 +34,8 @@ export class Node {
   release(): void {
     this.backward = null;
     this.inputs = [];
+    for (const t of this.scratch) t.dispose();
+    this.scratch = [];
   }
 }
 
@@ -41,6 +45,7 @@ export const isGradEnabled = (): boolean => gradEnabled;
 
 /** Runs `fn` without building a graph: nothing inside it requires grad. */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") throw new ArgumentError("noGrad: expected a function to run without a graph");
   const before = gradEnabled;
   gradEnabled = false;
   try {
@@ -52,17 +57,23 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Makes `out` the output of `op` on `inputs` in the graph, if any input requires grad. */
+/**
+ * Makes `out` the output of `op` on `inputs` in the graph, if any input requires grad. `scratch`
+ * lists tensors only the rule uses: freed when the node is released, or now when no graph is built.
+ */
 export function record(
   out: Tensor,
   op: string,
   inputs: readonly Tensor[],
   backward: BackwardRule,
   attrs?: Record<string, unknown>,
+  scratch: readonly Tensor[] = [],
 ): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = new Node(op, inputs, backward, attrs);
+    out.node = new Node(op, inputs, backward, attrs, scratch);
+  } else {
+    for (const t of scratch) t.dispose();
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // An Engine is one instantiated module with the memory it owns. `init()` makes one and sets it as
 // the default that tensors use.
+import { describe } from "../check.js";
 import { ArgumentError, NotInitializedError, ShapeError, UnsupportedHostError } from "../errors.js";
 import { detectFeatures } from "./features.js";
 import type { Kernels } from "./kernels.js";
@@ -112,13 +113,14 @@ let defaultEngine: Engine | undefined;
 
 /** Loads and instantiates the module, and makes the result the default engine. */
 export async function init(options: InitOptions = {}): Promise<Engine> {
+  if (typeof options !== "object" || options === null) throw new ArgumentError(`init: options must be an object, got ${describe(options)}`);
   const { build: wanted = "auto", wasm, initialBytes = 4 << 20, maxBytes = MAX_WASM32_BYTES } = options;
   if (!["auto", "simd", "relaxed"].includes(wanted)) {
-    throw new ArgumentError(`init: build must be "auto", "simd" or "relaxed", got ${JSON.stringify(wanted)}`);
+    throw new ArgumentError(`init: build must be "auto", "simd" or "relaxed", got ${describe(wanted)}`);
   }
   if (!(maxBytes > 0 && maxBytes <= MAX_WASM32_BYTES) || !(initialBytes > 0 && initialBytes <= maxBytes)) {
     throw new ArgumentError(
-      `init: need 0 < initialBytes ≤ maxBytes ≤ ${MAX_WASM32_BYTES}, got initialBytes ${initialBytes}, maxBytes ${maxBytes}`,
+      `init: need 0 < initialBytes ≤ maxBytes ≤ ${MAX_WASM32_BYTES}, got initialBytes ${describe(initialBytes)}, maxBytes ${describe(maxBytes)}`,
     );
   }
   const host = detectFeatures();

@@ -1,8 +1,9 @@
 import type { Activation } from "../autograd/ops/activate.js";
 import { type Padding, conv2d, convOutput } from "../autograd/ops/conv.js";
-import { ArgumentError, ShapeError } from "../errors.js";
+import { checkCount, checkOneOf } from "../check.js";
+import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
-import { type WeightOptions, initialWeights } from "./init.js";
+import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
 
 /** Initialisers see fan-in kh·kw·channels and fan-out kh·kw·filters. */
@@ -25,10 +26,12 @@ export class Conv2D extends WeightedLayer {
     readonly kernelSize: number,
     private readonly options: Conv2DOptions = {},
   ) {
-    super("Conv2D", options.activation);
-    for (const [name, v] of [["filters", filters], ["kernelSize", kernelSize]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`Conv2D: ${name} must be a positive integer, got ${v}`);
-    }
+    super("Conv2D", options);
+    checkCount("Conv2D", "filters", filters);
+    checkCount("Conv2D", "kernelSize", kernelSize);
+    checkCount("Conv2D", "stride", options.stride ?? 1);
+    checkOneOf("Conv2D", "padding", options.padding ?? "valid", ["valid", "same"]);
+    checkWeightOptions("Conv2D", options);
   }
 
   build(inputShape: Shape, context: BuildContext): Shape {
@@ -47,7 +50,7 @@ export class Conv2D extends WeightedLayer {
   }
 
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    return conv2d(x, this.built(), this.bias, this.options);
+    return conv2d(x, this.built(), this.bias, { ...this.options, activation: this.activation, slope: this.slope });
   }
 
   override describe(): string {

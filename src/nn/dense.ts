@@ -1,8 +1,9 @@
 import type { Activation } from "../autograd/ops/activate.js";
 import { dense } from "../autograd/ops/dense.js";
-import { ArgumentError, ShapeError } from "../errors.js";
+import { checkCount } from "../check.js";
+import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
-import { type WeightOptions, initialWeights } from "./init.js";
+import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
 
 export interface DenseOptions extends WeightOptions {
@@ -20,8 +21,9 @@ export class Dense extends WeightedLayer {
     readonly units: number,
     private readonly options: DenseOptions = {},
   ) {
-    super("Dense", options.activation);
-    if (!Number.isInteger(units) || units < 1) throw new ArgumentError(`Dense: units must be a positive integer, got ${units}`);
+    super("Dense", options);
+    checkCount("Dense", "units", units);
+    checkWeightOptions("Dense", options);
   }
 
   build(inputShape: Shape, context: BuildContext): Shape {
@@ -36,7 +38,7 @@ export class Dense extends WeightedLayer {
   }
 
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    return dense(x, this.built(), this.bias, this.activation, this.options.slope);
+    return dense(x, this.built(), this.bias, this.activation, this.slope);
   }
 
   override describe(): string {

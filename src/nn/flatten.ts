@@ -9,6 +9,6 @@ export class Flatten extends Layer {
     return [sizeOf(inputShape)];
   }
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    return x.reshape([x.shape[0], -1]);
+    return x.reshape([x.shape[0], sizeOf(x.shape.slice(1))]); // not -1: an empty batch keeps its width
   }
 }

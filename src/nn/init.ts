@@ -2,8 +2,10 @@
 // activations through a layer, He et al. 2015), Xavier/Glorot for sigmoid and tanh (Glorot &
 // Bengio 2010). Every one draws from the Random it is given, so a seed fixes the weights.
 import type { Activation } from "../autograd/ops/activate.js";
+import type { Engine } from "../backend/engine.js";
+import { checkBoolean, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
-import { type Shape, type Tensor, tensor } from "../tensor.js";
+import { type Shape, type Tensor, zeros } from "../tensor.js";
 import type { BuildContext } from "./layer.js";
 import type { Random } from "../random.js";
 
@@ -32,11 +34,18 @@ export const initializers: Record<InitializerName, Initializer> = {
 
 export function resolveInitializer(init: InitializerName | Initializer, where: string): Initializer {
   if (typeof init === "function") return init;
-  const found = initializers[init];
+  const found = typeof init === "string" && Object.hasOwn(initializers, init) ? initializers[init] : undefined;
   if (!found) {
-    throw new ArgumentError(`${where}: unknown initializer ${JSON.stringify(init)}; one of ${Object.keys(initializers).join(", ")}, or a function`);
+    throw new ArgumentError(`${where}: unknown initializer ${describe(init)}; one of ${Object.keys(initializers).join(", ")}, or a function`);
   }
   return found;
+}
+
+/** The weight options of a layer, checked when the layer is made (not later, when it is built). */
+export function checkWeightOptions(where: string, options: WeightOptions): void {
+  if (options.kernelInitializer !== undefined) resolveInitializer(options.kernelInitializer, `${where}: kernelInitializer`);
+  if (options.biasInitializer !== undefined) resolveInitializer(options.biasInitializer, `${where}: biasInitializer`);
+  if (options.useBias !== undefined) checkBoolean(where, "useBias", options.useBias);
 }
 
 export interface WeightOptions {
@@ -55,11 +64,29 @@ export function initialWeights(
 ): { weight: Tensor; bias: Tensor | null } {
   const relu = activation === "relu" || activation === "leakyRelu";
   const units = shape[shape.length - 1];
-  const w = new Float32Array(fanIn * units);
-  resolveInitializer(options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${name}.kernelInitializer`)(w, fanIn, fanOut, random);
-  const weight = tensor(w, { shape, requiresGrad: true, name: `${name}.weight`, engine });
+  const kernelInit = resolveInitializer(options.kernelInitializer ?? (relu ? "heNormal" : "xavierUniform"), `${name}.kernelInitializer`);
+  const biasInit = resolveInitializer(options.biasInitializer ?? "zeros", `${name}.biasInitializer`);
+  // Allocated in Wasm memory first and filled in place: a size past the memory is an
+  // OutOfMemoryError before any JS array of that size is made.
+  const weight = initialised(shape, kernelInit, fanIn, fanOut, random, engine, `${name}.weight`);
   if (!(options.useBias ?? true)) return { weight, bias: null };
-  const b = new Float32Array(units);
-  resolveInitializer(options.biasInitializer ?? "zeros", `${name}.biasInitializer`)(b, fanIn, fanOut, random);
-  return { weight, bias: tensor(b, { requiresGrad: true, name: `${name}.bias`, engine }) };
+  try {
+    return { weight, bias: initialised([units], biasInit, fanIn, fanOut, random, engine, `${name}.bias`) };
+  } catch (e) {
+    weight.dispose();
+    throw e;
+  }
+}
+
+function initialised(shape: Shape, init: Initializer, fanIn: number, fanOut: number, random: Random, engine: Engine, name: string): Tensor {
+  const t = zeros(shape, { requiresGrad: true, name, engine });
+  try {
+    init(engine.memory.f32(t.ptr, t.size), fanIn, fanOut, random); // an initializer allocates no Wasm memory: the view stays valid
+    const bad = engine.kernels.firstNonFinite(t.ptr, t.size);
+    if (bad >= 0) throw new ArgumentError(`${name}: the initializer gave a non-finite value at element ${bad}`);
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
+  return t;
 }

@@ -1,6 +1,7 @@
 // A layer turns a batch into a batch. build() creates its parameters once the input shape is
 // known; forward() composes ops, so backward() needs nothing more from it.
-import { ACTIVATIONS, type Activation } from "../autograd/ops/activate.js";
+import { type Activation, checkActivation } from "../autograd/ops/activate.js";
+import { checkOptions } from "../check.js";
 import type { Engine } from "../backend/engine.js";
 import { ArgumentError } from "../errors.js";
 import type { Random } from "../random.js";
@@ -44,12 +45,12 @@ export abstract class WeightedLayer extends Layer {
   weight: Tensor | null = null;
   bias: Tensor | null = null;
 
-  constructor(kind: string, activation: Activation = "linear") {
+  readonly slope: number;
+
+  constructor(kind: string, options: { activation?: Activation; slope?: number } | undefined) {
     super();
-    if (!ACTIVATIONS.includes(activation)) {
-      throw new ArgumentError(`${kind}: unknown activation ${JSON.stringify(activation)}; one of ${ACTIVATIONS.join(", ")}`);
-    }
-    this.activation = activation;
+    const { activation = "linear", slope = 0.01 } = checkOptions(kind, options);
+    ({ activation: this.activation, slope: this.slope } = checkActivation(kind, activation, slope));
   }
 
   override parameters(): Tensor[] {

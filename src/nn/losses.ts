@@ -3,15 +3,27 @@
 // Targets are class indices (a [batch] tensor or array of integers) or a [batch, classes] tensor
 // (one-hot or any distribution), or, for MSE and binary cross-entropy, values of the input's shape.
 import { record } from "../autograd/graph.js";
-import { empty, sameShape } from "../autograd/ops/util.js";
+import { checkTensor, empty, sameShape } from "../autograd/ops/util.js";
 import type { Kernels } from "../backend/kernels.js";
+import { checkBoolean, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { Tensor, formatShape, tensor } from "../tensor.js";
 
 export type Targets = Tensor | ArrayLike<number>;
 
-function asTensor(t: Targets, like: Tensor): Tensor {
-  return t instanceof Tensor ? t : tensor(Array.from(t), { engine: like.engine });
+/** The targets as a tensor on the input's engine; `made` when the loss made it (and so frees it). */
+function asTensor(op: string, input: Tensor, t: Targets): { t: Tensor; made: Tensor[] } {
+  checkTensor(op, "the input", input);
+  if (Tensor.isTensor(t)) {
+    checkTensor(op, "the targets", t);
+    if (t.engine !== input.engine) throw new ArgumentError(`${op}: the targets live in another engine's memory than the input`);
+    return { t, made: [] };
+  }
+  if (!Array.isArray(t) && !(ArrayBuffer.isView(t) && !(t instanceof DataView))) {
+    throw new ArgumentError(`${op}: targets must be a Tensor, an array or a typed array, got ${describe(t)}`);
+  }
+  const made = tensor(t as number[], { engine: input.engine });
+  return { t: made, made: [made] };
 }
 
 /** One number as a one-element tensor of shape []. */
@@ -24,6 +36,9 @@ function scalar(like: Tensor, value: number): Tensor {
 /** Class indices ([batch]) or a distribution per row ([batch, classes]) for a [batch, classes] input. */
 function classTargets(op: string, input: Tensor, targets: Tensor): "labels" | "dense" {
   if (input.rank !== 2) throw new ShapeError(`${op}: expected inputs of shape [batch, classes], got ${formatShape(input.shape)}`);
+  if (input.shape[0] === 0 || input.shape[1] === 0) {
+    throw new ShapeError(`${op}: needs at least one sample and one class, got shape ${formatShape(input.shape)}; a mean over no samples is undefined`);
+  }
   if (targets.rank === 1 && targets.shape[0] === input.shape[0]) return "labels";
   if (sameShape(targets.shape, input.shape)) return "dense";
   throw new ShapeError(
@@ -46,9 +61,17 @@ export interface CrossEntropyOptions {
 }
 
 /** Categorical cross-entropy, averaged over the batch. */
-export function crossEntropy(input: Tensor, targets: Targets, { fromLogits = true }: CrossEntropyOptions = {}): Tensor {
-  const t = asTensor(targets, input);
-  const kind = classTargets("crossEntropy", input, t);
+export function crossEntropy(input: Tensor, targets: Targets, options?: CrossEntropyOptions): Tensor {
+  const { fromLogits = true } = checkOptions("crossEntropy", options);
+  checkBoolean("crossEntropy", "options.fromLogits", fromLogits);
+  const { t, made } = asTensor("crossEntropy", input, targets);
+  let kind: "labels" | "dense";
+  try {
+    kind = classTargets("crossEntropy", input, t);
+  } catch (e) {
+    made.forEach((m) => m.dispose());
+    throw e;
+  }
   const [rows, cols] = input.shape;
   const k = input.engine.kernels;
   const per = 1 / rows;
@@ -62,6 +85,7 @@ export function crossEntropy(input: Tensor, targets: Targets, { fromLogits = tru
           : k.softmaxCrossEntropyDense(input.ptr, t.ptr, probs.ptr, rows, cols);
     } catch (e) {
       probs.dispose();
+      made.forEach((m) => m.dispose());
       throw e;
     }
     return record(scalar(input, total * per), "softmaxCrossEntropy", [input], (gy) => {
@@ -70,27 +94,34 @@ export function crossEntropy(input: Tensor, targets: Targets, { fromLogits = tru
       if (kind === "labels") k.softmaxCrossEntropyBackward(probs.ptr, t.ptr, g.ptr, rows, cols, scale);
       else k.softmaxCrossEntropyDenseBackward(probs.ptr, t.ptr, g.ptr, rows, cols, scale);
       return [g];
-    });
+    }, {}, [probs, ...made]);
   }
-  const total =
-    kind === "labels"
-      ? checkLoss("crossEntropy", k.crossEntropy(input.ptr, t.ptr, rows, cols), t, cols)
-      : k.crossEntropyDense(input.ptr, t.ptr, input.size);
+  let total: number;
+  try {
+    total =
+      kind === "labels"
+        ? checkLoss("crossEntropy", k.crossEntropy(input.ptr, t.ptr, rows, cols), t, cols)
+        : k.crossEntropyDense(input.ptr, t.ptr, input.size);
+  } catch (e) {
+    made.forEach((m) => m.dispose());
+    throw e;
+  }
   return record(scalar(input, total * per), "crossEntropy", [input], (gy) => {
     const g = empty(input); // −y/ŷ · gy / batch
     const scale = gy.item() * per;
     if (kind === "labels") k.crossEntropyBackward(input.ptr, t.ptr, g.ptr, rows, cols, scale);
     else k.crossEntropyDenseBackward(input.ptr, t.ptr, g.ptr, input.size, scale);
     return [g];
-  });
+  }, {}, made);
 }
 
-function sameShapeTargets(op: string, input: Tensor, targets: Targets): Tensor {
-  const t = asTensor(targets, input);
+function sameShapeTargets(op: string, input: Tensor, targets: Targets): { t: Tensor; made: Tensor[] } {
+  const { t, made } = asTensor(op, input, targets);
   if (!sameShape(t.shape, input.shape) && !(t.rank === 1 && t.size === input.size)) {
+    made.forEach((m) => m.dispose());
     throw new ShapeError(`${op}: targets must have the input's shape ${formatShape(input.shape)}, got ${formatShape(t.shape)}`);
   }
-  return t;
+  return { t, made };
 }
 
 /** A loss that is a mean over every element: `total` sums it, `backward` writes its gradient times a scale. */
@@ -99,14 +130,18 @@ function elementwiseLoss(
   total: (k: Kernels, input: number, targets: number, n: number) => number,
   backward: (k: Kernels, input: number, targets: number, g: number, n: number, scale: number) => void,
 ): Tensor {
-  const t = sameShapeTargets(op, input, targets);
+  const { t, made } = sameShapeTargets(op, input, targets);
+  if (input.size === 0) {
+    made.forEach((m) => m.dispose());
+    throw new ShapeError(`${op}: the input is empty (shape ${formatShape(input.shape)}); a mean over no elements is undefined`);
+  }
   const k = input.engine.kernels;
   const per = 1 / input.size;
   return record(scalar(input, total(k, input.ptr, t.ptr, input.size) * per), op, [input], (gy) => {
     const g = empty(input);
     backward(k, input.ptr, t.ptr, g.ptr, input.size, gy.item() * per);
     return [g];
-  });
+  }, {}, made);
 }
 
 /** Binary cross-entropy from logits (sigmoid fused, numerically stable), averaged over every element: ∂/∂z = (σ(z) − t)/n. */

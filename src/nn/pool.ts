@@ -1,5 +1,6 @@
 import { avgPool2d, convOutput, maxPool2d } from "../autograd/ops/conv.js";
-import { ArgumentError, ShapeError } from "../errors.js";
+import { checkCount } from "../check.js";
+import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { type ForwardOptions, Layer } from "./layer.js";
 
@@ -10,7 +11,8 @@ abstract class Pool2D extends Layer {
     readonly stride: number = size,
   ) {
     super();
-    if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`${this.constructor.name}: size must be a positive integer, got ${size}`);
+    checkCount(new.target.name, "size", size);
+    checkCount(new.target.name, "stride", stride);
   }
 
   build(inputShape: Shape): Shape {

@@ -1,9 +1,10 @@
 // A stack of layers, each feeding the next. Built at construction from the input shape and a
 // seed, so the same seed always gives the same initial weights.
-import { type Engine, getEngine } from "../backend/engine.js";
+import { Engine, MAX_DIMS, getEngine } from "../backend/engine.js";
+import { checkBoolean, checkNumber, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { Random } from "../random.js";
-import { type Shape, type Tensor, checkShape, formatShape } from "../tensor.js";
+import { type Shape, Tensor, checkShape, formatShape } from "../tensor.js";
 import { type CompileOptions, type EvaluateOptions, type FitOptions, type History, Trainer } from "../train/fit.js";
 import { type ForwardOptions, Layer } from "./layer.js";
 
@@ -25,30 +26,47 @@ export class Sequential {
 
   constructor(layers: readonly Layer[], options: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => l instanceof Layer)) {
-      throw new ArgumentError("Sequential: expected a non-empty array of layers");
+      throw new ArgumentError(`Sequential: expected a non-empty array of layers, got ${describe(layers)}`);
     }
-    if (!options?.inputShape) throw new ArgumentError("Sequential: options.inputShape (one sample's shape) is required");
-    this.layers = layers;
+    if (new Set(layers).size !== layers.length) throw new ArgumentError("Sequential: a layer appears twice; make two layers (sharing needs a Model)");
+    if (typeof options !== "object" || options === null || options.inputShape === undefined) {
+      throw new ArgumentError("Sequential: options.inputShape (one sample's shape) is required");
+    }
+    const seed = checkNumber("Sequential", "seed", options.seed ?? 0, { integer: true });
+    const engine = options.engine ?? getEngine();
+    if (!(engine instanceof Engine)) throw new ArgumentError(`Sequential: options.engine must be an Engine, got ${describe(engine)}`);
+    this.layers = [...layers];
     this.inputShape = checkShape(options.inputShape, "Sequential inputShape");
-    const context = { random: new Random(options.seed ?? 0), engine: options.engine ?? getEngine() };
+    if (this.inputShape.length + 1 > MAX_DIMS) throw new ShapeError(`Sequential: inputShape has too many axes for a batch (at most ${MAX_DIMS - 1})`);
+    const context = { random: new Random(seed), engine };
     const counts = new Map<string, number>();
     let shape = this.inputShape;
-    for (const layer of layers) {
-      const n = (counts.get(layer.kind) ?? 0) + 1;
-      counts.set(layer.kind, n);
-      if (!layer.name) layer.name = `${layer.kind.toLowerCase()}_${n}`;
-      shape = layer.build(shape, context);
-      this.shapes.push(shape);
+    try {
+      for (const layer of layers) {
+        const n = (counts.get(layer.kind) ?? 0) + 1;
+        counts.set(layer.kind, n);
+        if (!layer.name) layer.name = `${layer.kind.toLowerCase()}_${n}`;
+        shape = layer.build(shape, context);
+        this.shapes.push(shape);
+      }
+    } catch (e) {
+      // Nothing built is kept: the parameters made so far go back at once, not when collected.
+      for (const layer of layers) layer.parameters().forEach((p) => p.dispose());
+      throw e;
     }
     this.outputShape = shape;
   }
 
   /** The output for a batch x of shape [batch, ...inputShape]. */
-  forward(x: Tensor, options: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, options?: ForwardOptions): Tensor {
+    if (!Tensor.isTensor(x)) throw new ArgumentError(`Sequential: the input must be a Tensor, got ${describe(x)}`);
+    x.assertLive();
+    const { training = false } = checkOptions("Sequential.forward", options);
+    checkBoolean("Sequential.forward", "options.training", training);
     if (!this.accepts(x)) {
       throw new ShapeError(`Sequential: expected a batch of shape [batch, ${this.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
     }
-    return this.layers.reduce((h, layer) => layer.forward(h, options), x);
+    return this.layers.reduce((h, layer) => layer.forward(h, { training }), x);
   }
 
   parameters(): Tensor[] {
@@ -90,7 +108,7 @@ export class Sequential {
 
   /** x is a batch of this model's inputs: [samples, ...inputShape]. */
   accepts(x: Tensor): boolean {
-    return x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => x.shape[i + 1] === d);
+    return Tensor.isTensor(x) && x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => x.shape[i + 1] === d);
   }
 
   private compiled(what: string): Trainer {

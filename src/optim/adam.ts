@@ -1,4 +1,4 @@
-import { ArgumentError } from "../errors.js";
+import { checkNumber, checkOptions } from "../check.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer, type OptimizerOptions } from "./optimizer.js";
 
@@ -21,12 +21,13 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean = false;
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+    const where = new.target.name;
+    checkOptions(where, options);
     super(params, { lr: options.lr ?? 0.001, weightDecay: options.weightDecay }, 2);
     const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
-    for (const [name, v] of [["beta1", beta1], ["beta2", beta2]] as const) {
-      if (!(v >= 0 && v < 1)) throw new ArgumentError(`${this.constructor.name}: ${name} must be in [0, 1), got ${v}`);
-    }
-    if (!(eps > 0)) throw new ArgumentError(`${this.constructor.name}: eps must be > 0, got ${eps}`);
+    checkNumber(where, "beta1", beta1, { min: 0, below: 1 });
+    checkNumber(where, "beta2", beta2, { min: 0, below: 1 });
+    checkNumber(where, "eps", eps, { above: 0 });
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
@@ -46,6 +47,6 @@ export class Adam extends Optimizer {
 export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
-    super(params, { ...options, weightDecay: options.weightDecay ?? 0.01 });
+    super(params, { ...checkOptions("AdamW", options), weightDecay: options.weightDecay ?? 0.01 });
   }
 }

@@ -1,14 +1,24 @@
 // Seeing and taming gradients: their norms per parameter (vanishing gradients show as norms that
 // shrink toward the input layers, exploding ones as norms that blow up) and clipping by the
 // global norm, as torch.nn.utils.clip_grad_norm_ does.
+import { checkNumber, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
+import { withGradients } from "./optimizer.js";
+
+function checkParams(where: string, params: readonly Tensor[]): Tensor[] {
+  if (!Array.isArray(params) || !params.every((p) => Tensor.isTensor(p))) {
+    throw new ArgumentError(`${where}: expected an array of tensors (model.parameters()), got ${describe(params)}`);
+  }
+  return withGradients(where, params);
+}
 
 /** ‖∂L/∂p‖₂ for every parameter that has a gradient, by name. */
 export function gradientNorms(params: readonly Tensor[]): { name: string; norm: number }[] {
-  return params
-    .filter((p) => p.grad)
-    .map((p, i) => ({ name: p.name ?? `param_${i}`, norm: Math.sqrt(p.engine.kernels.sumSquares(p.grad!.ptr, p.size)) }));
+  return checkParams("gradientNorms", params).map((p) => ({
+    name: p.name ?? `param_${params.indexOf(p)}`,
+    norm: Math.sqrt(p.engine.kernels.sumSquares(p.grad!.ptr, p.grad!.size)),
+  }));
 }
 
 /**
@@ -16,13 +26,14 @@ export function gradientNorms(params: readonly Tensor[]): { name: string; norm: 
  * exceeds maxNorm. Returns the norm before clipping.
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
-  if (!(maxNorm > 0)) throw new ArgumentError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  checkNumber("clipGradNorm", "maxNorm", maxNorm, { above: 0 });
+  const ready = checkParams("clipGradNorm", params);
   let squares = 0;
-  for (const p of params) if (p.grad) squares += p.engine.kernels.sumSquares(p.grad.ptr, p.size);
+  for (const p of ready) squares += p.engine.kernels.sumSquares(p.grad!.ptr, p.grad!.size);
   const norm = Math.sqrt(squares);
   if (norm > maxNorm) {
     const factor = maxNorm / (norm + 1e-6);
-    for (const p of params) if (p.grad) p.engine.kernels.scale(p.grad.ptr, factor, p.grad.ptr, p.size);
+    for (const p of ready) p.engine.kernels.scale(p.grad!.ptr, factor, p.grad!.ptr, p.grad!.size);
   }
   return norm;
 }

@@ -1,5 +1,7 @@
+import { checkBoolean, checkNumber, describe } from "../check.js";
+import { ArgumentError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
-import { Optimizer, type OptimizerOptions, checkNonNegative } from "./optimizer.js";
+import { Optimizer, type OptimizerOptions } from "./optimizer.js";
 
 export interface SGDOptions extends OptimizerOptions {
   /** μ. Default 0 (plain gradient descent, w ← w − η·∂L/∂w). */
@@ -14,9 +16,13 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(params: readonly Tensor[], options: SGDOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new ArgumentError(`SGD: options with a learning rate are required (new SGD(params, { lr: 0.1 })), got ${describe(options)}`);
+    }
     super(params, options, 1);
-    this.momentum = checkNonNegative("SGD", "momentum", options.momentum ?? 0);
-    this.nesterov = options.nesterov ?? false;
+    this.momentum = checkNumber("SGD", "momentum", options.momentum ?? 0, { min: 0 });
+    this.nesterov = checkBoolean("SGD", "nesterov", options.nesterov ?? false);
+    if (this.nesterov && this.momentum === 0) throw new ArgumentError("SGD: nesterov needs momentum > 0");
   }
 
   protected update(p: Tensor, grad: Tensor, [velocity]: readonly Tensor[]): void {

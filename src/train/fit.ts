@@ -3,7 +3,8 @@
 // loss and the count of correct answers. After the first step has sized the arena, a step
 // allocates nothing.
 import { clipGradNorm } from "../optim/clip.js";
-import type { Optimizer } from "../optim/optimizer.js";
+import { Optimizer } from "../optim/optimizer.js";
+import { checkBoolean, checkCount, checkFunction, checkNumber, checkOptions, describe } from "../check.js";
 import { noGrad } from "../autograd/graph.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { type LossFn, type LossName, losses } from "../nn/losses.js";
@@ -59,34 +60,52 @@ export interface History {
 
 const CLASSIFICATION = new Set<unknown>(["crossEntropy", "crossEntropyFromProbabilities"]);
 
-function checkCount(where: string, name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${where}: ${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
 export class Trainer {
   private readonly lossFn: LossFn | null;
   private readonly classification: boolean;
+
+  private readonly lossName: LossName | null;
 
   constructor(
     private readonly model: Sequential,
     private readonly options: CompileOptions | null,
   ) {
-    const loss = options?.loss;
-    if (options && typeof loss !== "function" && !(loss! in losses)) {
-      throw new ArgumentError(`compile: unknown loss ${JSON.stringify(loss)}; one of ${Object.keys(losses).join(", ")}, or a function`);
+    if (options !== null) {
+      checkOptions("compile", options);
+      const { loss, optimizer } = options;
+      if (typeof loss !== "function" && !(typeof loss === "string" && Object.hasOwn(losses, loss))) {
+        throw new ArgumentError(`compile: loss must be one of ${Object.keys(losses).join(", ")}, or a function, got ${describe(loss)}`);
+      }
+      if (!(optimizer instanceof Optimizer)) {
+        throw new ArgumentError(`compile: optimizer must be an optimiser over model.parameters() (e.g. new Adam(model.parameters())), got ${describe(optimizer)}`);
+      }
+      const params = new Set(model.parameters());
+      if (!optimizer.params.some((p) => params.has(p))) throw new ArgumentError("compile: the optimiser updates none of this model's parameters");
     }
+    const loss = options?.loss;
     this.lossFn = options ? (typeof loss === "function" ? loss : losses[loss as LossName]) : null;
+    this.lossName = typeof loss === "string" ? (loss as LossName) : null;
     this.classification = CLASSIFICATION.has(loss);
   }
 
-  fit(x: Tensor, y: Tensor, options: FitOptions): History {
-    const { epochs = 1, batchSize = 32, shuffle = true, seed = 0, validationData, callbacks = {}, verbose = true } = options;
+  fit(x: Tensor, y: Tensor, fitOptions?: FitOptions): History {
+    const options = checkOptions("fit", fitOptions);
+    const { epochs = 1, batchSize = 32, shuffle = true, seed = 0, validationData, verbose = true } = options;
     checkCount("fit", "epochs", epochs);
     checkCount("fit", "batchSize", batchSize);
-    if (options.clipGradNorm !== undefined && !(options.clipGradNorm > 0)) {
-      throw new ArgumentError(`fit: clipGradNorm must be > 0, got ${options.clipGradNorm}`);
+    checkBoolean("fit", "shuffle", shuffle);
+    checkBoolean("fit", "verbose", verbose);
+    checkNumber("fit", "seed", seed, { integer: true });
+    if (options.clipGradNorm !== undefined) checkNumber("fit", "clipGradNorm", options.clipGradNorm, { above: 0 });
+    const callbacks = checkOptions("fit", options.callbacks, "callbacks");
+    for (const name of ["onEpochEnd", "onBatchEnd"] as const) {
+      if (callbacks[name] !== undefined) checkFunction("fit", `callbacks.${name}`, callbacks[name]);
     }
+    if (validationData !== undefined && !(Array.isArray(validationData) && validationData.length === 2)) {
+      throw new ArgumentError(`fit: validationData must be [x, y], got ${describe(validationData)}`);
+    }
+    // The whole dataset is checked before the first step: a bad label in the last batch must not
+    // leave the weights trained on the batches before it.
     const n = this.checkData("fit", x, y);
     if (validationData) this.checkData("fit validationData", ...validationData);
     const optimizer = this.options!.optimizer;
@@ -147,7 +166,8 @@ export class Trainer {
     return history;
   }
 
-  evaluate(x: Tensor, y: Tensor, { batchSize = 256 }: EvaluateOptions): { loss: number; accuracy?: number } {
+  evaluate(x: Tensor, y: Tensor, options?: EvaluateOptions): { loss: number; accuracy?: number } {
+    const { batchSize = 256 } = checkOptions("evaluate", options);
     checkCount("evaluate", "batchSize", batchSize);
     const n = this.checkData("evaluate", x, y);
     let lossSum = 0;
@@ -160,7 +180,8 @@ export class Trainer {
     return this.classification ? { loss: lossSum / n, accuracy: correct / n } : { loss: lossSum / n };
   }
 
-  predict(x: Tensor, { batchSize = 256 }: EvaluateOptions): Tensor {
+  predict(x: Tensor, options?: EvaluateOptions): Tensor {
+    const { batchSize = 256 } = checkOptions("predict", options);
     checkCount("predict", "batchSize", batchSize);
     const n = this.checkInputs("predict", x);
     const per = this.model.outputShape.reduce((a, b) => a * b, 1);
@@ -182,7 +203,8 @@ export class Trainer {
   }
 
   private checkInputs(where: string, x: Tensor): number {
-    if (!(x instanceof Tensor)) throw new ArgumentError(`${where}: x must be a Tensor`);
+    if (!Tensor.isTensor(x)) throw new ArgumentError(`${where}: x must be a Tensor, got ${describe(x)}`);
+    x.assertLive();
     if (!this.model.accepts(x)) {
       throw new ShapeError(`${where}: x must have shape [samples, ${this.model.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
     }
@@ -194,11 +216,33 @@ export class Trainer {
     return x.shape[0];
   }
 
+  /** x and y fit the model and the loss, every label is valid, and there is at least one sample. */
   private checkData(where: string, x: Tensor, y: Tensor): number {
     const n = this.checkInputs(where, x);
-    if (!(y instanceof Tensor)) throw new ArgumentError(`${where}: y must be a Tensor`);
+    if (!Tensor.isTensor(y)) throw new ArgumentError(`${where}: y must be a Tensor, got ${describe(y)}`);
+    y.assertLive();
+    if (y.engine !== x.engine) throw new ArgumentError(`${where}: x and y live in different engines' memory`);
     if (y.rank < 1 || y.shape[0] !== n) {
       throw new ShapeError(`${where}: y must have one row per sample (${n}), got shape ${formatShape(y.shape)}`);
+    }
+    if (n === 0) throw new ArgumentError(`${where}: there are no samples (x has shape ${formatShape(x.shape)}); a mean loss over none is undefined`);
+    const out = this.model.outputShape;
+    const per = [n, ...out];
+    const classes = out[out.length - 1];
+    if (this.classification) {
+      if (y.rank === 1) {
+        const labels = y.data();
+        const row = labels.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < classes));
+        if (row >= 0) throw new ArgumentError(`${where}: label ${labels[row]} at row ${row} is not a class index in [0, ${classes})`);
+      } else if (formatShape(y.shape) !== formatShape(per)) {
+        throw new ShapeError(`${where}: y must be class indices [${n}] or rows of ${formatShape(per)}, got ${formatShape(y.shape)}`);
+      }
+    } else if (this.lossName !== null && formatShape(y.shape) !== formatShape(per) && !(y.rank === 1 && y.size === n * out.reduce((a, b) => a * b, 1))) {
+      throw new ShapeError(`${where}: y must have the model's output shape ${formatShape(per)}, got ${formatShape(y.shape)}`);
+    }
+    if (y.rank > 1 || !this.classification) {
+      const bad = y.engine.kernels.firstNonFinite(y.ptr, y.size);
+      if (bad >= 0) throw new ArgumentError(`${where}: y holds ${y.engine.memory.f32(y.ptr + 4 * bad, 1)[0]} at element ${bad}`);
     }
     return n;
   }

@@ -1,10 +1,19 @@
 // The activation step shared by the fused layer ops (dense, conv2d): applied in place on the
 // rows×cols output, and its derivative δ = gy ⊙ f'(·) computed from that output.
+import { checkNumber, checkOneOf } from "../../check.js";
 import type { Tensor } from "../../tensor.js";
 import { empty } from "./util.js";
 
 export type Activation = "linear" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax";
 export const ACTIVATIONS: readonly Activation[] = ["linear", "sigmoid", "tanh", "relu", "leakyRelu", "softmax"];
+
+/** An activation name and its leaky-relu slope (in [0, 1): a slope ≥ 1 or NaN is no rectifier). */
+export function checkActivation(where: string, activation: unknown, slope: unknown): { activation: Activation; slope: number } {
+  return {
+    activation: checkOneOf(where, "activation", activation, ACTIVATIONS),
+    slope: checkNumber(where, "slope", slope, { min: 0, below: 1 }),
+  };
+}
 
 /** y ← f(y) in place; softmax normalises each row of `cols`. */
 export function activateInPlace(y: Tensor, cols: number, activation: Activation, slope: number): void {

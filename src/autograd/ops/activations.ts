@@ -1,10 +1,12 @@
 // Activations. Each backward is one fused kernel computing gy ⊙ f'(·) from what forward saved.
+import { checkNumber } from "../../check.js";
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
-import { empty, normaliseAxis } from "./util.js";
+import { checkTensor, empty, normaliseAxis } from "./util.js";
 
 export function sigmoid(x: Tensor): Tensor {
+  checkTensor("sigmoid", "x", x);
   const y = empty(x);
   x.engine.kernels.sigmoid(x.ptr, y.ptr, x.size);
   return record(y, "sigmoid", [x], (gy) => {
@@ -15,6 +17,7 @@ export function sigmoid(x: Tensor): Tensor {
 }
 
 export function tanh(x: Tensor): Tensor {
+  checkTensor("tanh", "x", x);
   const y = empty(x);
   x.engine.kernels.tanh(x.ptr, y.ptr, x.size);
   return record(y, "tanh", [x], (gy) => {
@@ -25,13 +28,13 @@ export function tanh(x: Tensor): Tensor {
 }
 
 export function relu(x: Tensor): Tensor {
+  checkTensor("relu", "x", x);
   return rectifier(x, 0, "relu");
 }
 
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
-  if (typeof slope !== "number" || !(slope >= 0 && slope < 1)) {
-    throw new ArgumentError(`leakyRelu: slope must be a number in [0, 1), got ${slope}`);
-  }
+  checkTensor("leakyRelu", "x", x);
+  checkNumber("leakyRelu", "slope", slope, { min: 0, below: 1 });
   return rectifier(x, slope, "leakyRelu");
 }
 
@@ -47,6 +50,7 @@ function rectifier(x: Tensor, slope: number, op: string): Tensor {
 
 /** The kernels work on rows: the last axis is the one normalised. */
 function lastAxisRows(op: string, x: Tensor, axis: number): [number, number] {
+  checkTensor(op, "x", x);
   if (x.rank === 0) throw new ShapeError(`${op}: needs at least one axis, got a scalar`);
   if (normaliseAxis(op, axis, x.rank) !== x.rank - 1) {
     throw new ArgumentError(`${op}: only the last axis is supported (got axis ${axis} of shape ${formatShape(x.shape)}); transpose first`);

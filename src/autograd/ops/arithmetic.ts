@@ -1,12 +1,21 @@
 // Arithmetic, each op's forward kernel call beside its backward rule (the local derivative times
 // the gradient that arrives, ∂L/∂x = ∂L/∂y · ∂y/∂x). Tensor operands of different shapes are
 // broadcast first (broadcastTo is itself an op, so its backward sums the gradient back).
-import type { Tensor } from "../../tensor.js";
+import { describe } from "../../check.js";
+import { ArgumentError } from "../../errors.js";
+import { Tensor } from "../../tensor.js";
 import { record } from "../graph.js";
 import { broadcastPair } from "./shape.js";
-import { checkSameEngine, checkScalar, empty } from "./util.js";
+import { checkSameEngine, checkScalar, checkTensor, empty } from "./util.js";
 
 type Operand = Tensor | number;
+
+/** The second operand: a number or a live tensor; anything else is named in the error. */
+function checkOperand(op: string, a: Tensor, b: unknown): Operand {
+  checkTensor(op, "the tensor", a);
+  if (typeof b === "number" || Tensor.isTensor(b)) return b;
+  throw new ArgumentError(`${op}: the other operand must be a Tensor or a number, got ${describe(b)}`);
+}
 
 /** y = a ⊙ s for a number s (a fresh tensor: gradients must not alias one another). */
 function scaled(a: Tensor, s: number): Tensor {
@@ -29,6 +38,7 @@ function operands(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
 }
 
 export function add(a: Tensor, b: Operand): Tensor {
+  checkOperand("add", a, b);
   if (typeof b === "number") {
     const y = empty(a);
     a.engine.kernels.addScalar(a.ptr, checkScalar("add", b), y.ptr, a.size);
@@ -39,6 +49,7 @@ export function add(a: Tensor, b: Operand): Tensor {
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
+  checkOperand("sub", a, b);
   if (typeof b === "number") {
     const y = empty(a);
     a.engine.kernels.addScalar(a.ptr, -checkScalar("sub", b), y.ptr, a.size);
@@ -49,6 +60,7 @@ export function sub(a: Tensor, b: Operand): Tensor {
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
+  checkOperand("mul", a, b);
   if (typeof b === "number") {
     checkScalar("mul", b);
     return record(scaled(a, b), "mul", [a], (gy) => [scaled(gy, b)], { scalar: b }); // ∂(s·a)/∂a = s
@@ -62,6 +74,7 @@ export function mul(a: Tensor, b: Operand): Tensor {
 }
 
 export function div(a: Tensor, b: Operand): Tensor {
+  checkOperand("div", a, b);
   if (typeof b === "number") {
     checkScalar("div", b);
     const y = empty(a);
@@ -92,11 +105,13 @@ function divideBy(g: Tensor, s: number): Tensor {
 }
 
 export function neg(a: Tensor): Tensor {
+  checkTensor("neg", "the tensor", a);
   return record(scaled(a, -1), "neg", [a], (gy) => [scaled(gy, -1)]);
 }
 
 /** a² — its own op (one exact multiply) rather than pow(a, 2). */
 export function square(a: Tensor): Tensor {
+  checkTensor("square", "the tensor", a);
   const y = elementwise(a, a, "mul");
   return record(y, "square", [a], (gy) => {
     const g = elementwise(gy, a, "mul"); // ∂a²/∂a = 2a
@@ -106,6 +121,7 @@ export function square(a: Tensor): Tensor {
 }
 
 export function pow(a: Tensor, p: number): Tensor {
+  checkTensor("pow", "the tensor", a);
   checkScalar("pow", p);
   const y = empty(a);
   a.engine.kernels.powScalar(a.ptr, p, y.ptr, a.size);
@@ -119,18 +135,21 @@ export function pow(a: Tensor, p: number): Tensor {
 }
 
 export function exp(a: Tensor): Tensor {
+  checkTensor("exp", "the tensor", a);
   const y = empty(a);
   a.engine.kernels.exp(a.ptr, y.ptr, a.size);
   return record(y, "exp", [a], (gy) => [elementwise(gy, y, "mul")]); // ∂eᵃ/∂a = eᵃ = y
 }
 
 export function log(a: Tensor): Tensor {
+  checkTensor("log", "the tensor", a);
   const y = empty(a);
   a.engine.kernels.log(a.ptr, y.ptr, a.size);
   return record(y, "log", [a], (gy) => [elementwise(gy, a, "div")]); // ∂ln a/∂a = 1/a
 }
 
 export function sqrt(a: Tensor): Tensor {
+  checkTensor("sqrt", "the tensor", a);
   const y = empty(a);
   a.engine.kernels.sqrt(a.ptr, y.ptr, a.size);
   return record(y, "sqrt", [a], (gy) => {

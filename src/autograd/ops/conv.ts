@@ -10,8 +10,9 @@
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
-import { ACTIVATIONS, type Activation, activateInPlace, activationDelta } from "./activate.js";
-import { checkSameEngine, empty } from "./util.js";
+import { checkOptions, describe } from "../../check.js";
+import { type Activation, activateInPlace, activationDelta, checkActivation } from "./activate.js";
+import { checkSameEngine, checkTensor, empty } from "./util.js";
 
 export type Padding = "valid" | "same";
 
@@ -33,27 +34,34 @@ export interface Conv2dOptions {
 
 /** Output size and the padding before the first element, along one axis. */
 export function convOutput(op: string, size: number, kernel: number, stride: number, padding: Padding): { out: number; before: number } {
-  if (!Number.isInteger(stride) || stride < 1) throw new ArgumentError(`${op}: stride must be a positive integer, got ${stride}`);
+  if (!Number.isInteger(stride) || stride < 1) throw new ArgumentError(`${op}: stride must be a positive integer, got ${describe(stride)}`);
   if (padding === "same") {
     const out = Math.ceil(size / stride);
     return { out, before: Math.floor(Math.max((out - 1) * stride + kernel - size, 0) / 2) };
   }
-  if (padding !== "valid") throw new ArgumentError(`${op}: padding must be "valid" or "same", got ${JSON.stringify(padding)}`);
+  if (padding !== "valid") throw new ArgumentError(`${op}: padding must be "valid" or "same", got ${describe(padding)}`);
   if (size < kernel) throw new ShapeError(`${op}: a ${kernel}-wide window does not fit in an input ${size} wide with "valid" padding`);
   return { out: Math.floor((size - kernel) / stride) + 1, before: 0 };
 }
 
 /** y = f(conv(x, W) + b) for x [n, h, w, c], W [kh, kw, c, filters], b [filters]. */
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOptions = {}): Tensor {
-  const { stride = 1, padding = "valid", activation = "linear", slope = 0.01 } = options;
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2dOptions): Tensor {
+  checkTensor("conv2d", "x", x);
+  checkTensor("conv2d", "W", w);
+  if (b !== null) checkTensor("conv2d", "b (or null)", b);
+  const { stride = 1, padding = "valid", activation = "linear", slope = 0.01 } = checkOptions("conv2d", options);
+  checkActivation("conv2d", activation, slope);
   if (x.rank !== 4 || w.rank !== 4 || w.shape[2] !== x.shape[3] || (b && (b.rank !== 1 || b.shape[0] !== w.shape[3]))) {
     throw new ShapeError(
       `conv2d: expected x [batch, height, width, channels], W [kh, kw, channels, filters], b [filters], got ` +
         `${formatShape(x.shape)}, ${formatShape(w.shape)}${b ? `, ${formatShape(b.shape)}` : ""}`,
     );
   }
-  if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`conv2d: unknown activation ${JSON.stringify(activation)}`);
+  if (w.shape[0] < 1 || w.shape[1] < 1 || w.shape[3] < 1) {
+    throw new ShapeError(`conv2d: a kernel needs at least 1×1 taps and one filter, got W ${formatShape(w.shape)}`);
+  }
   checkSameEngine("conv2d", x, w);
+  if (b) checkSameEngine("conv2d", x, b);
   const [n, h, wid, c] = x.shape;
   const [kh, kw, , filters] = w.shape;
   const rows = convOutput("conv2d", h, kh, stride, padding);
@@ -133,7 +141,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2dOp
     }
     if (delta !== gy) delta.dispose();
     return b ? grads : grads.slice(0, 2);
-  }, { stride, padding, ...(activation === "linear" ? {} : { activation }) });
+  }, { stride, padding, ...(activation === "linear" ? {} : { activation }) }, padded && padded.t !== x ? [padded.t] : []);
 }
 
 interface Padded {
@@ -170,9 +178,11 @@ export interface PoolOptions {
   stride?: number;
 }
 
-function poolGeometry(op: string, x: Tensor, { size, stride = size }: PoolOptions) {
+function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
+  checkTensor(op, "x", x);
+  const { size, stride = size } = checkOptions(op, options);
   if (x.rank !== 4) throw new ShapeError(`${op}: expected x [batch, height, width, channels], got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`${op}: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`${op}: size must be a positive integer, got ${describe(size)}`);
   const [n, h, w, c] = x.shape;
   const oh = convOutput(op, h, size, stride, "valid").out;
   const ow = convOutput(op, w, size, stride, "valid").out;
@@ -189,7 +199,7 @@ export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
     const gx = empty(x);
     x.engine.kernels.maxPoolBackward(gy.ptr, argmax.ptr, y.size, gx.ptr, x.size);
     return [gx];
-  }, { size: options.size });
+  }, { size: options.size }, [argmax]);
 }
 
 /** The mean of each window; its gradient is shared equally. */

@@ -2,23 +2,27 @@
 // δ = gy ⊙ f'(·) from the saved output, ∂W = xᵀ·δ (TN GEMM), ∂b = column sums of δ, ∂x = δ·Wᵀ
 // (NT GEMM) — the seeds' layer equations, with W stored [in, out] because rows are samples.
 // Gradients of parameters are accumulated straight into their .grad.
-import { ArgumentError, ShapeError } from "../../errors.js";
+import { ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
-import { ACTIVATIONS, type Activation, activateInPlace, activationDelta } from "./activate.js";
-import { checkSameEngine, empty } from "./util.js";
+import { type Activation, activateInPlace, activationDelta, checkActivation } from "./activate.js";
+import { checkSameEngine, checkTensor, empty } from "./util.js";
 
 export type { Activation };
 
 export function dense(x: Tensor, w: Tensor, b: Tensor | null, activation: Activation = "linear", slope = 0.01): Tensor {
+  checkTensor("dense", "x", x);
+  checkTensor("dense", "W", w);
+  if (b !== null) checkTensor("dense", "b (or null)", b);
+  checkActivation("dense", activation, slope);
   if (x.rank !== 2 || w.rank !== 2 || x.shape[1] !== w.shape[0] || (b && (b.rank !== 1 || b.shape[0] !== w.shape[1]))) {
     throw new ShapeError(
       `dense: expected x [batch, in], W [in, out], b [out], got ${formatShape(x.shape)}, ${formatShape(w.shape)}` +
         (b ? `, ${formatShape(b.shape)}` : ""),
     );
   }
-  if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`dense: unknown activation ${JSON.stringify(activation)}`);
   checkSameEngine("dense", x, w);
+  if (b) checkSameEngine("dense", x, b);
   const engine = x.engine;
   const k = engine.kernels;
   const [m, inputs] = x.shape;

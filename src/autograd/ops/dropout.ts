@@ -18,5 +18,5 @@ export function dropout(x: Tensor, rate: number, state: number): Tensor {
     x.engine.kernels.mul(gy.ptr, mask.ptr, gx.ptr, x.size);
     x.engine.kernels.scale(gx.ptr, 1 / keep, gx.ptr, x.size);
     return [gx];
-  }, { rate });
+  }, { rate }, [mask]);
 }

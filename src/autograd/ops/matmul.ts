@@ -3,9 +3,11 @@
 import { ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
-import { checkSameEngine, empty } from "./util.js";
+import { checkSameEngine, checkTensor, empty } from "./util.js";
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor("matmul", "the left operand", a);
+  checkTensor("matmul", "the right operand", b);
   if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
     throw new ShapeError(`matmul: expected [m, k] and [k, n], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }

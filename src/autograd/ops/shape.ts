@@ -1,13 +1,19 @@
 // Operations that move elements without arithmetic: reshape (a view), transpose, broadcastTo.
 // Their backward rules move the gradient back: reshape it, transpose it back, or sum it over the
 // axes the broadcast repeated.
+import { MAX_DIMS } from "../../backend/engine.js";
+import { describe } from "../../check.js";
 import { ShapeError } from "../../errors.js";
 import { type Shape, type Tensor, checkShape, formatShape, sizeOf } from "../../tensor.js";
 import { record } from "../graph.js";
-import { contiguousStrides, empty, normaliseAxis, sameShape } from "./util.js";
+import { checkTensor, contiguousStrides, empty, normaliseAxis, sameShape } from "./util.js";
 
 /** The same values with another shape; one dimension may be -1 (inferred). Shares memory. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor("reshape", "x", x);
+  if (!Array.isArray(shape) || shape.length > MAX_DIMS || !shape.every((d) => d === -1 || (Number.isSafeInteger(d) && d >= 0))) {
+    throw new ShapeError(`reshape: the new shape must be an array of at most ${MAX_DIMS} non-negative integers (one may be -1), got ${describe(shape)}`);
+  }
   const free = shape.filter((d) => d === -1).length;
   if (free > 1) throw new ShapeError(`reshape: at most one dimension may be -1, got ${formatShape(shape)}`);
   const known = sizeOf(shape.filter((d) => d !== -1));
@@ -22,6 +28,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Permutes the axes (default: reverses them, the matrix transpose for rank 2). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  checkTensor("transpose", "x", x);
+  if (perm !== undefined && !Array.isArray(perm)) throw new ShapeError(`transpose: perm must be an array of axes, got ${describe(perm)}`);
   const axes = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   const sorted = axes.map((a) => normaliseAxis("transpose", a, x.rank)).sort((a, b) => a - b);
   if (axes.length !== x.rank || sorted.some((a, i) => a !== i)) {
@@ -64,6 +72,7 @@ function broadcastStrides(x: Shape, shape: Shape): number[] {
 
 /** x repeated along the axes where it has size 1 (or lacks, on the left), to `shape`. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  checkTensor("broadcastTo", "x", x);
   const target = checkShape(shape, "broadcastTo");
   if (!sameShape(broadcastShapes("broadcastTo", x.shape, target), target)) {
     throw new ShapeError(`broadcastTo: shape ${formatShape(x.shape)} cannot be repeated to ${formatShape(target)}`);

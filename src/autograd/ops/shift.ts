@@ -24,5 +24,5 @@ export function shift2d(x: Tensor, shifts: ArrayLike<number>): Tensor {
     const gx = empty(x);
     k.shiftImages(gy.ptr, n, h, w, c, offsets.ptr, -1, gx.ptr);
     return [gx];
-  });
+  }, {}, [offsets]);
 }

@@ -1,6 +1,14 @@
 // Small pieces the op definitions share.
+import { describe } from "../../check.js";
 import { ArgumentError } from "../../errors.js";
 import { type Shape, Tensor } from "../../tensor.js";
+
+/** A real, live tensor (not a look-alike, not disposed), or a typed error naming the op and argument. */
+export function checkTensor(op: string, name: string, value: unknown): Tensor {
+  if (!Tensor.isTensor(value)) throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describe(value)}`);
+  value.assertLive();
+  return value;
+}
 
 /** A new tensor on x's engine, contents unspecified (the kernel that follows fills it). */
 export const empty = (like: Tensor, shape: Shape = like.shape): Tensor => Tensor.empty(shape, like.engine);
@@ -19,19 +27,21 @@ export function contiguousStrides(shape: Shape): number[] {
 export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export function checkSameEngine(op: string, a: Tensor, b: Tensor): void {
+  checkTensor(op, "the first operand", a);
+  checkTensor(op, "the second operand", b);
   if (a.engine !== b.engine) throw new ArgumentError(`${op}: the two tensors live in different engines' memory`);
 }
 
 /** A finite number, or a typed error naming the op. */
 export function checkScalar(op: string, s: number): number {
-  if (typeof s !== "number" || Number.isNaN(s)) throw new ArgumentError(`${op}: expected a number, got ${String(s)}`);
+  if (typeof s !== "number" || Number.isNaN(s)) throw new ArgumentError(`${op}: expected a number, got ${describe(s)}`);
   return s;
 }
 
 /** Axis index in [0, rank), counting negative ones from the end. */
 export function normaliseAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+  if (typeof axis !== "number" || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new ArgumentError(`${op}: axis ${describe(axis)} is out of range for a tensor of rank ${rank}`);
   }
   return axis < 0 ? axis + rank : axis;
 }
