@@ -30,6 +30,7 @@ export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm, gradientNorms } from "./optim/clip.js";
 export type { CompileOptions, EvaluateOptions, EpochLogs, FitOptions, History } from "./train/fit.js";
+export { batches, type BatchOptions } from "./train/batches.js";
 export { Conv2D, type Conv2DOptions } from "./nn/conv.js";
 export { MaxPool2D, AvgPool2D } from "./nn/pool.js";
 export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Padding, type PoolOptions } from "./autograd/ops/conv.js";

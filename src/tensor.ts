@@ -204,8 +204,8 @@ export class Tensor {
     return this.live().inArena;
   }
 
-  /** @internal The storage of a graph intermediate, freed by the library: `because` goes into later errors. */
-  releaseFromGraph(because: string): void {
+  /** @internal Frees the storage on the library's behalf (a graph intermediate, a batch): `because` goes into later errors. */
+  releaseBy(because: string): void {
     const storage = this.#storage;
     if (!storage || storage.inArena || this.keepsGrad) return;
     collected.unregister(this);

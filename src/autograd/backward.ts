@@ -188,7 +188,7 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
   const intermediates = order.filter((t) => t.node !== null && !t.inArena);
   if (intermediates.length === 0) return;
   if (scope === "private") {
-    for (const t of intermediates) t.releaseFromGraph("when the library tool that made it finished");
+    for (const t of intermediates) t.releaseBy("when the library tool that made it finished");
     return;
   }
   waiting.push({ leaves: new WeakSet(leaves), intermediates: intermediates.map((t) => new WeakRef(t)) });
@@ -203,7 +203,7 @@ function freeReleased(leaves: readonly Tensor[]): void {
   waiting = waiting.filter((g) => !due.includes(g));
   for (const g of due) {
     for (const ref of g.intermediates) {
-      ref.deref()?.releaseFromGraph("by the next backward() through the same parameters (detach() a tensor to keep its values longer)");
+      ref.deref()?.releaseBy("by the next backward() through the same parameters (detach() a tensor to keep its values longer)");
     }
   }
 }

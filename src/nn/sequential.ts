@@ -90,7 +90,7 @@ export class Sequential {
 
   /** Chooses the loss and the optimiser for fit() and evaluate(). */
   compile(options: CompileOptions): void {
-    this.trainer = new Trainer(this, options);
+    this.trainer = new Trainer(this, checkOptions("compile", options));
   }
 
   fit(x: Tensor, y: Tensor, options: FitOptions = {}): History {
