@@ -37,26 +37,41 @@ function operands(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
   return broadcastPair(op, a, b);
 }
 
+/**
+ * y, after freeing the broadcast copies of a and b when no graph was built: with a graph they are
+ * its intermediates (freed with it), without one nothing else would free them before a GC.
+ */
+function withoutCopies(y: Tensor, [a, b]: [Tensor, Tensor], [x, z]: [Tensor, Tensor]): Tensor {
+  if (!y.node) {
+    if (x !== a) x.dispose();
+    if (z !== b) z.dispose();
+  }
+  return y;
+}
+
 export function add(a: Tensor, b: Operand): Tensor {
   checkOperand("add", a, b);
   if (typeof b === "number") {
+    checkScalar("add", b);
     const y = empty(a);
-    a.engine.kernels.addScalar(a.ptr, checkScalar("add", b), y.ptr, a.size);
+    a.engine.kernels.addScalar(a.ptr, b, y.ptr, a.size);
     return record(y, "add", [a], (gy) => [gy], { scalar: b }); // ∂(a + s)/∂a = 1
   }
   const [x, z] = operands("add", a, b);
-  return record(elementwise(x, z, "add"), "add", [x, z], (gy) => [gy, gy]); // ∂(x + z)/∂x = ∂(x + z)/∂z = 1
+  // ∂(x + z)/∂x = ∂(x + z)/∂z = 1
+  return withoutCopies(record(elementwise(x, z, "add"), "add", [x, z], (gy) => [gy, gy]), [a, b], [x, z]);
 }
 
 export function sub(a: Tensor, b: Operand): Tensor {
   checkOperand("sub", a, b);
   if (typeof b === "number") {
+    checkScalar("sub", b);
     const y = empty(a);
-    a.engine.kernels.addScalar(a.ptr, -checkScalar("sub", b), y.ptr, a.size);
+    a.engine.kernels.addScalar(a.ptr, -b, y.ptr, a.size);
     return record(y, "sub", [a], (gy) => [gy], { scalar: b });
   }
   const [x, z] = operands("sub", a, b);
-  return record(elementwise(x, z, "sub"), "sub", [x, z], (gy, needs) => [gy, needs[1] ? scaled(gy, -1) : null]);
+  return withoutCopies(record(elementwise(x, z, "sub"), "sub", [x, z], (gy, needs) => [gy, needs[1] ? scaled(gy, -1) : null]), [a, b], [x, z]);
 }
 
 export function mul(a: Tensor, b: Operand): Tensor {
@@ -67,10 +82,10 @@ export function mul(a: Tensor, b: Operand): Tensor {
   }
   const [x, z] = operands("mul", a, b);
   // ∂(x·z)/∂x = z, ∂(x·z)/∂z = x
-  return record(elementwise(x, z, "mul"), "mul", [x, z], (gy, needs) => [
+  return withoutCopies(record(elementwise(x, z, "mul"), "mul", [x, z], (gy, needs) => [
     needs[0] ? elementwise(gy, z, "mul") : null,
     needs[1] ? elementwise(gy, x, "mul") : null,
-  ]);
+  ]), [a, b], [x, z]);
 }
 
 export function div(a: Tensor, b: Operand): Tensor {
@@ -85,7 +100,7 @@ export function div(a: Tensor, b: Operand): Tensor {
   const [x, z] = operands("div", a, b);
   const y = elementwise(x, z, "div");
   // ∂(x/z)/∂x = 1/z, ∂(x/z)/∂z = −x/z² = −y/z
-  return record(y, "div", [x, z], (gy, needs) => {
+  return withoutCopies(record(y, "div", [x, z], (gy, needs) => {
     const gx = elementwise(gy, z, "div");
     let gz: Tensor | null = null;
     if (needs[1]) {
@@ -94,7 +109,7 @@ export function div(a: Tensor, b: Operand): Tensor {
     }
     if (!needs[0]) gx.dispose();
     return [needs[0] ? gx : null, gz];
-  });
+  }), [a, b], [x, z]);
 }
 
 function divideBy(g: Tensor, s: number): Tensor {
