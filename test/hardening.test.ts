@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   Adam, ArgumentError, Conv2D, Dense, DisposedError, Dropout, type Engine, Flatten, MaxPool2D, OutOfMemoryError,
-  SGD, Sequential, ShapeError, type Tensor, WasmgradError, batches, clipGradNorm, conv2d, crossEntropy,
-  gradientNorms, init, maxPool2d, tensor, zeros,
+  RandomShift, SGD, Sequential, ShapeError, type Tensor, WasmgradError, batches, clipGradNorm, conv2d, crossEntropy,
+  gradientNorms, init, maxPool2d, noGrad, tensor, zeros,
 } from "../src/index.js";
 
 let engine: Engine;
@@ -228,6 +228,33 @@ describe("memory that holds without dispose()", () => {
     }
     // 160 steps: every epoch ends with the same bytes in use (one step's graph waits for the next).
     expect(new Set(samples.slice(1)).size).toBe(1);
+  });
+
+  it("inference and a convolutional loop with augmentation stay flat too (layer outputs made without a graph)", () => {
+    const model = new Sequential(
+      [new RandomShift(1), new Conv2D(2, 3, { activation: "relu" }), new MaxPool2D(2), new Flatten(), new Dense(3)],
+      { inputShape: [6, 6, 1], seed: 2 },
+    );
+    const optimizer = new SGD(model.parameters(), { lr: 0.01 });
+    const x = tensor(Float32Array.from({ length: 8 * 36 }, (_, i) => Math.cos(i)), { shape: [8, 6, 6, 1] });
+    const y = tensor([0, 1, 2, 0, 1, 2, 0, 1]);
+    const trained: number[] = [];
+    for (let step = 0; step < 30; step++) {
+      for (const [xb, yb] of batches(x, y, { batchSize: 4 })) {
+        optimizer.zeroGrad();
+        crossEntropy(model.forward(xb, { training: true }), yb).backward();
+        optimizer.step();
+      }
+      trained.push(bytes());
+    }
+    expect(new Set(trained.slice(1)).size).toBe(1);
+    // Inference: the caller owns the output (and frees it); every layer output inside is freed at once.
+    const inferred: number[] = [];
+    for (let step = 0; step < 30; step++) {
+      noGrad(() => model.forward(x)).dispose();
+      inferred.push(bytes());
+    }
+    expect(new Set(inferred).size).toBe(1);
   });
 
   it("a graph's values stay readable until the next step through the same parameters, then say why they went", () => {

@@ -150,6 +150,7 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
   const order = topologicalOrder(root);
   checkGraph(order);
   const leaves = order.filter((t) => t.node === null);
+  const adopted = order.flatMap((t) => t.node?.adopted ?? []); // read before the nodes are released
   if (scope === "step") freeReleased(leaves);
   // The caller's grad is borrowed, not copied: it is never freed, adopted or written to.
   const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { engine: root.engine })]]);
@@ -185,7 +186,7 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
     }
   });
   if (retainGraph) return;
-  const intermediates = order.filter((t) => t.node !== null && !t.inArena);
+  const intermediates = [...order.filter((t) => t.node !== null), ...adopted].filter((t) => !t.isDisposed && !t.inArena);
   if (intermediates.length === 0) return;
   if (scope === "private") {
     for (const t of intermediates) t.releaseBy("when the library tool that made it finished");

@@ -26,6 +26,12 @@ export class Node {
     private scratch: readonly Tensor[] = [],
   ) {}
 
+  /**
+   * Tensors made outside the graph that it saved and nobody else holds (a model's layer output
+   * computed from data that needs no gradient): freed with the graph's intermediates.
+   */
+  readonly adopted: Tensor[] = [];
+
   /** Backward has run and released what the node saved. */
   get released(): boolean {
     return this.backward === null;

@@ -66,7 +66,19 @@ export class Sequential {
     if (!this.accepts(x)) {
       throw new ShapeError(`Sequential: expected a batch of shape [batch, ${this.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
     }
-    return this.layers.reduce((h, layer) => layer.forward(h, { training }), x);
+    let h = x;
+    for (const layer of this.layers) {
+      const next = layer.forward(h, { training });
+      // A layer output made without a graph (no grad, or data that needs none) is the model's own:
+      // freed now when the next layer built no graph either (a synchronous inference loop never
+      // reaches a GC), else handed to that graph, which saved it, to go with its intermediates.
+      if (h !== x && next !== h && h.node === null) {
+        if (next.node === null) h.dispose();
+        else next.node.adopted.push(h);
+      }
+      h = next;
+    }
+    return h;
   }
 
   parameters(): Tensor[] {
