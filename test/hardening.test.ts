@@ -6,6 +6,7 @@ import {
   RandomShift, SGD, Sequential, ShapeError, type Tensor, WasmgradError, batches, clipGradNorm, conv2d, crossEntropy,
   gradientNorms, init, maxPool2d, noGrad, tensor, zeros,
 } from "../src/index.js";
+import { collectGarbage } from "./helpers.js";
 
 let engine: Engine;
 beforeAll(async () => {
@@ -272,12 +273,23 @@ describe("memory that holds without dispose()", () => {
     expect(unrelated.item()).toBe(9);
   });
 
-  it("a Dropout layer gives its generator state back with the model", () => {
+  it("a Dropout layer gives its generator state back when the model is collected", async () => {
+    await collectGarbage();
     const before = bytes();
-    const layer = new Dropout(0.5);
-    new Sequential([new Dense(2), layer], { inputShape: [2] }).parameters().forEach((p) => p.dispose());
+    (() => {
+      const model = new Sequential([new Dense(2), new Dropout(0.5)], { inputShape: [2] });
+      model.forward(tensor([[1, 2]]), { training: true }).dispose();
+    })();
     expect(bytes()).toBeGreaterThan(before);
-    (layer as unknown as { state: Tensor }).state.dispose();
+    await collectGarbage();
     expect(bytes()).toBe(before);
+  });
+
+  it("engine.strided() refuses walks that leave the memory", () => {
+    const end = engine.memory.capacityBytes;
+    refuses(() => engine.strided("copy", 0, end - 4, [2], [1]), ArgumentError, /the contiguous side \(2 floats/);
+    refuses(() => engine.strided("accumulate", 16, end - 32, [4, 4], [0, 5]), ArgumentError, /the strided side \(16 floats/);
+    refuses(() => engine.strided("copy", 0, 16, [2], [-1]), ShapeError, /non-negative stride/);
+    refuses(() => engine.strided("move" as never, 0, 16, [2], [1]), ArgumentError, /kind must be/);
   });
 });

@@ -59,8 +59,21 @@ export class Engine {
    * accumulate: dst[Σ idx·strides] += src[i]. Strides are in elements; 0 repeats an element.
    */
   strided(kind: "copy" | "accumulate", src: number, dst: number, shape: readonly number[], strides: readonly number[]): void {
-    if (shape.length > MAX_DIMS || strides.length !== shape.length) {
-      throw new ShapeError(`at most ${MAX_DIMS} axes with one stride each, got shape [${shape}] and strides [${strides}]`);
+    if (kind !== "copy" && kind !== "accumulate") throw new ArgumentError(`strided: kind must be "copy" or "accumulate", got ${describe(kind)}`);
+    if (!Array.isArray(shape) || !Array.isArray(strides) || shape.length > MAX_DIMS || strides.length !== shape.length ||
+      !shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !strides.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new ShapeError(`strided: at most ${MAX_DIMS} axes with one non-negative stride each, got shape ${describe(shape)} and strides ${describe(strides)}`);
+    }
+    // Both walks stay inside the memory: the strided side reaches Σ (dᵢ − 1)·sᵢ, the other is contiguous.
+    const count = shape.reduce((a, d) => a * d, 1);
+    if (count > 0) {
+      const reach = shape.reduce((a, d, i) => a + (d - 1) * strides[i], 0) + 1;
+      const [stridedAt, flatAt] = kind === "copy" ? [src, dst] : [dst, src];
+      for (const [name, at, floats] of [["the strided side", stridedAt, reach], ["the contiguous side", flatAt, count]] as const) {
+        if (!Number.isInteger(at) || at < 0 || at % 4 !== 0 || at + floats * 4 > this.memory.capacityBytes) {
+          throw new ArgumentError(`strided: ${name} (${floats} floats at ${describe(at)}) is not inside the memory`);
+        }
+      }
     }
     const view = this.memory.i32(this.layoutBlock, 2 * MAX_DIMS);
     view.set(shape, 0);
