@@ -1,3 +1,4 @@
+import "./autograd/methods.js"; // the chained tensor methods (x.add(y)), attached from above
 export { init, getEngine, Engine, MAX_DIMS, type InitOptions, type GemmArgs } from "./backend/engine.js";
 export { detectFeatures, type HostFeatures } from "./backend/features.js";
 export { Memory, Arena, type MemoryStats } from "./backend/memory.js";

@@ -6,13 +6,6 @@
 import { Engine, MAX_DIMS, getEngine } from "./backend/engine.js";
 import { checkBoolean, checkFunction, checkOptions, describe } from "./check.js";
 import { ArgumentError, ShapeError, WasmgradError } from "./errors.js";
-import type { Node } from "./autograd/graph.js";
-import * as arithmetic from "./autograd/ops/arithmetic.js";
-import * as activations from "./autograd/ops/activations.js";
-import { matmul } from "./autograd/ops/matmul.js";
-import { type ReduceOptions, mean, sum } from "./autograd/ops/reduce.js";
-import { broadcastTo, reshape, transpose } from "./autograd/ops/shape.js";
-import { type BackwardOptions, backward } from "./autograd/backward.js";
 
 export type Shape = readonly number[];
 export type NestedArray = number | readonly NestedArray[];
@@ -123,8 +116,6 @@ export class Tensor {
   requiresGrad: boolean;
   name: string | undefined;
   #gradient: Tensor | null = null;
-  /** @internal The operation that made this tensor, while the graph is kept. */
-  node: Node | null = null;
   /** @internal Keep .grad on this non-leaf tensor too. */
   keepsGrad = false;
   #storage: Storage | null;
@@ -262,34 +253,8 @@ export class Tensor {
     this.zeroGrad();
   }
 
-  // The operations, as methods so that code reads like the maths: x.mul(w).add(b).sigmoid().
-  add(other: Tensor | number): Tensor { return arithmetic.add(this, other); }
-  sub(other: Tensor | number): Tensor { return arithmetic.sub(this, other); }
-  mul(other: Tensor | number): Tensor { return arithmetic.mul(this, other); }
-  div(other: Tensor | number): Tensor { return arithmetic.div(this, other); }
-  neg(): Tensor { return arithmetic.neg(this); }
-  square(): Tensor { return arithmetic.square(this); }
-  pow(p: number): Tensor { return arithmetic.pow(this, p); }
-  exp(): Tensor { return arithmetic.exp(this); }
-  log(): Tensor { return arithmetic.log(this); }
-  sqrt(): Tensor { return arithmetic.sqrt(this); }
-  matmul(other: Tensor): Tensor { return matmul(this, other); }
-  sum(axis?: number | readonly number[], options?: ReduceOptions): Tensor { return sum(this, axis, options); }
-  mean(axis?: number | readonly number[], options?: ReduceOptions): Tensor { return mean(this, axis, options); }
-  reshape(shape: readonly number[]): Tensor { return reshape(this, shape); }
-  transpose(perm?: readonly number[]): Tensor { return transpose(this, perm); }
-  broadcastTo(shape: Shape): Tensor { return broadcastTo(this, shape); }
-  sigmoid(): Tensor { return activations.sigmoid(this); }
-  tanh(): Tensor { return activations.tanh(this); }
-  relu(): Tensor { return activations.relu(this); }
-  leakyRelu(slope?: number): Tensor { return activations.leakyRelu(this, slope); }
-  softmax(axis?: number): Tensor { return activations.softmax(this, axis); }
-  logSoftmax(axis?: number): Tensor { return activations.logSoftmax(this, axis); }
-
-  /** Computes ∂this/∂t for every tensor t it was computed from that requires grad, into t.grad. */
-  backward(options?: BackwardOptions): void {
-    backward(this, options);
-  }
+  // The operations (x.mul(w).add(b).sigmoid(), x.backward()) are attached to this class by
+  // autograd/methods.ts, from above: this module imports no op.
 
   toString(): string {
     if (this.isDisposed) return "Tensor(disposed)";

@@ -13,7 +13,7 @@
 import { checkBoolean, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError, WasmgradError } from "../errors.js";
 import { DisposedError, Tensor, formatShape, ones } from "../tensor.js";
-import { noGrad } from "./graph.js";
+import { noGrad, nodeOf } from "./graph.js";
 
 /** backward() through a graph that an earlier backward() already released. */
 export class GraphReleasedError extends WasmgradError {
@@ -35,13 +35,14 @@ function topologicalOrder(root: Tensor): Tensor[] {
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     const [t, next] = top;
-    if (t.node?.released) {
+    const node = nodeOf(t);
+    if (node?.released) {
       throw new GraphReleasedError(
-        `backward through a graph already released by an earlier backward() (at ${t.node.op}); ` +
+        `backward through a graph already released by an earlier backward() (at ${node.op}); ` +
           "pass { retainGraph: true } to the first backward() to run it again",
       );
     }
-    const inputs = t.node?.inputs ?? [];
+    const inputs = node?.inputs ?? [];
     if (next < inputs.length) {
       top[1]++;
       const child = inputs[next];
@@ -116,9 +117,10 @@ function checkGraph(order: readonly Tensor[]): void {
     if (t.grad?.isDisposed) {
       throw new DisposedError(`backward: the .grad of ${t.name ?? "a tensor"} in the graph was disposed; set it to null (or call zeroGrad()) first`);
     }
-    for (const x of t.node?.inputs ?? []) {
+    const node = nodeOf(t);
+    for (const x of node?.inputs ?? []) {
       if (x.isDisposed) {
-        throw new DisposedError(`backward: an input${x.name ? ` (${x.name})` : ""} of ${t.node!.op} in the graph was disposed; its gradient needs it`);
+        throw new DisposedError(`backward: an input${x.name ? ` (${x.name})` : ""} of ${node!.op} in the graph was disposed; its gradient needs it`);
       }
     }
   }
@@ -149,8 +151,8 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
   }
   const order = topologicalOrder(root);
   checkGraph(order);
-  const leaves = order.filter((t) => t.node === null);
-  const adopted = order.flatMap((t) => t.node?.adopted ?? []); // read before the nodes are released
+  const leaves = order.filter((t) => nodeOf(t) === null);
+  const adopted = order.flatMap((t) => nodeOf(t)?.adopted ?? []); // read before the nodes are released
   if (scope === "step") freeReleased(leaves);
   // The caller's grad is borrowed, not copied: it is never freed, adopted or written to.
   const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { engine: root.engine })]]);
@@ -161,11 +163,11 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
       const gy = grads.get(t);
       if (!gy) continue; // nothing flowed back to t
       grads.delete(t);
-      const node = t.node;
+      const node = nodeOf(t);
       if (node?.backward) {
         const inputs = node.inputs;
         const needs = inputs.map((x) => x.requiresGrad);
-        const into = (k: number) => (needs[k] && !inputs[k].node ? gradOf(inputs[k]) : null);
+        const into = (k: number) => (needs[k] && !nodeOf(inputs[k]) ? gradOf(inputs[k]) : null);
         const results = node.backward(gy, needs, into);
         inputs.forEach((x, k) => {
           const g = results[k];
@@ -175,18 +177,18 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
           }
           // A rule may pass gy itself, or one tensor to two inputs: copy those, own the rest.
           const owned = g !== gy && results.indexOf(g) === k;
-          if (x.node) accumulate(grads, x, g, owned);
+          if (nodeOf(x)) accumulate(grads, x, g, owned);
           else storeGrad(x, g, owned);
         });
         if (!retainGraph) node.release();
       }
       const ours = gy !== grad;
-      if (!t.node || t.keepsGrad) storeGrad(t, gy, ours);
+      if (!nodeOf(t) || t.keepsGrad) storeGrad(t, gy, ours);
       else if (ours) gy.dispose();
     }
   });
   if (retainGraph) return;
-  const intermediates = [...order.filter((t) => t.node !== null), ...adopted].filter((t) => !t.isDisposed && !t.inArena);
+  const intermediates = [...order.filter((t) => nodeOf(t) !== null), ...adopted].filter((t) => !t.isDisposed && !t.inArena);
   if (intermediates.length === 0) return;
   if (scope === "private") {
     for (const t of intermediates) t.releaseBy("when the library tool that made it finished");

@@ -4,6 +4,7 @@
 import { checkNumber, checkOptions, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import { Tensor } from "../tensor.js";
+import { nodeOf } from "./graph.js";
 
 export interface GraphExportOptions {
   /** Show values (and gradients) of tensors with at most this many elements. Default 6. */
@@ -37,7 +38,7 @@ function draw(where: string, root: Tensor, options: GraphExportOptions | undefin
   while (stack.length > 0) {
     const [t, expanded] = stack.pop()!;
     if (ids.has(t)) continue;
-    const parents = t.node?.inputs ?? [];
+    const parents = nodeOf(t)?.inputs ?? [];
     if (!expanded) {
       stack.push([t, true]);
       for (let i = parents.length - 1; i >= 0; i--) if (!ids.has(parents[i])) stack.push([parents[i], false]);
@@ -46,7 +47,7 @@ function draw(where: string, root: Tensor, options: GraphExportOptions | undefin
     const inputs = parents.map((p) => ids.get(p)!);
     const id = `t${ids.size}`;
     ids.set(t, id);
-    const lines = [t.name ?? (t.node ? "" : "input")].filter(Boolean);
+    const lines = [t.name ?? (nodeOf(t) ? "" : "input")].filter(Boolean);
     if (t.isDisposed) lines.push("(disposed)");
     else {
       if (t.rank > 0) lines.push(`shape [${t.shape.join(", ")}]`);
@@ -54,8 +55,9 @@ function draw(where: string, root: Tensor, options: GraphExportOptions | undefin
       if (t.grad && !t.grad.isDisposed) lines.push(`grad ${show(t.grad)}`);
     }
     drawing.tensors.push({ id, lines });
-    if (t.node) {
-      const { op, attrs } = t.node;
+    const node = nodeOf(t);
+    if (node) {
+      const { op, attrs } = node;
       const extra = Object.values(attrs).map((v) => (Array.isArray(v) ? `[${v.join(", ")}]` : String(v)));
       const label = [SYMBOLS[op] ?? op, ...extra].join(" ");
       drawing.ops.push({ id: `op${drawing.ops.length}`, label, inputs, output: id });

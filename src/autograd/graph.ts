@@ -1,6 +1,7 @@
-// The computational graph: each tensor an operation made points at a Node that names the
+// The computational graph: each tensor an operation made is linked to a Node that names the
 // operation, its inputs, and its backward rule — a closure that holds exactly what the rule needs
-// (the tensors it saved) and maps ∂L/∂output to ∂L/∂input for each input.
+// (the tensors it saved) and maps ∂L/∂output to ∂L/∂input for each input. The link lives here, in
+// a WeakMap, not on the tensor: tensor.ts knows nothing of the graph.
 import { ArgumentError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
 
@@ -45,6 +46,11 @@ export class Node {
   }
 }
 
+const nodes = new WeakMap<Tensor, Node>();
+
+/** The operation that made t, while the graph is kept; null for leaves and for tensors made without a graph. */
+export const nodeOf = (t: Tensor): Node | null => nodes.get(t) ?? null;
+
 let gradEnabled = true;
 
 export const isGradEnabled = (): boolean => gradEnabled;
@@ -77,7 +83,7 @@ export function record(
 ): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = new Node(op, inputs, backward, attrs, scratch);
+    nodes.set(out, new Node(op, inputs, backward, attrs, scratch));
   } else {
     for (const t of scratch) t.dispose();
   }

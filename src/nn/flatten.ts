@@ -1,3 +1,4 @@
+import { reshape } from "../autograd/ops/shape.js";
 import type { Shape, Tensor } from "../tensor.js";
 import { sizeOf } from "../tensor.js";
 import { type ForwardOptions, Layer } from "./layer.js";
@@ -9,6 +10,6 @@ export class Flatten extends Layer {
     return [sizeOf(inputShape)];
   }
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    return x.reshape([x.shape[0], sizeOf(x.shape.slice(1))]); // not -1: an empty batch keeps its width
+    return reshape(x, [x.shape[0], sizeOf(x.shape.slice(1))]); // not -1: an empty batch keeps its width
   }
 }

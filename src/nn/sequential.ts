@@ -1,5 +1,6 @@
 // A stack of layers, each feeding the next. Built at construction from the input shape and a
 // seed, so the same seed always gives the same initial weights.
+import { nodeOf } from "../autograd/graph.js";
 import { Engine, MAX_DIMS, getEngine } from "../backend/engine.js";
 import { checkBoolean, checkNumber, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
@@ -72,9 +73,10 @@ export class Sequential {
       // A layer output made without a graph (no grad, or data that needs none) is the model's own:
       // freed now when the next layer built no graph either (a synchronous inference loop never
       // reaches a GC), else handed to that graph, which saved it, to go with its intermediates.
-      if (h !== x && next !== h && h.node === null) {
-        if (next.node === null) h.dispose();
-        else next.node.adopted.push(h);
+      const saver = nodeOf(next);
+      if (h !== x && next !== h && nodeOf(h) === null) {
+        if (saver === null) h.dispose();
+        else saver.adopted.push(h);
       }
       h = next;
     }

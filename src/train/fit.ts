@@ -5,6 +5,7 @@
 import { clipGradNorm } from "../optim/clip.js";
 import { Optimizer } from "../optim/optimizer.js";
 import { checkBoolean, checkCount, checkFunction, checkNumber, checkOptions, describe } from "../check.js";
+import { backward } from "../autograd/backward.js";
 import { noGrad } from "../autograd/graph.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { type LossFn, type LossName, losses } from "../nn/losses.js";
@@ -137,7 +138,7 @@ export class Trainer {
             if (!Number.isFinite(value)) {
               throw new ArgumentError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1}; lower the learning rate or clip gradients (clipGradNorm)`);
             }
-            l.backward();
+            backward(l);
             if (options.clipGradNorm) clipGradNorm(params, options.clipGradNorm);
             optimizer.step();
             optimizer.zeroGrad();

@@ -4,7 +4,7 @@
 import { describe } from "../../check.js";
 import { ArgumentError } from "../../errors.js";
 import { Tensor } from "../../tensor.js";
-import { record } from "../graph.js";
+import { nodeOf, record } from "../graph.js";
 import { broadcastPair } from "./shape.js";
 import { checkSameEngine, checkScalar, checkTensor, empty } from "./util.js";
 
@@ -42,7 +42,7 @@ function operands(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
  * its intermediates (freed with it), without one nothing else would free them before a GC.
  */
 function withoutCopies(y: Tensor, [a, b]: [Tensor, Tensor], [x, z]: [Tensor, Tensor]): Tensor {
-  if (!y.node) {
+  if (!nodeOf(y)) {
     if (x !== a) x.dispose();
     if (z !== b) z.dispose();
   }
