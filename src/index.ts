@@ -19,6 +19,8 @@ export { Dense, type DenseOptions } from "./nn/dense.js";
 export { Dropout } from "./nn/dropout.js";
 export { RandomShift } from "./nn/random-shift.js";
 export { Flatten } from "./nn/flatten.js";
+export { Module, StateDictError, type LoadStateDictOptions } from "./nn/module.js";
+export { Model, type ModelOptions } from "./nn/model.js";
 export { Sequential, type SequentialOptions } from "./nn/sequential.js";
 export { initializers, type Initializer, type InitializerName } from "./nn/init.js";
 export {

@@ -215,6 +215,64 @@ export class Tensor {
     return this.engine.memory.f32(this.ptr, this.size).slice();
   }
 
+  /**
+   * Writes values into this tensor, in place: nested arrays of its shape, or flat values (an array
+   * or a typed array) of its size. Checked before anything is written. Not recorded in any graph.
+   */
+  set(values: NestedArray | ArrayLike<number>): this {
+    const storage = this.live();
+    let flat: ArrayLike<number>;
+    if (isNumericArray(values)) {
+      flat = values;
+    } else if (Array.isArray(values) && (values.length === 0 || !Array.isArray(values[0]))) {
+      flat = values as number[];
+      const bad = flat.length === this.size ? Array.prototype.findIndex.call(flat, (v: unknown) => typeof v !== "number") : -1;
+      if (bad >= 0) throw new ArgumentError(`set: element [${bad}] is ${describe(flat[bad])}, not a number`);
+    } else if (Array.isArray(values)) {
+      const nested = flatten(values as NestedArray, "set");
+      if (formatShape(nested.shape) !== formatShape(this.shape)) {
+        throw new ShapeError(`set: nested arrays of shape ${formatShape(nested.shape)} do not fit a tensor of shape ${formatShape(this.shape)}`);
+      }
+      flat = nested.values;
+    } else {
+      throw new ArgumentError(`set: expected nested arrays, an array or a typed array of numbers, got ${describe(values)}`);
+    }
+    if (flat.length !== this.size) {
+      throw new ShapeError(`set: ${flat.length} values for a tensor of shape ${formatShape(this.shape)} (${this.size} elements)`);
+    }
+    storage.engine.memory.f32(storage.ptr, this.size).set(flat);
+    return this;
+  }
+
+  /** Copies another tensor's values into this one, in place; the shapes must be equal. */
+  copyFrom(other: Tensor): this {
+    const storage = this.live();
+    if (!Tensor.isTensor(other)) throw new ArgumentError(`copyFrom: expected a Tensor, got ${describe(other)}`);
+    other.assertLive();
+    if (formatShape(other.shape) !== formatShape(this.shape)) {
+      throw new ShapeError(`copyFrom: shape ${formatShape(other.shape)} into a tensor of shape ${formatShape(this.shape)}`);
+    }
+    if (other.engine === storage.engine) storage.engine.memory.f32(storage.ptr, this.size).set(storage.engine.memory.f32(other.ptr, other.size));
+    else storage.engine.memory.f32(storage.ptr, this.size).set(other.data());
+    return this;
+  }
+
+  /** The values as nested arrays of the tensor's shape (a number for a scalar). */
+  toArray(): NestedArray {
+    const values = Array.from(this.data());
+    if (this.rank === 0) return values[0];
+    // Build from the innermost axis out: rows of the last axis, then groups of those, and so on.
+    let level: NestedArray[] = values;
+    for (let axis = this.rank - 1; axis > 0; axis--) {
+      const width = this.shape[axis];
+      const groups: NestedArray[] = [];
+      const count = width === 0 ? sizeOf(this.shape.slice(0, axis)) : level.length / width;
+      for (let g = 0; g < count; g++) groups.push(level.slice(g * width, (g + 1) * width));
+      level = groups;
+    }
+    return level;
+  }
+
   /** The one value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new ShapeError(`item() needs a tensor with one element, got shape ${formatShape(this.shape)}`);

@@ -1,7 +1,7 @@
 import { dropout } from "../autograd/ops/dropout.js";
 import { checkNumber } from "../check.js";
 import { ArgumentError } from "../errors.js";
-import { type Shape, type Tensor, zeros } from "../tensor.js";
+import { type Shape, Tensor } from "../tensor.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
 /** Zeroes a fraction `rate` of its inputs while training (scaling the rest up); identity otherwise. */
@@ -17,7 +17,7 @@ export class Dropout extends Layer {
 
   build(inputShape: Shape, { random, engine }: BuildContext): Shape {
     this.state?.dispose();
-    this.state = zeros([4], { engine });
+    this.state = Tensor.persistent([4], engine); // outlives any withArena() step it is built in
     const seed = engine.memory.i32(this.state.ptr, 4);
     for (let i = 0; i < 4; i++) seed[i] = random.nextUint32() | (i === 0 ? 1 : 0); // never all zero
     return inputShape;

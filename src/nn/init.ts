@@ -5,7 +5,7 @@ import type { Activation } from "../autograd/ops/activate.js";
 import type { Engine } from "../backend/engine.js";
 import { checkBoolean, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
-import { type Shape, type Tensor, zeros } from "../tensor.js";
+import { type Shape, Tensor } from "../tensor.js";
 import type { BuildContext } from "./layer.js";
 import type { Random } from "../random.js";
 
@@ -79,7 +79,11 @@ export function initialWeights(
 }
 
 function initialised(shape: Shape, init: Initializer, fanIn: number, fanOut: number, random: Random, engine: Engine, name: string): Tensor {
-  const t = zeros(shape, { requiresGrad: true, name, engine });
+  // Persistent even when the layer is first built inside withArena(): parameters outlive any step.
+  const t = Tensor.persistent(shape, engine);
+  t.requiresGrad = true;
+  t.name = name;
+  engine.kernels.fill(t.ptr, 0, t.size); // an initializer that skips elements leaves zeros, not old memory
   try {
     init(engine.memory.f32(t.ptr, t.size), fanIn, fanOut, random); // an initializer allocates no Wasm memory: the view stays valid
     const bad = engine.kernels.firstNonFinite(t.ptr, t.size);

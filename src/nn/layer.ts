@@ -1,36 +1,49 @@
 // A layer turns a batch into a batch. build() creates its parameters once the input shape is
-// known; forward() composes ops, so backward() needs nothing more from it.
+// known (on first use, or when a Sequential is made); forward() composes ops, so backward()
+// needs nothing more from it. A layer is a Module: its weight and bias fields are its named state.
 import { type Activation, checkActivation } from "../autograd/ops/activate.js";
 import { checkOptions } from "../check.js";
-import type { Engine } from "../backend/engine.js";
+import { type BuildContext, currentBuildContext } from "./context.js";
+import { Module } from "./module.js";
 import { ArgumentError } from "../errors.js";
-import type { Random } from "../random.js";
-import type { Shape, Tensor } from "../tensor.js";
+import { type Shape, Tensor, formatShape } from "../tensor.js";
 
 export interface ForwardOptions {
   /** Training mode: dropout drops. Default false. */
   training?: boolean;
 }
 
-/** What build() needs: the generator for initial values and the engine that will hold them. */
-export interface BuildContext {
-  random: Random;
-  engine: Engine;
-}
+export type { BuildContext };
 
-export abstract class Layer {
-  /** Set by the model: "dense_1", "dropout_2", … unless given. */
+export abstract class Layer extends Module {
+  /** Set by the model: "dense_1", "dropout_2", … in a Sequential, the field's path in a Model, unless given. */
   name = "";
   abstract readonly kind: string;
+  #built: Shape | null = null;
 
   /** Creates the parameters for inputs of `inputShape` (per sample, no batch axis); returns the output shape. */
   abstract build(inputShape: Shape, context: BuildContext): Shape;
 
   abstract forward(x: Tensor, options: ForwardOptions): Tensor;
 
-  /** Trainable tensors, in a fixed order. */
-  parameters(): Tensor[] {
-    return [];
+  /** The input shape (per sample) the layer was built for, or null before its first use. */
+  get builtFor(): Shape | null {
+    return this.#built;
+  }
+
+  /** @internal Builds the layer for inputs of `inputShape` once; returns the output shape. */
+  buildOnce(inputShape: Shape, context: BuildContext): Shape {
+    if (this.#built) throw new ArgumentError(`${this.name || this.kind}: already built for inputs ${formatShape(this.#built)}; use a new layer`);
+    const out = this.build(inputShape, context);
+    this.#built = inputShape;
+    return out;
+  }
+
+  /** Runs the layer on a batch in the current mode (training or not), building it on first use. */
+  call(x: Tensor, options: ForwardOptions = {}): Tensor {
+    if (!Tensor.isTensor(x)) throw new ArgumentError(`${this.name || this.kind}: the input must be a Tensor`);
+    if (!this.#built) this.buildOnce(x.shape.slice(1), currentBuildContext());
+    return this.forward(x, { training: options.training ?? this.training });
   }
 
   /** A few words for the model summary, e.g. the activation. */
@@ -53,13 +66,9 @@ export abstract class WeightedLayer extends Layer {
     ({ activation: this.activation, slope: this.slope } = checkActivation(kind, activation, slope));
   }
 
-  override parameters(): Tensor[] {
-    return [this.weight, this.bias].filter((t): t is Tensor => t !== null);
-  }
-
   /** The weight, or an error saying the layer was never built. */
   protected built(): Tensor {
-    if (!this.weight) throw new ArgumentError(`${this.name || this.kind}: not built; put it in a Sequential with an inputShape`);
+    if (!this.weight) throw new ArgumentError(`${this.name || this.kind}: not built; call it (layer.call(x)) or put it in a model`);
     return this.weight;
   }
 }

@@ -1,13 +1,14 @@
 // A stack of layers, each feeding the next. Built at construction from the input shape and a
 // seed, so the same seed always gives the same initial weights.
 import { nodeOf } from "../autograd/graph.js";
-import { Engine, MAX_DIMS, getEngine } from "../backend/engine.js";
-import { checkBoolean, checkNumber, checkOptions, describe } from "../check.js";
+import { type Engine, MAX_DIMS } from "../backend/engine.js";
+import { checkBoolean, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { Random } from "../random.js";
 import { type Shape, Tensor, checkShape, formatShape } from "../tensor.js";
 import { type CompileOptions, type EvaluateOptions, type FitOptions, type History, Trainer } from "../train/fit.js";
 import { type ForwardOptions, Layer } from "./layer.js";
+import { Model } from "./model.js";
+import type { Module } from "./module.js";
 
 export interface SequentialOptions {
   /** Shape of one sample, without the batch axis: [784] for flattened MNIST digits. */
@@ -18,7 +19,7 @@ export interface SequentialOptions {
   engine?: Engine;
 }
 
-export class Sequential {
+export class Sequential extends Model {
   readonly layers: readonly Layer[];
   readonly inputShape: Shape;
   readonly outputShape: Shape;
@@ -33,13 +34,12 @@ export class Sequential {
     if (typeof options !== "object" || options === null || options.inputShape === undefined) {
       throw new ArgumentError("Sequential: options.inputShape (one sample's shape) is required");
     }
-    const seed = checkNumber("Sequential", "seed", options.seed ?? 0, { integer: true });
-    const engine = options.engine ?? getEngine();
-    if (!(engine instanceof Engine)) throw new ArgumentError(`Sequential: options.engine must be an Engine, got ${describe(engine)}`);
+    super({ seed: options.seed, engine: options.engine });
+    const engine = this.engine;
     this.layers = [...layers];
     this.inputShape = checkShape(options.inputShape, "Sequential inputShape");
     if (this.inputShape.length + 1 > MAX_DIMS) throw new ShapeError(`Sequential: inputShape has too many axes for a batch (at most ${MAX_DIMS - 1})`);
-    const context = { random: new Random(seed), engine };
+    const context = { random: this.random, engine };
     const counts = new Map<string, number>();
     let shape = this.inputShape;
     try {
@@ -47,7 +47,7 @@ export class Sequential {
         const n = (counts.get(layer.kind) ?? 0) + 1;
         counts.set(layer.kind, n);
         if (!layer.name) layer.name = `${layer.kind.toLowerCase()}_${n}`;
-        shape = layer.build(shape, context);
+        shape = layer.buildOnce(shape, context);
         this.shapes.push(shape);
       }
     } catch (e) {
@@ -58,11 +58,16 @@ export class Sequential {
     this.outputShape = shape;
   }
 
-  /** The output for a batch x of shape [batch, ...inputShape]. */
+  /** The layers, named by their names (dense_1, …), so parameters are dense_1.weight, dense_1.bias, … */
+  override namedChildren(): [string, Module][] {
+    return this.layers.map((l) => [l.name, l]);
+  }
+
+  /** The output for a batch x of shape [batch, ...inputShape]; options.training overrides the model's mode. */
   forward(x: Tensor, options?: ForwardOptions): Tensor {
     if (!Tensor.isTensor(x)) throw new ArgumentError(`Sequential: the input must be a Tensor, got ${describe(x)}`);
     x.assertLive();
-    const { training = false } = checkOptions("Sequential.forward", options);
+    const { training = this.training } = checkOptions("Sequential.forward", options);
     checkBoolean("Sequential.forward", "options.training", training);
     if (!this.accepts(x)) {
       throw new ShapeError(`Sequential: expected a batch of shape [batch, ${this.inputShape.join(", ")}], got ${formatShape(x.shape)}`);
@@ -81,10 +86,6 @@ export class Sequential {
       h = next;
     }
     return h;
-  }
-
-  parameters(): Tensor[] {
-    return this.layers.flatMap((l) => l.parameters());
   }
 
   /** A table of the layers: name, type, output shape, parameter count. */
