@@ -54,10 +54,35 @@ export async function* run(log) {
     const x = tensor(images, { shape: [labels.length, 784], engine });
     const y = tensor(labels, { engine });
     const model = wasmgradModel(engine);
-    const epoch = () => model.fit(x, y, { epochs: 1, batchSize: BATCH, verbose: false });
-    epoch(); // warm: compiled code, arena sized, the data-loading garbage collected
-    const t = await measure(epoch, { time: 2000, iterations: 5 });
+    const options = { epochs: 1, batchSize: BATCH, verbose: false };
+    model.fitSync(x, y, options); // warm: compiled code, arena sized, the data-loading garbage collected
+    const t = await measure(() => model.fitSync(x, y, options), { time: 2000, iterations: 5 });
     yield { suite: "mlp", case: "train batch 64", impl, ...perSecond(labels.length, t) };
+    // The yielding fit (a turn for the event loop every 25 ms) against the tight synchronous loop,
+    // epochs interleaved so that both see the same machine; and the longest stretch the yielding
+    // one held the event loop, measured by a timer that asks for a turn every millisecond.
+    const times = { sync: [], async: [] };
+    let longest = 0;
+    for (let round = 0; round < 6; round++) {
+      let started = performance.now();
+      model.fitSync(x, y, options);
+      times.sync.push(performance.now() - started);
+      let last = performance.now();
+      const probe = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 1);
+      started = performance.now();
+      await model.fit(x, y, options);
+      times.async.push(performance.now() - started);
+      clearInterval(probe);
+    }
+    const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+    const stats = (v) => ({ median: median(v), min: Math.min(...v), max: Math.max(...v) });
+    yield { suite: "mlp", case: "train batch 64, fitSync (interleaved)", impl, ...perSecond(labels.length, stats(times.sync)) };
+    yield { suite: "mlp", case: "train batch 64, await fit (interleaved)", impl, ...perSecond(labels.length, stats(times.async)) };
+    yield { suite: "mlp", case: "await fit: longest event-loop block", impl, metric: "ms", median: longest, min: longest, max: longest };
   }
   {
     const n = 2000; // tfjs trains at a few thousand samples/s: a quarter of the data keeps the run short

@@ -53,7 +53,7 @@ function report(loop, samples, seconds, finalLoss) {
   let step = 0;
   let lastLoss = Number.NaN;
   const started = performance.now();
-  m.fit(x, y, {
+  m.fitSync(x, y, {
     epochs: Math.ceil(STEPS / Math.ceil(8000 / BATCH)),
     batchSize: BATCH,
     verbose: false,

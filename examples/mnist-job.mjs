@@ -32,7 +32,7 @@ export async function runMnistJob({ settings: chosen, inputShape, buildModel }) 
   const shape = (t) => t.reshape([t.shape[0], ...inputShape]);
 
   /** Trains a fresh model on `train`, reporting accuracy on `test` after every epoch. */
-  function trainAndTest(train, test, which) {
+  async function trainAndTest(train, test, which) {
     const model = buildModel(settings);
     const optimizer = settings.wd > 0
       ? new AdamW(model.parameters(), { lr: settings.lr, weightDecay: settings.wd })
@@ -42,7 +42,7 @@ export async function runMnistJob({ settings: chosen, inputShape, buildModel }) 
     log(model.summary());
     log(`${optimizer.constructor.name} lr ${settings.lr} (×${settings.decay} per epoch), ${Object.entries(settings).filter(([k]) => !["lr", "decay", "wd"].includes(k)).map(([k, v]) => `${k} ${v}`).join(", ")}${settings.wd > 0 ? `, weight decay ${settings.wd}` : ""}\n`);
     let seconds = 0;
-    const history = model.fit(shape(train.x), train.y, {
+    const history = await model.fit(shape(train.x), train.y, {
       epochs: settings.epochs,
       batchSize: settings.batch,
       seed: settings.seed,
@@ -68,7 +68,7 @@ export async function runMnistJob({ settings: chosen, inputShape, buildModel }) 
     for (let fold = 0; fold < folds; fold++) {
       const { train, validation } = loadMnistFold(fold, folds);
       log(`\n— fold ${fold + 1} of ${folds} —`);
-      accuracies.push(trainAndTest(train, validation, "validation").accuracy);
+      accuracies.push((await trainAndTest(train, validation, "validation")).accuracy);
     }
     const mean = accuracies.reduce((a, b) => a + b) / folds;
     log(`\nvalidation accuracy per fold: ${accuracies.map((a) => `${(100 * a).toFixed(2)}%`).join(", ")}; mean ${(100 * mean).toFixed(2)}%`);
@@ -77,7 +77,7 @@ export async function runMnistJob({ settings: chosen, inputShape, buildModel }) 
   }
 
   const { train, test } = loadMnist();
-  const { model, accuracy, samplesPerSecond } = trainAndTest(train, test, "held-out");
+  const { model, accuracy, samplesPerSecond } = await trainAndTest(train, test, "held-out");
   log(`\nheld-out test accuracy: ${(100 * accuracy).toFixed(2)}% on ${test.labels.length} digits`);
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ testAccuracy: accuracy, epochs: settings.epochs, trainSamplesPerSecond: samplesPerSecond })}\n`);

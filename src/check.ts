@@ -62,8 +62,9 @@ export function checkNumber(where: string, name: string, value: unknown, range: 
 
 /** The range in words: "a positive integer", "a number in [0, 1)", "a finite number > 0". */
 function expected({ finite = true, min, max, above, below, integer = false }: NumberRange): string {
-  if (integer && min === 1 && max === undefined) return "a positive integer";
-  if (integer && min === 0 && max === undefined) return "a non-negative integer";
+  const open = max === undefined && below === undefined && above === undefined;
+  if (integer && min === 1 && open) return "a positive integer";
+  if (integer && min === 0 && open) return "a non-negative integer";
   const kind = integer ? "an integer" : finite ? "a number" : "a number (±Infinity allowed)";
   const low = min !== undefined ? `[${min}` : above !== undefined ? `(${above}` : undefined;
   const high = max !== undefined ? `${max}]` : below !== undefined ? `${below})` : undefined;

@@ -1,4 +1,5 @@
 import "./autograd/methods.js"; // the chained tensor methods (x.add(y)), attached from above
+import "./train/model-methods.js"; // model.compile/fit/evaluate/predict, attached from above
 export { init, getEngine, Engine, MAX_DIMS, type InitOptions, type GemmArgs } from "./backend/engine.js";
 export { detectFeatures, type HostFeatures } from "./backend/features.js";
 export { Memory, Arena, type MemoryStats } from "./backend/memory.js";
@@ -32,7 +33,10 @@ export { Optimizer, type OptimizerOptions } from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm, gradientNorms } from "./optim/clip.js";
-export type { CompileOptions, EvaluateOptions, EpochLogs, FitOptions, History } from "./train/fit.js";
+export type { CompileOptions, EvaluateOptions, FitOptions, History, Inputs } from "./train/trainer.js";
+export { EarlyStopping, type BatchLogs, type Callback, type EarlyStoppingOptions, type EpochLogs, type TrainingContext } from "./train/callbacks.js";
+export { binaryAccuracy, categoricalAccuracy, confusionMatrix, topKAccuracy, type Metric, type MetricName } from "./train/metrics.js";
+export { cosineDecay, exponentialDecay, stepDecay, type Schedule } from "./optim/schedules.js";
 export { batches, type BatchOptions } from "./train/batches.js";
 export { Conv2D, type Conv2DOptions } from "./nn/conv.js";
 export { MaxPool2D, AvgPool2D } from "./nn/pool.js";

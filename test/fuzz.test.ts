@@ -477,13 +477,13 @@ describe("fuzz: every public function under random valid and invalid arguments",
           const before = model.parameters().map((p) => p.data());
           const junkOptions = [{ epochs: bad }, { batchSize: bad }, { callbacks: bad }, { validationData: bad }, { seed: bad }, { clipGradNorm: bad }][mode];
           try {
-            model.fit(x, y, { verbose: false, ...(junkOptions as object) });
+            model.fitSync(x, y, { verbose: false, ...(junkOptions as object) });
           } catch (e) {
             if (!(e instanceof WasmgradError)) throw e;
             // Refused: not one weight changed.
             model.parameters().forEach((p, i) => expectClose(p.data(), before[i]));
           }
-          const history = model.fit(x, y, { epochs: 2, batchSize: 4, verbose: false });
+          const history = model.fitSync(x, y, { epochs: 2, batchSize: 4, verbose: false });
           expect(history.epochs).toHaveLength(2);
           c.keep(model.predict(x));
           optimizer.zeroGrad();

@@ -39,7 +39,7 @@ describe("fit, evaluate, predict", () => {
     const test = blobs(150, 2);
     const m = model();
     const seen: number[] = [];
-    const history = m.fit(train.x, train.y, {
+    const history = m.fitSync(train.x, train.y, {
       epochs: 20, batchSize: 16, validationData: [test.x, test.y], verbose: false,
       callbacks: { onEpochEnd: (logs) => seen.push(logs.epoch) },
     });
@@ -67,7 +67,7 @@ describe("fit, evaluate, predict", () => {
     const { x, y } = blobs(120, 4);
     const train = (fitSeed: number) => {
       const m = model(7);
-      m.fit(x, y, { epochs: 3, batchSize: 10, seed: fitSeed, verbose: false });
+      m.fitSync(x, y, { epochs: 3, batchSize: 10, seed: fitSeed, verbose: false });
       return m.parameters().map((p) => Array.from(new Uint32Array(p.data().buffer)));
     };
     expect(train(5)).toEqual(train(5));
@@ -78,7 +78,7 @@ describe("fit, evaluate, predict", () => {
     const { x, y } = blobs(200, 5);
     const m = model();
     const stats: ReturnType<typeof engine.memory.stats>[] = [];
-    m.fit(x, y, {
+    m.fitSync(x, y, {
       epochs: 100, batchSize: 2, verbose: false, validationData: [x, y],
       callbacks: { onEpochEnd: () => stats.push(engine.memory.stats()) },
     });
@@ -97,12 +97,12 @@ describe("fit, evaluate, predict", () => {
     const tty = process.stderr.isTTY;
     try {
       process.stderr.isTTY = false;
-      model().fit(x, y, { epochs: 1, batchSize: 10 });
+      model().fitSync(x, y, { epochs: 1, batchSize: 10 });
       expect(write).not.toHaveBeenCalled();
       process.stderr.isTTY = true;
-      model().fit(x, y, { epochs: 1, batchSize: 10, verbose: false });
+      model().fitSync(x, y, { epochs: 1, batchSize: 10, verbose: false });
       expect(write).not.toHaveBeenCalled();
-      model().fit(x, y, { epochs: 1, batchSize: 10 });
+      model().fitSync(x, y, { epochs: 1, batchSize: 10 });
       expect(write.mock.calls.map((c) => String(c[0])).join("")).toMatch(/epoch 1\/1 \[=+\] 30\/30 loss \d\.\d{4}/);
     } finally {
       process.stderr.isTTY = tty;
@@ -112,18 +112,18 @@ describe("fit, evaluate, predict", () => {
   it("refuses bad data and settings with errors that say what is wrong", () => {
     const { x, y } = blobs(30, 7);
     const m = model();
-    expect(() => m.fit(x, tensor([0, 1]), { verbose: false })).toThrow(ShapeError);
-    expect(() => m.fit(x, tensor([0, 1]), { verbose: false })).toThrow(/one row per sample \(30\), got shape \[2\]/);
-    expect(() => m.fit(tensor([[1, 2, 3]]), y, { verbose: false })).toThrow(/x must have shape \[samples, 2\], got \[1, 3\]/);
-    expect(() => m.fit(tensor([[1, Number.NaN]]), tensor([0]), { verbose: false })).toThrow(/x holds NaN at element 1 \(sample 0\)/);
-    expect(() => m.fit(x, tensor(new Array(30).fill(5)), { verbose: false })).toThrow(/label 5 at row 0 is not a class index in \[0, 3\)/);
-    expect(() => m.fit(x, y, { batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    expect(() => m.fitSync(x, tensor([0, 1]), { verbose: false })).toThrow(ShapeError);
+    expect(() => m.fitSync(x, tensor([0, 1]), { verbose: false })).toThrow(/one row per sample \(30\), got shape \[2\]/);
+    expect(() => m.fitSync(tensor([[1, 2, 3]]), y, { verbose: false })).toThrow(/x must have shape \[samples, 2\], got \[1, 3\]/);
+    expect(() => m.fitSync(tensor([[1, Number.NaN]]), tensor([0]), { verbose: false })).toThrow(/x holds NaN at element 1 \(sample 0\)/);
+    expect(() => m.fitSync(x, tensor(new Array(30).fill(5)), { verbose: false })).toThrow(/label 5 at row 0 is not a class index in \[0, 3\)/);
+    expect(() => m.fitSync(x, y, { batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
     const fresh = new Sequential([new Dense(3)], { inputShape: [2] });
-    expect(() => fresh.fit(x, y)).toThrow(/call model.compile/);
+    expect(() => fresh.fitSync(x, y)).toThrow(/call model.compile/);
     expect(() => fresh.compile({ loss: "hinge" as never, optimizer: new SGD(fresh.parameters(), { lr: 1 }) })).toThrow(/loss must be one of .*got "hinge"/);
     fresh.compile({ loss: "mse", optimizer: new SGD(fresh.parameters(), { lr: 1e30 }) });
     const targets = tensor(new Float32Array(90).fill(1e20), { shape: [30, 3] });
-    expect(() => fresh.fit(x, targets, { verbose: false })).toThrow(/the loss became (Infinity|NaN) at epoch 1, batch \d+/);
+    expect(() => fresh.fitSync(x, targets, { verbose: false })).toThrow(/the loss became (Infinity|NaN) at epoch 1, batch \d+/);
     // The step that found it updated nothing: the weights are those of the last good step.
     for (const p of fresh.parameters()) expect(p.data().every(Number.isFinite)).toBe(true);
   });

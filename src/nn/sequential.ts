@@ -5,7 +5,6 @@ import { type Engine, MAX_DIMS } from "../backend/engine.js";
 import { checkBoolean, checkOptions, describe } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { type Shape, Tensor, checkShape, formatShape } from "../tensor.js";
-import { type CompileOptions, type EvaluateOptions, type FitOptions, type History, Trainer } from "../train/fit.js";
 import { type ForwardOptions, Layer } from "./layer.js";
 import { Model } from "./model.js";
 import type { Module } from "./module.js";
@@ -24,7 +23,6 @@ export class Sequential extends Model {
   readonly inputShape: Shape;
   readonly outputShape: Shape;
   private readonly shapes: Shape[] = [];
-  private trainer: Trainer | null = null;
 
   constructor(layers: readonly Layer[], options: SequentialOptions) {
     if (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => l instanceof Layer)) {
@@ -103,31 +101,8 @@ export class Sequential extends Model {
     return [line(rows[0]), ...rows.slice(1).map(line), `total parameters: ${total} (${(total * 4) / 1024 | 0} KiB)`].join("\n");
   }
 
-  /** Chooses the loss and the optimiser for fit() and evaluate(). */
-  compile(options: CompileOptions): void {
-    this.trainer = new Trainer(this, checkOptions("compile", options));
-  }
-
-  fit(x: Tensor, y: Tensor, options: FitOptions = {}): History {
-    return this.compiled("fit").fit(x, y, options);
-  }
-
-  evaluate(x: Tensor, y: Tensor, options: EvaluateOptions = {}): { loss: number; accuracy?: number } {
-    return this.compiled("evaluate").evaluate(x, y, options);
-  }
-
-  /** The outputs for every sample of x, batch by batch, as one tensor that you own. */
-  predict(x: Tensor, options: EvaluateOptions = {}): Tensor {
-    return new Trainer(this, null).predict(x, options);
-  }
-
   /** x is a batch of this model's inputs: [samples, ...inputShape]. */
   accepts(x: Tensor): boolean {
     return Tensor.isTensor(x) && x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => x.shape[i + 1] === d);
-  }
-
-  private compiled(what: string): Trainer {
-    if (!this.trainer) throw new ArgumentError(`${what}: call model.compile({ loss, optimizer }) first`);
-    return this.trainer;
   }
 }
