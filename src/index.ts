@@ -42,3 +42,5 @@ export { Conv2D, type Conv2DOptions } from "./nn/conv.js";
 export { MaxPool2D, AvgPool2D } from "./nn/pool.js";
 export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Padding, type PoolOptions } from "./autograd/ops/conv.js";
 export { shift2d } from "./autograd/ops/shift.js";
+export { abs, argmax, argmin, clip, concat, gather, max, min, slice, stack, where, type ExtremeOptions } from "./autograd/ops/select.js";
+export { matmul } from "./autograd/ops/matmul.js";

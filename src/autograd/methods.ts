@@ -8,6 +8,8 @@ import * as activations from "./ops/activations.js";
 import * as arithmetic from "./ops/arithmetic.js";
 import { matmul } from "./ops/matmul.js";
 import { type ReduceOptions, mean, sum } from "./ops/reduce.js";
+import * as select from "./ops/select.js";
+import type { ExtremeOptions } from "./ops/select.js";
 import { broadcastTo, reshape, transpose } from "./ops/shape.js";
 
 declare module "../tensor.js" {
@@ -34,6 +36,14 @@ declare module "../tensor.js" {
     leakyRelu(slope?: number): Tensor;
     softmax(axis?: number): Tensor;
     logSoftmax(axis?: number): Tensor;
+    abs(): Tensor;
+    clip(min: number, max: number): Tensor;
+    max(axis?: number, options?: ExtremeOptions): Tensor;
+    min(axis?: number, options?: ExtremeOptions): Tensor;
+    argmax(axis?: number, options?: ExtremeOptions): Tensor;
+    argmin(axis?: number, options?: ExtremeOptions): Tensor;
+    gather(indices: Tensor | ArrayLike<number>): Tensor;
+    slice(begin: readonly number[], end?: readonly (number | undefined)[]): Tensor;
     /** Computes ∂this/∂t for every tensor t it was computed from that requires grad, into t.grad. */
     backward(options?: BackwardOptions): void;
   }
@@ -41,7 +51,7 @@ declare module "../tensor.js" {
 
 type Methods = Pick<Tensor, "add" | "sub" | "mul" | "div" | "neg" | "square" | "pow" | "exp" | "log" | "sqrt" | "matmul" |
   "sum" | "mean" | "reshape" | "transpose" | "broadcastTo" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax" |
-  "logSoftmax" | "backward">;
+  "logSoftmax" | "backward" | "abs" | "clip" | "max" | "min" | "argmax" | "argmin" | "gather" | "slice">;
 
 const methods: Methods & ThisType<Tensor> = {
   add(other) { return arithmetic.add(this, other); },
@@ -67,6 +77,14 @@ const methods: Methods & ThisType<Tensor> = {
   softmax(axis) { return activations.softmax(this, axis); },
   logSoftmax(axis) { return activations.logSoftmax(this, axis); },
   backward(options) { backward(this, options); },
+  abs() { return select.abs(this); },
+  clip(lo, hi) { return select.clip(this, lo, hi); },
+  max(axis, options) { return select.max(this, axis, options); },
+  min(axis, options) { return select.min(this, axis, options); },
+  argmax(axis, options) { return select.argmax(this, axis, options); },
+  argmin(axis, options) { return select.argmin(this, axis, options); },
+  gather(indices) { return select.gather(this, indices); },
+  slice(begin, end) { return select.slice(this, begin, end); },
 };
 
 // Non-enumerable, like methods declared in a class body.

@@ -58,6 +58,15 @@ export interface Kernels {
   sumSquares(x: number, n: number): number;
   firstNonFinite(x: number, n: number): number;
   gatherRows(src: number, idx: number, count: number, cols: number, dst: number): void;
+  absolute(x: number, y: number, n: number): void;
+  absoluteBackward(x: number, gy: number, gx: number, n: number): void;
+  clamp(x: number, lo: number, hi: number, y: number, n: number): void;
+  clampBackward(x: number, lo: number, hi: number, gy: number, gx: number, n: number): void;
+  select(cond: number, a: number, b: number, y: number, n: number): void;
+  selectBackward(cond: number, g: number, chosen: number, out: number, n: number): void;
+  rowExtreme(x: number, rows: number, cols: number, largest: boolean, values: number, indices: number): void;
+  rowExtremeBackward(g: number, indices: number, rows: number, cols: number, gx: number): void;
+  scatterAddRows(src: number, indices: number, count: number, cols: number, dst: number, rows: number): void;
   dropout(x: number, y: number, mask: number, n: number, keep: number, state: number): void;
   shiftImages(x: number, n: number, h: number, w: number, c: number, shifts: number, sign: number, y: number): void;
   im2col(

@@ -1,13 +1,18 @@
 // Matrix product. Backward uses the transposed GEMM shapes directly, no transposed copies:
 // ∂L/∂A = ∂L/∂Y · Bᵀ (NT) and ∂L/∂B = Aᵀ · ∂L/∂Y (TN).
+// Batched: operands of rank ≥ 3 are stacks of matrices over leading batch axes, broadcast as
+// NumPy does (a [2, 1, m, k] times b [3, k, n] gives [2, 3, m, n]); one GEMM per output matrix,
+// and an operand repeated over a batch axis gets the sum of its gradients there.
 import { ShapeError } from "../../errors.js";
-import { type Tensor, formatShape } from "../../tensor.js";
+import { type Shape, type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
-import { checkSameEngine, checkTensor, empty } from "./util.js";
+import { broadcastShapes } from "./shape.js";
+import { checkSameEngine, checkTensor, contiguousStrides, empty } from "./util.js";
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor("matmul", "the left operand", a);
   checkTensor("matmul", "the right operand", b);
+  if (a.rank > 2 || b.rank > 2) return batchedMatmul(a, b);
   if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
     throw new ShapeError(`matmul: expected [m, k] and [k, n], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
@@ -32,5 +37,55 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       engine.gemm({ transA: true, m: k, n, k: m, a: a.ptr, b: gy.ptr, c: (target ?? gb!).ptr, accumulate: !!target });
     }
     return [ga, gb];
+  });
+}
+
+/** Byte offset of each output matrix's operand, for the batch shape `batch` read with `own`'s (broadcast) batch axes. */
+function batchOffsets(own: Shape, batch: Shape, matrixFloats: number): number[] {
+  const ownBatch = own.slice(0, -2);
+  const strides = contiguousStrides(ownBatch);
+  const count = batch.reduce((p, d) => p * d, 1);
+  const offsets: number[] = [];
+  for (let i = 0; i < count; i++) {
+    let rest = i, at = 0;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      const index = rest % batch[d];
+      rest = Math.floor(rest / batch[d]);
+      const k = d - (batch.length - ownBatch.length);
+      if (k >= 0 && ownBatch[k] !== 1) at += index * strides[k];
+    }
+    offsets.push(4 * at * matrixFloats);
+  }
+  return offsets;
+}
+
+function batchedMatmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank < 2 || b.rank < 2 || a.shape[a.rank - 1] !== b.shape[b.rank - 2]) {
+    throw new ShapeError(`matmul: expected [..., m, k] and [..., k, n], got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  checkSameEngine("matmul", a, b);
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.rank - 1];
+  const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const engine = a.engine;
+  const y = empty(a, [...batch, m, n]);
+  const aAt = batchOffsets(a.shape, batch, m * k);
+  const bAt = batchOffsets(b.shape, batch, k * n);
+  aAt.forEach((offset, i) => engine.gemm({ m, n, k, a: a.ptr + offset, b: b.ptr + bAt[i], c: y.ptr + 4 * i * m * n }));
+  return record(y, "matmul", [a, b], (gy, needs) => {
+    const grads: (Tensor | null)[] = [null, null];
+    if (needs[0]) {
+      const ga = empty(a);
+      engine.kernels.fill(ga.ptr, 0, ga.size);
+      aAt.forEach((offset, i) => engine.gemm({ transB: true, m, n: k, k: n, a: gy.ptr + 4 * i * m * n, b: b.ptr + bAt[i], c: ga.ptr + offset, accumulate: true }));
+      grads[0] = ga;
+    }
+    if (needs[1]) {
+      const gb = empty(b);
+      engine.kernels.fill(gb.ptr, 0, gb.size);
+      bAt.forEach((offset, i) => engine.gemm({ transA: true, m: k, n, k: m, a: a.ptr + aAt[i], b: gy.ptr + 4 * i * m * n, c: gb.ptr + offset, accumulate: true }));
+      grads[1] = gb;
+    }
+    return grads;
   });
 }
