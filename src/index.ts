@@ -24,10 +24,8 @@ export { Module, StateDictError, type LoadStateDictOptions } from "./nn/module.j
 export { Model, type ModelOptions } from "./nn/model.js";
 export { Sequential, type SequentialOptions } from "./nn/sequential.js";
 export { initializers, type Initializer, type InitializerName } from "./nn/init.js";
-export {
-  crossEntropy, binaryCrossEntropy, mse, losses,
-  type CrossEntropyOptions, type LossFn, type LossName, type Targets,
-} from "./nn/losses.js";
+export { crossEntropy, binaryCrossEntropy, mse, type CrossEntropyOptions, type Targets } from "./autograd/ops/losses.js";
+export { losses, type LossFn, type LossName } from "./nn/losses.js";
 export { dense, type Activation } from "./autograd/ops/dense.js";
 export { Optimizer, type OptimizerOptions } from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
@@ -38,9 +36,10 @@ export { EarlyStopping, type BatchLogs, type Callback, type EarlyStoppingOptions
 export { binaryAccuracy, categoricalAccuracy, confusionMatrix, topKAccuracy, type Metric, type MetricName } from "./train/metrics.js";
 export { cosineDecay, exponentialDecay, stepDecay, type Schedule } from "./optim/schedules.js";
 export { batches, type BatchOptions } from "./train/batches.js";
-export { Conv2D, type Conv2DOptions } from "./nn/conv.js";
+export { Conv2D, type Conv2DLayerOptions } from "./nn/conv.js";
+export type { WeightOptions } from "./nn/init.js";
 export { MaxPool2D, AvgPool2D } from "./nn/pool.js";
-export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Padding, type PoolOptions } from "./autograd/ops/conv.js";
+export { conv2d, maxPool2d, avgPool2d, type Conv2DOptions, type Padding, type PoolOptions } from "./autograd/ops/conv.js";
 export { shift2d } from "./autograd/ops/shift.js";
 export { abs, argmax, argmin, clip, concat, gather, max, min, slice, stack, where, type ExtremeOptions } from "./autograd/ops/select.js";
 export { matmul } from "./autograd/ops/matmul.js";

@@ -1,21 +1,12 @@
-import type { Activation } from "../autograd/ops/activate.js";
-import { type Padding, conv2d, convOutput } from "../autograd/ops/conv.js";
+import { type Conv2DOptions, conv2d, convOutput } from "../autograd/ops/conv.js";
 import { checkCount, checkOneOf } from "../check.js";
 import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
 
-/** Initialisers see fan-in kh·kw·channels and fan-out kh·kw·filters. */
-export interface Conv2DOptions extends WeightOptions {
-  /** Default 1. */
-  stride?: number;
-  /** Default "valid". */
-  padding?: Padding;
-  /** Default "linear". */
-  activation?: Activation;
-  slope?: number;
-}
+/** The Conv2D layer takes conv2d()'s options and the initialisers (which see fan-in kh·kw·channels, fan-out kh·kw·filters). */
+export type Conv2DLayerOptions = Conv2DOptions & WeightOptions;
 
 /** 2-D convolution over NHWC inputs with `filters` kernels of kernelSize × kernelSize. */
 export class Conv2D extends WeightedLayer {
@@ -24,7 +15,7 @@ export class Conv2D extends WeightedLayer {
   constructor(
     readonly filters: number,
     readonly kernelSize: number,
-    private readonly options: Conv2DOptions = {},
+    private readonly options: Conv2DLayerOptions = {},
   ) {
     super("Conv2D", options);
     checkCount("Conv2D", "filters", filters);

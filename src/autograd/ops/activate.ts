@@ -1,11 +1,55 @@
-// The activation step shared by the fused layer ops (dense, conv2d): applied in place on the
-// rows×cols output, and its derivative δ = gy ⊙ f'(·) computed from that output.
+// The activations, one table: each entry is an activation's forward kernel call and its
+// derivative, δ = gy ⊙ f'(·), computed from the output y = f(x) alone (for the rectifiers y > 0
+// exactly where x > 0). Everything that applies an activation reads this table: the elementwise
+// ops (x.sigmoid(), …), the fused dense and conv2d ops, and the layers' `activation` option.
+// Adding an activation is one entry here and its kernels in assembly/activations.ts.
+import type { Kernels } from "../../backend/kernels.js";
 import { checkNumber, checkOneOf } from "../../check.js";
 import type { Tensor } from "../../tensor.js";
-import { empty } from "./util.js";
+import { record } from "../graph.js";
+import { checkTensor, empty } from "./util.js";
 
-export type Activation = "linear" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax";
-export const ACTIVATIONS: readonly Activation[] = ["linear", "sigmoid", "tanh", "relu", "leakyRelu", "softmax"];
+interface ActivationRule {
+  /** y = f(x) over `rows` rows of `cols` (x and y may be one address: in place). */
+  forward(k: Kernels, x: number, y: number, rows: number, cols: number, slope: number): void;
+  /** gx = gy ⊙ f'(x), from y = f(x). */
+  backward(k: Kernels, y: number, gy: number, gx: number, rows: number, cols: number, slope: number): void;
+  /** Works on whole rows (the last axis), not element by element. */
+  rows?: true;
+}
+
+const TABLE = {
+  linear: null,
+  sigmoid: {
+    forward: (k, x, y, r, c) => k.sigmoid(x, y, r * c),
+    backward: (k, y, gy, gx, r, c) => k.sigmoidBackward(y, gy, gx, r * c), // σ' = σ(1 − σ)
+  },
+  tanh: {
+    forward: (k, x, y, r, c) => k.tanh(x, y, r * c),
+    backward: (k, y, gy, gx, r, c) => k.tanhBackward(y, gy, gx, r * c), // tanh' = 1 − tanh²
+  },
+  relu: {
+    forward: (k, x, y, r, c) => k.leakyRelu(x, 0, y, r * c),
+    backward: (k, y, gy, gx, r, c) => k.leakyReluBackward(y, 0, gy, gx, r * c), // 1 where x > 0, else 0
+  },
+  leakyRelu: {
+    forward: (k, x, y, r, c, slope) => k.leakyRelu(x, slope, y, r * c),
+    backward: (k, y, gy, gx, r, c, slope) => k.leakyReluBackward(y, slope, gy, gx, r * c), // 1 where x > 0, else slope
+  },
+  softmax: {
+    rows: true,
+    forward: (k, x, y, r, c) => k.softmaxRows(x, y, r, c),
+    backward: (k, y, gy, gx, r, c) => k.softmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)
+  },
+  logSoftmax: {
+    rows: true,
+    forward: (k, x, y, r, c) => k.logSoftmaxRows(x, y, r, c),
+    backward: (k, y, gy, gx, r, c) => k.logSoftmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
+  },
+} satisfies Record<string, ActivationRule | null>;
+
+export type Activation = keyof typeof TABLE;
+export const ACTIVATIONS = Object.keys(TABLE) as Activation[];
 
 /** An activation name and its leaky-relu slope (in [0, 1): a slope ≥ 1 or NaN is no rectifier). */
 export function checkActivation(where: string, activation: unknown, slope: unknown): { activation: Activation; slope: number } {
@@ -15,24 +59,35 @@ export function checkActivation(where: string, activation: unknown, slope: unkno
   };
 }
 
-/** y ← f(y) in place; softmax normalises each row of `cols`. */
+/** y ← f(y) in place, rows of `cols` (the fused ops' last step). */
 export function activateInPlace(y: Tensor, cols: number, activation: Activation, slope: number): void {
-  const k = y.engine.kernels;
-  if (activation === "sigmoid") k.sigmoid(y.ptr, y.ptr, y.size);
-  else if (activation === "tanh") k.tanh(y.ptr, y.ptr, y.size);
-  else if (activation === "relu") k.leakyRelu(y.ptr, 0, y.ptr, y.size);
-  else if (activation === "leakyRelu") k.leakyRelu(y.ptr, slope, y.ptr, y.size);
-  else if (activation === "softmax") k.softmaxRows(y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols);
+  const rule = TABLE[activation];
+  if (rule) rule.forward(y.engine.kernels, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
 }
 
-/** δ = gy ⊙ f'(z) from the output y = f(z) (for relu, y > 0 exactly where z > 0); gy itself when linear. */
+/** δ = gy ⊙ f'(z) from the output y = f(z); gy itself when linear. */
 export function activationDelta(y: Tensor, gy: Tensor, cols: number, activation: Activation, slope: number): Tensor {
-  if (activation === "linear") return gy;
-  const k = y.engine.kernels;
+  const rule = TABLE[activation];
+  if (!rule) return gy;
   const delta = empty(y);
-  if (activation === "sigmoid") k.sigmoidBackward(y.ptr, gy.ptr, delta.ptr, y.size);
-  else if (activation === "tanh") k.tanhBackward(y.ptr, gy.ptr, delta.ptr, y.size);
-  else if (activation === "softmax") k.softmaxBackward(y.ptr, gy.ptr, delta.ptr, y.size / cols, cols);
-  else k.leakyReluBackward(y.ptr, activation === "relu" ? 0 : slope, gy.ptr, delta.ptr, y.size);
+  rule.backward(y.engine.kernels, y.ptr, gy.ptr, delta.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
   return delta;
+}
+
+/** y = f(x) as an op of the graph: rows are the last axis for the row-wise activations (softmax). */
+export function activate(x: Tensor, activation: Activation, slope = 0.01, op: string = activation): Tensor {
+  checkTensor(op, "x", x);
+  checkActivation(op, activation, slope);
+  const rule = TABLE[activation];
+  const cols = rule && "rows" in rule ? x.shape[x.rank - 1] : x.size;
+  const rows = cols === 0 ? 0 : x.size / cols;
+  const y = empty(x);
+  if (rule) rule.forward(x.engine.kernels, x.ptr, y.ptr, rows, cols, slope);
+  else x.engine.kernels.scale(x.ptr, 1, y.ptr, x.size);
+  return record(y, op, [x], (gy) => {
+    const gx = empty(x);
+    if (rule) rule.backward(x.engine.kernels, y.ptr, gy.ptr, gx.ptr, rows, cols, slope);
+    else x.engine.kernels.scale(gy.ptr, 1, gx.ptr, gy.size);
+    return [gx];
+  }, activation === "leakyRelu" ? { slope } : {});
 }

@@ -22,7 +22,8 @@ export const DIRECT_PATCH = 32;
 /** Floats of patch matrix per chunk of images (128 KiB: it, its δ rows and its ∂cols fit in L2). */
 export const CHUNK_FLOATS = 32768;
 
-export interface Conv2dOptions {
+/** How a convolution slides and what it applies: the options of conv2d() and, with the initialisers, of the Conv2D layer. */
+export interface Conv2DOptions {
   /** Default 1. */
   stride?: number;
   /** "valid" (no padding) or "same" (output ⌈in/stride⌉, padded as TensorFlow does). Default "valid". */
@@ -45,7 +46,7 @@ export function convOutput(op: string, size: number, kernel: number, stride: num
 }
 
 /** y = f(conv(x, W) + b) for x [n, h, w, c], W [kh, kw, c, filters], b [filters]. */
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2dOptions): Tensor {
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DOptions): Tensor {
   checkTensor("conv2d", "x", x);
   checkTensor("conv2d", "W", w);
   if (b !== null) checkTensor("conv2d", "b (or null)", b);
