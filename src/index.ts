@@ -2,8 +2,7 @@ import "./autograd/methods.js"; // the chained tensor methods (x.add(y)), attach
 import "./train/model-methods.js"; // model.compile/fit/evaluate/predict, attached from above
 export { init, getEngine, Engine, MAX_DIMS, type InitOptions, type GemmArgs } from "./backend/engine.js";
 export { detectFeatures, type HostFeatures } from "./backend/features.js";
-export { Memory, Arena, type MemoryStats } from "./backend/memory.js";
-export type { Kernels } from "./backend/kernels.js";
+export { type Memory, type MemoryStats } from "./backend/memory.js";
 export type { Build, WasmSource } from "./backend/load.js";
 export {
   Tensor, DisposedError, tensor, zeros, ones, full, withArena,

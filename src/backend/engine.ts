@@ -45,7 +45,9 @@ export class Engine {
   private readonly gemmWork: number;
   private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
 
+  /** @internal */
   constructor(
+    /** @internal The module's exports: kernels that take raw addresses. */
     readonly kernels: Kernels,
     readonly memory: Memory,
     readonly build: Build,
@@ -55,7 +57,7 @@ export class Engine {
   }
 
   /**
-   * Walks `shape` in row-major order. copy: dst[i] = src[Σ idx·strides];
+   * @internal Walks `shape` in row-major order. copy: dst[i] = src[Σ idx·strides];
    * accumulate: dst[Σ idx·strides] += src[i]. Strides are in elements; 0 repeats an element.
    */
   strided(kind: "copy" | "accumulate", src: number, dst: number, shape: readonly number[], strides: readonly number[]): void {

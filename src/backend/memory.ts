@@ -45,9 +45,12 @@ export class Memory {
   private top: number; // end of the highest block ever handed out
   private userBytes = 0;
   private peak = 0;
+  /** @internal */
   readonly arena: Arena;
 
+  /** @internal */
   constructor(
+    /** @internal */
     readonly wasm: WebAssembly.Memory,
     heapBase: number,
     readonly maxBytes: number,
@@ -56,7 +59,7 @@ export class Memory {
     this.arena = new Arena(this);
   }
 
-  /** A 16-byte-aligned block of at least `bytes` bytes. Its contents are unspecified. */
+  /** @internal A 16-byte-aligned block of at least `bytes` bytes. Its contents are unspecified. */
   alloc(bytes: number): number {
     const ptr = this.reserve(bytes);
     this.userBytes += this.live.get(ptr)!;
@@ -64,23 +67,24 @@ export class Memory {
     return ptr;
   }
 
+  /** @internal */
   free(ptr: number): void {
     this.userBytes -= this.release(ptr);
   }
 
-  /** Size in bytes of the live block at `ptr`. */
+  /** @internal Size in bytes of the live block at `ptr`. */
   sizeOf(ptr: number): number {
     const size = this.live.get(ptr);
     if (size === undefined) throw new ArgumentError(`no live block at address ${ptr}`);
     return size;
   }
 
-  /** A fresh Float32Array over `length` floats at `ptr`; do not keep it across allocations. */
+  /** @internal A fresh Float32Array over `length` floats at `ptr`; do not keep it across allocations. */
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.wasm.buffer, ptr, length);
   }
 
-  /** The same over `length` 32-bit integers (indices, offsets). */
+  /** @internal The same over `length` 32-bit integers (indices, offsets). */
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.wasm.buffer, ptr, length);
   }
@@ -193,7 +197,7 @@ export class Memory {
 }
 
 /**
- * Bump allocation for per-step scratch. Chunks come from the persistent allocator; when a step
+ * @internal Bump allocation for per-step scratch. Chunks come from the persistent allocator; when a step
  * needs more than one chunk, reset() replaces them by one chunk as large as their sum, so from
  * the second step on a step allocates nothing.
  */
