@@ -37,3 +37,8 @@ export class UnsupportedHostError extends WasmgradError {
 export class NotInitializedError extends WasmgradError {
   override name = "NotInitializedError";
 }
+
+/** A file (or bytes) that is not what it claims: truncated, corrupted, foreign or from a newer version. */
+export class FormatError extends WasmgradError {
+  override name = "FormatError";
+}

@@ -1,5 +1,6 @@
 import "./autograd/methods.js"; // the chained tensor methods (x.add(y)), attached from above
 import "./train/model-methods.js"; // model.compile/fit/evaluate/predict, attached from above
+import "./io/model-file.js"; // model.save(), attached from above
 export { init, getEngine, Engine, MAX_DIMS, type InitOptions, type GemmArgs } from "./backend/engine.js";
 export { detectFeatures, type HostFeatures } from "./backend/features.js";
 export { type Memory, type MemoryStats } from "./backend/memory.js";
@@ -42,3 +43,10 @@ export { conv2d, maxPool2d, avgPool2d, type Conv2DOptions, type Padding, type Po
 export { shift2d } from "./autograd/ops/shift.js";
 export { abs, argmax, argmin, clip, concat, gather, max, min, slice, stack, where, type ExtremeOptions } from "./autograd/ops/select.js";
 export { matmul } from "./autograd/ops/matmul.js";
+export {
+  FORMAT_VERSION, loadCheckpoint, loadModel, readWeights, saveModel,
+  type Checkpoint, type ModelSource, type SaveOptions,
+} from "./io/model-file.js";
+export { registerLayer, type LayerFactory } from "./io/registry.js";
+export { readSafetensors, writeSafetensors, type SafetensorsEntry, type SafetensorsFile } from "./io/safetensors.js";
+export type { OptimizerState } from "./optim/optimizer.js";

@@ -44,6 +44,11 @@ export class Conv2D extends WeightedLayer {
     return conv2d(x, this.built(), this.bias, { ...this.options, activation: this.activation, slope: this.slope });
   }
 
+  override config(): Record<string, unknown> {
+    const { stride = 1, padding = "valid", useBias = true } = this.options;
+    return { filters: this.filters, kernelSize: this.kernelSize, stride, padding, activation: this.activation, slope: this.slope, useBias };
+  }
+
   override describe(): string {
     const { stride = 1, padding = "valid" } = this.options;
     return `${this.kernelSize}×${this.kernelSize}${stride > 1 ? `/${stride}` : ""} ${padding} ${this.activation}`;

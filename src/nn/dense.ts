@@ -44,4 +44,8 @@ export class Dense extends WeightedLayer {
   override describe(): string {
     return this.activation;
   }
+
+  override config(): Record<string, unknown> {
+    return { units: this.units, activation: this.activation, slope: this.slope, useBias: this.options.useBias ?? true };
+  }
 }

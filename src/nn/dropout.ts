@@ -29,6 +29,10 @@ export class Dropout extends Layer {
     return dropout(x, this.rate, this.state.ptr);
   }
 
+  override config(): Record<string, unknown> {
+    return { rate: this.rate };
+  }
+
   override describe(): string {
     return `rate ${this.rate}`;
   }

@@ -50,6 +50,11 @@ export abstract class Layer extends Module {
   describe(): string {
     return "";
   }
+
+  /** The constructor's arguments as JSON, enough to make the layer again (saved with a model). */
+  config(): Record<string, unknown> {
+    return {};
+  }
 }
 
 /** A layer with a weight, an optional bias and an activation (Dense, Conv2D). */

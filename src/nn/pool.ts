@@ -23,6 +23,10 @@ abstract class Pool2D extends Layer {
     return [convOutput(this.name, h, this.size, this.stride, "valid").out, convOutput(this.name, w, this.size, this.stride, "valid").out, c];
   }
 
+  override config(): Record<string, unknown> {
+    return { size: this.size, stride: this.stride };
+  }
+
   override describe(): string {
     return `${this.size}×${this.size}${this.stride !== this.size ? `/${this.stride}` : ""}`;
   }

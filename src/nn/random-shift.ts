@@ -35,6 +35,10 @@ export class RandomShift extends Layer {
     return shift2d(x, shifts);
   }
 
+  override config(): Record<string, unknown> {
+    return { maxShift: this.maxShift };
+  }
+
   override describe(): string {
     return `±${this.maxShift} px`;
   }

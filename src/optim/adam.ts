@@ -33,6 +33,12 @@ export class Adam extends Optimizer {
     this.eps = eps;
   }
 
+  protected readonly slots = ["m", "v"];
+
+  protected settings(): Record<string, number | boolean> {
+    return { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay };
+  }
+
   protected update(p: Tensor, grad: Tensor, [m, v]: readonly Tensor[]): void {
     const t = this.steps;
     p.engine.kernels.adamStep(

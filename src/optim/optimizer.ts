@@ -40,6 +40,21 @@ export function withGradients(where: string, params: readonly Tensor[]): Tensor[
   return ready;
 }
 
+/** What an optimiser carries between steps, by parameter name (PyTorch's optimizer.state_dict()). */
+export interface OptimizerState {
+  /** The optimiser's class: "SGD", "Adam", "AdamW". */
+  kind: string;
+  steps: number;
+  lr: number;
+  /** Its settings (momentum, betas, …): must match the optimiser the state is loaded into. */
+  settings: Record<string, number | boolean>;
+  /** Per parameter name, its buffers by slot name (velocity; m and v). The tensors themselves. */
+  state: Record<string, Record<string, Tensor>>;
+}
+
+/** Where parameter names come from: a model's namedParameters(), else each tensor's name. */
+type Named = { namedParameters(): [string, Tensor][] };
+
 export abstract class Optimizer {
   readonly params: readonly Tensor[];
   private rate: number;
@@ -84,7 +99,74 @@ export abstract class Optimizer {
 
   protected abstract update(p: Tensor, grad: Tensor, state: readonly Tensor[]): void;
 
-  private buffers(p: Tensor): Tensor[] {
+  /** The names of the per-parameter buffers, in the order update() takes them. */
+  protected abstract readonly slots: readonly string[];
+
+  /** The settings a state must match to be loaded (momentum, betas, …). */
+  protected abstract settings(): Record<string, number | boolean>;
+
+  /** Parameter → name: from `names` (a model) where given, else the tensor's name, else param_i. */
+  private names(names?: Named): Map<Tensor, string> {
+    const byTensor = new Map<Tensor, string>();
+    if (names !== undefined) {
+      if (typeof names?.namedParameters !== "function") throw new ArgumentError(`${this.constructor.name}: names must come from a model (namedParameters()), got ${describe(names)}`);
+      for (const [n, t] of names.namedParameters()) byTensor.set(t, n);
+    }
+    this.params.forEach((p, i) => byTensor.has(p) || byTensor.set(p, p.name ?? `param_${i}`));
+    return byTensor;
+  }
+
+  /** Steps, learning rate, settings and every parameter's buffers by parameter name (the live tensors). */
+  stateDict(names?: Named): OptimizerState {
+    const byTensor = this.names(names);
+    const state: Record<string, Record<string, Tensor>> = {};
+    for (const [p, buffers] of this.state) {
+      if (!this.params.includes(p)) continue;
+      state[byTensor.get(p)!] = Object.fromEntries(this.slots.map((slot, i) => [slot, buffers[i]]));
+    }
+    return { kind: this.constructor.name, steps: this.steps, lr: this.lr, settings: this.settings(), state };
+  }
+
+  /**
+   * Restores a state saved by stateDict() (matched by parameter name): buffers copied into this
+   * optimiser's own, steps and learning rate set. Everything is checked first; nothing changes on error.
+   */
+  loadStateDict(saved: OptimizerState, names?: Named): void {
+    const where = `${this.constructor.name}.loadStateDict`;
+    if (typeof saved !== "object" || saved === null || typeof saved.state !== "object" || saved.state === null) {
+      throw new ArgumentError(`${where}: expected a state from optimizer.stateDict(), got ${describe(saved)}`);
+    }
+    if (saved.kind !== this.constructor.name) throw new ArgumentError(`${where}: the state is a ${describe(saved.kind)} optimiser's, this is ${this.constructor.name}`);
+    checkNonNegative(where, "steps", saved.steps);
+    if (!Number.isInteger(saved.steps)) throw new ArgumentError(`${where}: steps must be an integer, got ${describe(saved.steps)}`);
+    checkNonNegative(where, "lr", saved.lr);
+    const mine = this.settings();
+    const differ = Object.keys(mine).filter((k) => saved.settings?.[k] !== mine[k]);
+    if (differ.length > 0) throw new ArgumentError(`${where}: settings differ: ${differ.map((k) => `${k} ${describe(saved.settings?.[k])} saved, ${mine[k]} here`).join("; ")}`);
+    const byName = new Map([...this.names(names)].map(([t, n]) => [n, t]));
+    const problems: string[] = [];
+    for (const [name, buffers] of Object.entries(saved.state)) {
+      const p = byName.get(name);
+      if (!p) {
+        problems.push(`no parameter named ${name}`);
+        continue;
+      }
+      for (const slot of this.slots) {
+        const t = buffers?.[slot];
+        if (!Tensor.isTensor(t) || t.isDisposed || formatShape(t.shape) !== formatShape(p.shape)) problems.push(`${name}.${slot}: expected a tensor of shape ${formatShape(p.shape)}`);
+      }
+    }
+    if (problems.length > 0) throw new ArgumentError(`${where}: nothing loaded; ${problems.join("; ")}`);
+    for (const [name, buffers] of Object.entries(saved.state)) {
+      const p = byName.get(name)!;
+      const own = this.buffers(p);
+      this.slots.forEach((slot, i) => own[i] !== buffers[slot] && own[i].copyFrom(buffers[slot]));
+    }
+    this.steps = saved.steps;
+    this.lr = saved.lr;
+  }
+
+  protected buffers(p: Tensor): Tensor[] {
     let buffers = this.state.get(p);
     if (!buffers) {
       buffers = Array.from({ length: this.stateSlots }, () => {

@@ -25,6 +25,12 @@ export class SGD extends Optimizer {
     if (this.nesterov && this.momentum === 0) throw new ArgumentError("SGD: nesterov needs momentum > 0");
   }
 
+  protected readonly slots = ["velocity"];
+
+  protected settings(): Record<string, number | boolean> {
+    return { momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+
   protected update(p: Tensor, grad: Tensor, [velocity]: readonly Tensor[]): void {
     p.engine.kernels.sgdStep(p.ptr, grad.ptr, velocity.ptr, p.size, this.lr, this.momentum, this.nesterov, this.weightDecay);
   }

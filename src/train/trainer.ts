@@ -38,8 +38,13 @@ export interface EvaluateOptions {
 }
 
 export interface FitOptions {
-  /** Default 1. */
+  /** The last epoch to train (counted from 1, as Keras counts). Default 1. */
   epochs?: number;
+  /**
+   * Epochs already done (by an earlier fit, before a save and load): training runs epochs
+   * initialEpoch + 1 … epochs, with the same shuffles a run from the start would have made. Default 0.
+   */
+  initialEpoch?: number;
   /** Default 32. */
   batchSize?: number;
   /** Shuffle the samples every epoch. Default true. */
@@ -143,8 +148,9 @@ export class Trainer {
 
   private *training(x: Inputs, y: Tensor, fitOptions: FitOptions | undefined): Generator<Pause, History, void> {
     const options = checkOptions("fit", fitOptions);
-    const { epochs = 1, batchSize = 32, shuffle = true, seed = 0, verbose = true, schedule } = options;
+    const { epochs = 1, batchSize = 32, shuffle = true, seed = 0, verbose = true, schedule, initialEpoch = 0 } = options;
     checkCount("fit", "epochs", epochs);
+    checkNumber("fit", "initialEpoch", initialEpoch, { integer: true, min: 0, below: epochs });
     checkCount("fit", "batchSize", batchSize);
     checkBoolean("fit", "shuffle", shuffle);
     checkBoolean("fit", "verbose", verbose);
@@ -194,9 +200,11 @@ export class Trainer {
         if (result instanceof Promise) yield result;
       }
     };
+    // The shuffles of the epochs already done, replayed so that this run continues their sequence.
+    if (shuffle) for (let e = 0; e < initialEpoch; e++) random.shuffle(order);
     try {
       yield* hook("onTrainBegin");
-      for (let epoch = 1; epoch <= epochs && !stopped; epoch++) {
+      for (let epoch = initialEpoch + 1; epoch <= epochs && !stopped; epoch++) {
         yield* hook("onEpochBegin", epoch);
         if (shuffle) random.shuffle(order);
         engine.memory.i32(indices, n).set(order);
