@@ -50,3 +50,4 @@ export {
 export { registerLayer, type LayerFactory } from "./io/registry.js";
 export { readSafetensors, writeSafetensors, type SafetensorsEntry, type SafetensorsFile } from "./io/safetensors.js";
 export type { OptimizerState } from "./optim/optimizer.js";
+export { fromTfjs, fromTfjsFiles, toTfjs, toTfjsFiles, type TfjsArtifacts, type TfjsFiles, type TfjsWeightSpec } from "./io/tfjs.js";

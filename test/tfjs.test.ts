@@ -1,0 +1,97 @@
+// TensorFlow.js layers models both ways, against tfjs itself (pure JS: tfjs-core, tfjs-layers and
+// the CPU backend): a model built and trained in tfjs, saved through tf.io, predicts the same in
+// wasmgrad; a wasmgrad model exported to tf.io's format predicts the same in tfjs.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  Conv2D, Dense, Dropout, Flatten, FormatError, MaxPool2D, Sequential, type TfjsArtifacts, fromTfjs, fromTfjsFiles, init,
+  tensor, toTfjs, toTfjsFiles,
+} from "../src/index.js";
+import { randomArray, rng } from "./helpers.js";
+
+beforeAll(async () => {
+  await init();
+  await tf.setBackend("cpu");
+});
+
+async function artifactsOf(model: tfl.LayersModel): Promise<TfjsArtifacts> {
+  let saved: TfjsArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    saved = a as TfjsArtifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+  }));
+  return saved!;
+}
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i])));
+};
+
+describe("tfjs → wasmgrad", () => {
+  it("a convolutional model trained in tfjs predicts the same after import", async () => {
+    const model = tfl.sequential({ layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: "same", activation: "relu" }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 3, kernelSize: 3, strides: 1, activation: "tanh" }),
+      tfl.layers.averagePooling2d({ poolSize: 2, strides: 1 }),
+      tfl.layers.flatten(),
+      tfl.layers.dropout({ rate: 0.3 }),
+      tfl.layers.dense({ units: 5, activation: "softmax" }),
+    ] });
+    const xs = randomArray(16 * 64, rng(1));
+    const x = tf.tensor4d(xs, [16, 8, 8, 1]);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 5), "int32"), 5);
+    model.compile({ optimizer: tf.train.adam(0.01), loss: "categoricalCrossentropy" });
+    await model.fit(x, y, { epochs: 3, verbose: 0 });
+    const expected = (model.predict(x) as tf.Tensor).dataSync();
+    const imported = fromTfjs(await artifactsOf(model));
+    expect(imported.layers.map((l) => l.kind)).toEqual(["Conv2D", "MaxPool2D", "Conv2D", "AvgPool2D", "Flatten", "Dropout", "Dense"]);
+    close(imported.predict(tensor(xs, { shape: [16, 8, 8, 1] })).data(), expected);
+  });
+
+  it("an MLP, through model.json and weights.bin as tf.io writes them", async () => {
+    const model = tfl.sequential({ layers: [
+      tfl.layers.dense({ inputShape: [6], units: 10, activation: "sigmoid" }),
+      tfl.layers.dense({ units: 3, useBias: false }),
+    ] });
+    const xs = randomArray(4 * 6, rng(2));
+    const expected = (model.predict(tf.tensor2d(xs, [4, 6])) as tf.Tensor).dataSync();
+    const a = await artifactsOf(model);
+    const modelJson = JSON.stringify({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ["group1-shard1of1.bin"], weights: a.weightSpecs }] });
+    const imported = fromTfjsFiles(modelJson, { "group1-shard1of1.bin": new Uint8Array(a.weightData as ArrayBuffer) });
+    close(imported.predict(tensor(xs, { shape: [4, 6] })).data(), expected);
+  });
+
+  it("what wasmgrad lacks is a FormatError naming the layer", async () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 2, activation: "elu" })] });
+    expect(() => fromTfjs({ modelTopology: { class_name: "Model", config: {} }, weightSpecs: [], weightData: new ArrayBuffer(0) })).toThrow(/a "Model" model; wasmgrad imports Sequential/);
+    const a = await artifactsOf(model);
+    expect(() => fromTfjs(a)).toThrow(FormatError);
+    expect(() => fromTfjs(a)).toThrow(/layer 0 \(dense_Dense\d+\): activation "elu" has no wasmgrad equivalent/);
+    const b = await artifactsOf(tfl.sequential({ layers: [tfl.layers.batchNormalization({ inputShape: [3] })] }));
+    expect(() => fromTfjs(b)).toThrow(/layer type "BatchNormalization" has no wasmgrad equivalent/);
+    const c = await artifactsOf(tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 2 })] }));
+    expect(() => fromTfjs({ ...c, weightData: new ArrayBuffer(8) })).toThrow(/runs past the 8 bytes of weight data/);
+  });
+});
+
+describe("wasmgrad → tfjs", () => {
+  it("an exported model loads with tf.io.fromMemory and predicts the same", async () => {
+    const ours = new Sequential([
+      new Conv2D(4, 3, { padding: "same", activation: "relu" }), new MaxPool2D(2), new Flatten(), new Dropout(0.1),
+      new Dense(6, { activation: "tanh" }), new Dense(3, { activation: "softmax" }),
+    ], { inputShape: [6, 6, 2], seed: 3 });
+    const xs = randomArray(5 * 72, rng(3));
+    const expected = ours.predict(tensor(xs, { shape: [5, 6, 6, 2] })).data();
+    const theirs = await tfl.loadLayersModel(tf.io.fromMemory(toTfjs(ours) as tf.io.ModelArtifacts));
+    close((theirs.predict(tf.tensor4d(xs, [5, 6, 6, 2])) as tf.Tensor).dataSync(), expected);
+    // And back again, through the files.
+    const files = toTfjsFiles(ours);
+    const again = fromTfjsFiles(files.modelJson, files.weights);
+    expect(again.parameters().map((t) => t.data())).toEqual(ours.parameters().map((t) => t.data())); // dropout's generator is wasmgrad's own
+    expect(() => toTfjs(new Sequential([new Dense(2, { activation: "leakyRelu" })], { inputShape: [2] }))).toThrow(/activation "leakyRelu" has no tfjs/);
+  });
+});
