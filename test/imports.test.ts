@@ -49,7 +49,7 @@ const LAYER: [RegExp, number][] = [
   [/^autograd\//, 3],
   [/^(nn|optim)\//, 4],
   [/^(train|io)\//, 5],
-  [/^index\.ts$/, 6],
+  [/^(index|onnx)\.ts$/, 6],
 ];
 const layerOf = (f: string) => LAYER.find(([re]) => re.test(f))?.[1] ?? -1;
 
@@ -71,6 +71,19 @@ describe("the import graph of src/", () => {
       for (const t of targets) if (layerOf(t) > layerOf(f)) upward.push(`${f} → ${t}`);
     }
     expect(upward).toEqual([]);
+  });
+
+  it("the core entry reaches no ONNX or protobuf code (that is wasmgrad/onnx's)", () => {
+    const reached = new Set<string>();
+    const visit = (f: string) => {
+      if (reached.has(f)) return;
+      reached.add(f);
+      (edges.get(f) ?? []).forEach(visit);
+    };
+    visit("index.ts");
+    expect([...reached].filter((f) => f.startsWith("io/onnx/") || f === "onnx.ts")).toEqual([]);
+    const protobuf = [...reached].filter((f) => /from\s*"protobufjs"/.test(readFileSync(join(SRC, f), "utf8")));
+    expect(protobuf).toEqual([]);
   });
 
   it("the checker finds a circle when there is one", () => {

@@ -101,6 +101,11 @@ export class Sequential extends Model {
     return [line(rows[0]), ...rows.slice(1).map(line), `total parameters: ${total} (${(total * 4) / 1024 | 0} KiB)`].join("\n");
   }
 
+  /** Each layer's output shape (per sample), in order. */
+  get layerOutputShapes(): readonly Shape[] {
+    return this.shapes;
+  }
+
   /** x is a batch of this model's inputs: [samples, ...inputShape]. */
   accepts(x: Tensor): boolean {
     return Tensor.isTensor(x) && x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => x.shape[i + 1] === d);

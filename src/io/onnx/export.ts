@@ -1,0 +1,162 @@
+// ONNX export: a Sequential as the bytes of a ModelProto, encoded by protobufjs from the ONNX
+// project's own onnx.proto. The graph takes the model's input as it is (NHWC for images) with a
+// dynamic batch axis; convolutions and pooling, NCHW in ONNX, sit between two Transposes (which
+// runtimes fold away), and conv weights are permuted from [kh, kw, cin, cout] to [cout, cin, kh, kw].
+// Dense is Gemm (W [in, out] as it is), Flatten is Flatten(axis 1) on NHWC as ours, Dropout and
+// RandomShift (identity at inference) are Identity, activations are their ONNX ops.
+import protobuf from "protobufjs";
+import { convOutput } from "../../autograd/ops/conv.js";
+import { checkNumber, checkOptions, describe } from "../../check.js";
+import { ArgumentError, FormatError } from "../../errors.js";
+import type { Layer } from "../../nn/layer.js";
+import { Sequential } from "../../nn/sequential.js";
+import type { Shape, Tensor } from "../../tensor.js";
+import { ONNX_PROTO } from "./onnx-proto.js";
+
+export interface OnnxExportOptions {
+  /** The default-domain opset to declare, 13 … 21. Default 17. */
+  opset?: number;
+  /** Names of the graph's input and output. Defaults "input", "output". */
+  inputName?: string;
+  outputName?: string;
+}
+
+let modelProto: protobuf.Type | null = null;
+/** The ModelProto type, parsed once from onnx.proto. */
+export function onnxModelType(): protobuf.Type {
+  modelProto ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType("onnx.ModelProto");
+  return modelProto;
+}
+
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+const ATTRIBUTE = { FLOAT: 1, INT: 2, INTS: 7 } as const;
+
+type Attribute = { name: string; type: number; f?: number; i?: number; ints?: number[] };
+interface Node { name: string; op_type: string; input: string[]; output: string[]; attribute: Attribute[] }
+interface Initializer { name: string; dims: number[]; data_type: number; raw_data: Uint8Array }
+
+const int = (name: string, i: number): Attribute => ({ name, type: ATTRIBUTE.INT, i });
+const ints = (name: string, v: number[]): Attribute => ({ name, type: ATTRIBUTE.INTS, ints: v });
+const float = (name: string, f: number): Attribute => ({ name, type: ATTRIBUTE.FLOAT, f });
+
+/** IR version that goes with an opset (onnx/helper.py's table). */
+const irVersion = (opset: number) => (opset <= 14 ? 7 : opset <= 18 ? 8 : opset <= 20 ? 9 : 10);
+
+function floats(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  return out;
+}
+
+/** The model as ONNX: bytes of a ModelProto with a dynamic batch axis. */
+export function toOnnx(model: Sequential, options?: OnnxExportOptions): Uint8Array {
+  if (!(model instanceof Sequential)) throw new ArgumentError(`toOnnx: expected a Sequential, got ${describe(model)}`);
+  const { opset = 17, inputName = "input", outputName = "output" } = checkOptions("toOnnx", options);
+  checkNumber("toOnnx", "opset", opset, { integer: true, min: 13, max: 21 });
+  const nodes: Node[] = [];
+  const initializers: Initializer[] = [];
+  let current = inputName;
+  let shape: Shape = model.inputShape;
+  let serial = 0;
+  const next = (base: string) => `${base}:${serial++}`;
+  const node = (op: string, name: string, input: string[], attribute: Attribute[] = []): string => {
+    const out = next(name);
+    nodes.push({ name: `${out}/${op}`, op_type: op, input, output: [out], attribute }); // names unique, as ONNX requires
+    return out;
+  };
+  const weight = (name: string, dims: number[], data: Float32Array) => {
+    initializers.push({ name, dims, data_type: FLOAT, raw_data: floats(data) });
+    return name;
+  };
+  const activate = (layer: Layer, input: string): string => {
+    const c = layer.config();
+    switch (c.activation) {
+      case "linear": return input;
+      case "relu": return node("Relu", layer.name, [input]);
+      case "sigmoid": return node("Sigmoid", layer.name, [input]);
+      case "tanh": return node("Tanh", layer.name, [input]);
+      case "leakyRelu": return node("LeakyRelu", layer.name, [input], [float("alpha", c.slope as number)]);
+      case "softmax": return node("Softmax", layer.name, [input], [int("axis", -1)]);
+      case "logSoftmax": return node("LogSoftmax", layer.name, [input], [int("axis", -1)]);
+      default: throw new FormatError(`toOnnx: ${layer.name}: activation ${JSON.stringify(c.activation)} has no ONNX op here`);
+    }
+  };
+  const nchw = (name: string, input: string) => node("Transpose", name, [input], [ints("perm", [0, 3, 1, 2])]);
+  const nhwc = (name: string, input: string) => node("Transpose", name, [input], [ints("perm", [0, 2, 3, 1])]);
+
+  model.layers.forEach((layer, index) => {
+    const c = layer.config();
+    const params = Object.fromEntries(layer.namedParameters()) as Record<string, Tensor>;
+    switch (layer.kind) {
+      case "Dense": {
+        const w = params.weight;
+        const inputs = [current, weight(`${layer.name}.weight`, [...w.shape], w.data())];
+        if (params.bias) inputs.push(weight(`${layer.name}.bias`, [...params.bias.shape], params.bias.data()));
+        current = activate(layer, node("Gemm", layer.name, inputs));
+        break;
+      }
+      case "Conv2D": {
+        const [h, wid, cin] = shape;
+        const k = c.kernelSize as number, stride = c.stride as number, filters = c.filters as number;
+        const rows = convOutput(layer.name, h, k, stride, c.padding as never);
+        const cols = convOutput(layer.name, wid, k, stride, c.padding as never);
+        const pad = (o: { out: number; before: number }, size: number) => [o.before, Math.max((o.out - 1) * stride + k - size - o.before, 0)];
+        const [top, bottom] = pad(rows, h), [left, right] = pad(cols, wid);
+        // [kh, kw, cin, cout] → [cout, cin, kh, kw]
+        const src = params.weight.data();
+        const dst = new Float32Array(src.length);
+        for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < filters; o++) {
+          dst[((o * cin + i) * k + y) * k + x] = src[((y * k + x) * cin + i) * filters + o];
+        }
+        const inputs = [nchw(layer.name, current), weight(`${layer.name}.weight`, [filters, cin, k, k], dst)];
+        if (params.bias) inputs.push(weight(`${layer.name}.bias`, [filters], params.bias.data()));
+        const conv = node("Conv", layer.name, inputs, [
+          ints("kernel_shape", [k, k]), ints("strides", [stride, stride]), ints("pads", [top, left, bottom, right]), ints("dilations", [1, 1]), int("group", 1),
+        ]);
+        current = activate(layer, nhwc(layer.name, conv));
+        break;
+      }
+      case "MaxPool2D":
+      case "AvgPool2D": {
+        const size = c.size as number, stride = c.stride as number;
+        const op = layer.kind === "MaxPool2D" ? "MaxPool" : "AveragePool";
+        current = nhwc(layer.name, node(op, layer.name, [nchw(layer.name, current)], [ints("kernel_shape", [size, size]), ints("strides", [stride, stride])]));
+        break;
+      }
+      case "Flatten":
+        current = node("Flatten", layer.name, [current], [int("axis", 1)]);
+        break;
+      case "Dropout":
+      case "RandomShift":
+        current = node("Identity", layer.name, [current]);
+        break;
+      default:
+        throw new FormatError(`toOnnx: layer ${layer.name} (${layer.kind}) has no ONNX export`);
+    }
+    shape = model.layerOutputShapes[index];
+  });
+  // The last node writes the graph's output.
+  if (nodes.length === 0) current = node("Identity", "output", [current]);
+  nodes[nodes.length - 1].output = [outputName];
+  const valueInfo = (name: string, dims: Shape) => ({
+    name,
+    type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_param: "batch" }, ...dims.map((d) => ({ dim_value: d }))] } } },
+  });
+  const proto = {
+    ir_version: irVersion(opset),
+    producer_name: "wasmgrad",
+    opset_import: [{ domain: "", version: opset }],
+    graph: {
+      name: "wasmgrad",
+      node: nodes,
+      initializer: initializers,
+      input: [valueInfo(inputName, model.inputShape)],
+      output: [valueInfo(outputName, model.outputShape)],
+    },
+  };
+  const type = onnxModelType();
+  const problem = type.verify(proto);
+  if (problem) throw new Error(`wasmgrad bug: the ModelProto does not verify: ${problem}`);
+  return type.encode(type.fromObject(proto)).finish();
+}

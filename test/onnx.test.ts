@@ -1,0 +1,69 @@
+// ONNX export, run by ONNX Runtime itself (onnxruntime-web's wasm backend, in Node): the MLP,
+// LeNet and every exportable layer alone give wasmgrad's outputs within 1e-5.
+import * as ort from "onnxruntime-web";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  AvgPool2D, Conv2D, Dense, Dropout, Flatten, FormatError, type Layer, MaxPool2D, RandomShift, Sequential, type Shape, init, tensor,
+} from "../src/index.js";
+import { toOnnx } from "../src/onnx.js";
+import { randomArray, rng } from "./helpers.js";
+
+beforeAll(async () => {
+  await init();
+  ort.env.wasm.numThreads = 1;
+});
+
+/** Runs the exported model in ONNX Runtime on a batch of 3 and compares with wasmgrad's predict(). */
+async function agrees(layers: Layer[], inputShape: Shape, opset = 17): Promise<void> {
+  const model = new Sequential(layers, { inputShape, seed: 11 });
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const values = randomArray(3 * size, rng(size));
+  const expected = model.predict(tensor(values, { shape: [3, ...inputShape] })).data();
+  const session = await ort.InferenceSession.create(toOnnx(model, { opset }));
+  const out = await session.run({ input: new ort.Tensor("float32", values, [3, ...inputShape]) });
+  const got = out.output.data as Float32Array;
+  expect(out.output.dims).toEqual([3, ...model.outputShape]);
+  for (let i = 0; i < expected.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
+}
+
+describe("toOnnx, run by ONNX Runtime", () => {
+  it("the MNIST MLP", async () => {
+    await agrees([new Dense(128, { activation: "relu" }), new Dropout(0.2), new Dense(64, { activation: "relu" }), new Dense(10)], [784]);
+  });
+
+  it("LeNet-5 (with its augmentation layer, identity at inference)", async () => {
+    await agrees([
+      new RandomShift(1), new Conv2D(6, 5, { padding: "same", activation: "relu" }), new MaxPool2D(2),
+      new Conv2D(16, 5, { activation: "relu" }), new MaxPool2D(2), new Flatten(),
+      new Dense(120, { activation: "relu" }), new Dense(84, { activation: "relu" }), new Dense(10, { activation: "softmax" }),
+    ], [28, 28, 1]);
+  });
+
+  it.each(["linear", "relu", "sigmoid", "tanh", "leakyRelu", "softmax", "logSoftmax"] as const)("Dense with %s", async (activation) => {
+    await agrees([new Dense(5, { activation, slope: 0.2 })], [7]);
+  });
+
+  it.each<[string, () => Layer, Shape]>([
+    ["Conv2D same, stride 1", () => new Conv2D(3, 3, { padding: "same" }), [5, 6, 2]],
+    ["Conv2D same, stride 2 (asymmetric padding)", () => new Conv2D(4, 3, { padding: "same", stride: 2, activation: "tanh" }), [6, 7, 3]],
+    ["Conv2D valid, no bias", () => new Conv2D(2, 2, { useBias: false }), [4, 4, 1]],
+    ["Conv2D with softmax over its channels", () => new Conv2D(3, 1, { activation: "softmax" }), [3, 3, 2]],
+    ["MaxPool2D", () => new MaxPool2D(2), [4, 6, 3]],
+    ["MaxPool2D stride 1", () => new MaxPool2D(3, 1), [5, 5, 2]],
+    ["AvgPool2D", () => new AvgPool2D(2, 1), [4, 4, 2]],
+    ["Flatten", () => new Flatten(), [2, 3, 4]],
+    ["Dropout", () => new Dropout(0.5), [4]],
+  ])("%s alone", async (_, make, shape) => {
+    await agrees([make()], shape);
+  });
+
+  it("every opset from 13 to 21", async () => {
+    for (let opset = 13; opset <= 21; opset++) await agrees([new Conv2D(2, 3, { activation: "relu" }), new Flatten(), new Dense(2)], [4, 4, 1], opset);
+  });
+
+  it("refuses what it cannot say, and bad options", () => {
+    expect(() => toOnnx({} as never)).toThrow(/expected a Sequential/);
+    expect(() => toOnnx(new Sequential([new Dense(2)], { inputShape: [2] }), { opset: 12 })).toThrow(/opset must be an integer in \[13, 21\]/);
+    expect(FormatError).toBeDefined();
+  });
+});
