@@ -1,3 +1,4 @@
 // wasmgrad/onnx: ONNX exchange, a separate entry so that the core loads no protobuf code.
 // It needs the protobufjs package (an optional peer dependency: install it to use this entry).
 export { toOnnx, type OnnxExportOptions } from "./io/onnx/export.js";
+export { OnnxModel, fromOnnx, type OnnxImportOptions } from "./io/onnx/import.js";

@@ -3,9 +3,9 @@
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  AvgPool2D, Conv2D, Dense, Dropout, Flatten, FormatError, type Layer, MaxPool2D, RandomShift, Sequential, type Shape, init, tensor,
+  Adam, AvgPool2D, Conv2D, Dense, Dropout, Flatten, FormatError, type Layer, MaxPool2D, RandomShift, Sequential, type Shape, init, tensor,
 } from "../src/index.js";
-import { toOnnx } from "../src/onnx.js";
+import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
 
 beforeAll(async () => {
@@ -65,5 +65,31 @@ describe("toOnnx, run by ONNX Runtime", () => {
     expect(() => toOnnx({} as never)).toThrow(/expected a Sequential/);
     expect(() => toOnnx(new Sequential([new Dense(2)], { inputShape: [2] }), { opset: 12 })).toThrow(/opset must be an integer in \[13, 21\]/);
     expect(FormatError).toBeDefined();
+  });
+});
+
+describe("fromOnnx", () => {
+  it("imports what toOnnx wrote: same predictions, parameters named as the initialisers, and it fine-tunes", async () => {
+    const model = new Sequential([
+      new Conv2D(3, 3, { padding: "same", stride: 2, activation: "relu" }), new MaxPool2D(2, 1), new AvgPool2D(2),
+      new Flatten(), new Dense(8, { activation: "tanh" }), new Dense(3, { activation: "softmax" }),
+    ], { inputShape: [8, 8, 2], seed: 4 });
+    const values = randomArray(12 * 128, rng(12));
+    const x = tensor(values, { shape: [12, 8, 8, 2] });
+    const imported = fromOnnx(toOnnx(model));
+    expect(imported.inputNames).toEqual(["input"]);
+    expect(imported.namedParameters().map(([n]) => n)).toEqual(["conv2d_1.weight", "conv2d_1.bias", "dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"]);
+    const ours = model.predict(x).data(), theirs = imported.predict(x).data();
+    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - theirs[i])).toBeLessThanOrEqual(1e-5);
+    const y = tensor(Float32Array.from({ length: 12 }, (_, i) => i % 3));
+    imported.compile({ loss: "crossEntropyFromProbabilities", optimizer: new Adam(imported.parameters(), { lr: 0.02 }) });
+    const before = imported.evaluate(x, y).loss;
+    await imported.fit(x, y, { epochs: 30, batchSize: 4, verbose: false });
+    expect(imported.evaluate(x, y).loss).toBeLessThan(before / 2);
+  });
+
+  it("refuses what it cannot express, naming the node", () => {
+    expect(() => fromOnnx(new Uint8Array([1, 2, 3]))).toThrow(FormatError);
+    expect(() => fromOnnx(toOnnx(new Sequential([new Dense(2)], { inputShape: [2] }), { opset: 13 }), { outputs: ["nope"] })).toThrow(/the graph computes no nope/);
   });
 });
