@@ -18,8 +18,11 @@ import { onnxModelType } from "./export.js";
 export interface OnnxImportOptions {
   /** The graph outputs to compute (the first is what forward() returns). Default: all of them. */
   outputs?: string[];
-  /** Graph inputs bound to fixed values (weights passed as inputs, as ONNX's test cases do). */
-  constants?: Record<string, Tensor | { shape: number[]; data: ArrayLike<number> }>;
+  /**
+   * Graph inputs bound to fixed values (weights or shapes passed as inputs, as ONNX's own test
+   * cases do): float tensors, or integers ({ shape, data, integer: true }) where a shape is expected.
+   */
+  constants?: Record<string, Tensor | { shape: number[]; data: ArrayLike<number>; integer?: boolean }>;
   engine?: Engine;
 }
 
@@ -75,7 +78,7 @@ function attributes(node: NodeProto): Map<string, AttributeValue> {
 /** What each op needs from the default domain's opset: the version its semantics last changed. */
 const SINCE: Record<string, number> = {
   Identity: 1, Dropout: 1, Relu: 1, Sigmoid: 1, Tanh: 1, LeakyRelu: 1, Softmax: 13, LogSoftmax: 13, Add: 7, Sub: 7, Mul: 7, Div: 7,
-  MatMul: 1, Gemm: 7, Conv: 1, MaxPool: 1, AveragePool: 1, GlobalAveragePool: 1, Flatten: 1, Reshape: 5, Transpose: 1, Constant: 1, Cast: 1,
+  Exp: 6, Log: 6, ReduceMax: 13, ReduceSum: 13, MatMul: 1, Gemm: 7, Conv: 1, MaxPool: 1, AveragePool: 1, GlobalAveragePool: 1, Flatten: 1, Reshape: 5, Transpose: 1, Constant: 1, Cast: 1,
 };
 
 export class OnnxModel extends Model {
@@ -177,6 +180,10 @@ export function fromOnnx(bytes: Uint8Array, options?: OnnxImportOptions): OnnxMo
       } else fixed.set(init.name!, { ints: d.ints!, dims: d.dims });
     }
     for (const [name, value] of Object.entries(constants)) {
+      if (!Tensor.isTensor(value) && value?.integer) {
+        fixed.set(name, { ints: Array.from(value.data, Number), dims: [...value.shape] });
+        continue;
+      }
       const t = Tensor.isTensor(value) ? value : tensor(Float32Array.from(value.data), { shape: value.shape, engine });
       if (!Tensor.isTensor(value)) made.push(t);
       fixed.set(name, t);
@@ -262,6 +269,25 @@ function evaluate(node: NodeProto, args: (Value | undefined)[], where: string, e
       const perm = [...t.shape.keys()];
       [perm[d], perm[t.rank - 1]] = [perm[t.rank - 1], perm[d]];
       return [f(t.transpose(perm)).transpose(perm)];
+    }
+    case "Exp": return [x().exp()];
+    case "Log": return [x().log()];
+    case "ReduceMax":
+    case "ReduceSum": {
+      const t = x();
+      // Axes: an attribute (ReduceMax before opset 18) or a constant second input (ReduceSum from 13, ReduceMax from 18).
+      const given = args[1] !== undefined ? args[1] : undefined;
+      if (given !== undefined && !isInts(given)) throw new FormatError(`${where}: the axes must be a constant`);
+      const listed = given ? given.ints : a.get("axes")?.ints?.map(Number);
+      const keep = Number(a.get("keepdims")?.i ?? 1) === 1;
+      const noop = Number(a.get("noop_with_empty_axes")?.i ?? 0) === 1;
+      if ((listed === undefined || listed.length === 0) && noop) return [t];
+      const axes = (listed === undefined || listed.length === 0 ? [...t.shape.keys()] : listed).map((d) => (d < 0 ? d + t.rank : d));
+      if (node.op_type === "ReduceSum") return [t.sum(axes, { keepDims: keep })];
+      // max over several axes, one at a time from the last, keeping them until the end
+      let y = t;
+      for (const d of [...axes].sort((p, q) => q - p)) y = y.max(d, { keepDims: true });
+      return [keep ? y : y.reshape(t.shape.filter((_, i) => !axes.includes(i)))];
     }
     case "Add": return [x().add(float(args[1], where, "B"))];
     case "Sub": return [x().sub(float(args[1], where, "B"))];
