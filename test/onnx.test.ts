@@ -1,5 +1,7 @@
 // ONNX export, run by ONNX Runtime itself (onnxruntime-web's wasm backend, in Node): the MLP,
 // LeNet and every exportable layer alone give wasmgrad's outputs within 1e-5.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -91,5 +93,34 @@ describe("fromOnnx", () => {
   it("refuses what it cannot express, naming the node", () => {
     expect(() => fromOnnx(new Uint8Array([1, 2, 3]))).toThrow(FormatError);
     expect(() => fromOnnx(toOnnx(new Sequential([new Dense(2)], { inputShape: [2] }), { opset: 13 }), { outputs: ["nope"] })).toThrow(/the graph computes no nope/);
+  });
+});
+
+describe("a model trained by another library: scikit-learn's MLPClassifier through skl2onnx", () => {
+  // test/fixtures/sklearn-digits-mlp.*, made by scripts/sklearn-fixture.py.
+  const fixture = JSON.parse(readFileSync(join(__dirname, "fixtures/sklearn-digits-mlp.json"), "utf8"));
+  const bytes = new Uint8Array(readFileSync(join(__dirname, "fixtures/sklearn-digits-mlp.onnx")));
+  const rows = ([from, to]: number[]) => tensor(Float32Array.from(fixture.pixels.slice(from, to).flat(), (v: number) => v / 16), { shape: [to - from, 64] });
+  const labels = ([from, to]: number[]) => tensor(Float32Array.from(fixture.labels.slice(from, to)));
+
+  it("the whole graph, side branches and all, is refused only for what it cannot express", () => {
+    expect(fixture.ops).toContain("ai.onnx.ml:ZipMap");
+    expect(() => fromOnnx(bytes)).toThrow(/ZipMap|ArgMax|ArrayFeatureExtractor/);
+  });
+
+  it("imports the probabilities: predict_proba to 1e-5, then fit lowers its loss", async () => {
+    const model = fromOnnx(bytes, { outputs: ["out_activations_result"] });
+    expect(model.namedParameters().map(([n]) => n)).toEqual(["coefficient", "intercepts", "coefficient1", "intercepts1"]);
+    const probabilities = model.predict(rows(fixture.test)).data();
+    const expected = fixture.predict_proba.flat();
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(probabilities[i] - expected[i])).toBeLessThanOrEqual(1e-5);
+    model.compile({ loss: "crossEntropyFromProbabilities", optimizer: new Adam(model.parameters(), { lr: 0.003 }) });
+    const [x, y] = [rows(fixture.train), labels(fixture.train)];
+    const before = model.evaluate(x, y);
+    expect(before.loss).toBeCloseTo(fixture.sklearn_train_loss, 1); // scikit-learn's own training loss, near enough (its loss adds an L2 term)
+    await model.fit(x, y, { epochs: 10, batchSize: 32, verbose: false });
+    const after = model.evaluate(x, y);
+    expect(after.loss).toBeLessThan(before.loss * 0.7);
+    expect(model.evaluate(rows(fixture.test), labels(fixture.test)).accuracy).toBeGreaterThan(0.85);
   });
 });
