@@ -124,3 +124,40 @@ describe("a model trained by another library: scikit-learn's MLPClassifier throu
     expect(model.evaluate(rows(fixture.test), labels(fixture.test)).accuracy).toBeGreaterThan(0.85);
   });
 });
+
+describe("fuzz: bit flips and truncations of real ONNX and tfjs files", () => {
+  it("2,000 damaged ONNX models: a typed error or a model, never anything else, nothing left allocated", async () => {
+    const { WasmgradError, getEngine } = await import("../src/index.js");
+    const files = [
+      new Uint8Array(readFileSync(join(__dirname, "fixtures/sklearn-digits-mlp.onnx"))),
+      toOnnx(new Sequential([new Conv2D(2, 3, { padding: "same" }), new MaxPool2D(2), new Flatten(), new Dense(3, { activation: "softmax" })], { inputShape: [6, 6, 1], seed: 1 })),
+    ];
+    const random = rng(20261125);
+    const memory = getEngine().memory;
+    let typed = 0;
+    for (let i = 0; i < 2000; i++) {
+      const source = files[i % 2];
+      const bytes = source.slice(0, i % 5 === 0 ? Math.floor(random() * source.length) : source.length);
+      for (let f = 0; i % 5 !== 0 && f < 1 + Math.floor(random() * 3); f++) bytes[Math.floor(random() * bytes.length)] ^= 1 << Math.floor(random() * 8);
+      const before = memory.stats().bytesInUse;
+      try {
+        const model = fromOnnx(bytes, i % 2 === 0 ? { outputs: ["out_activations_result"] } : undefined);
+        try {
+          const input = tensor(randomArray(i % 2 === 0 ? 2 * 64 : 2 * 36, rng(i)), { shape: i % 2 === 0 ? [2, 64] : [2, 6, 6, 1] });
+          try {
+            model.predict(input).dispose();
+          } finally {
+            input.dispose();
+          }
+        } finally {
+          model.parameters().forEach((p) => p.dispose());
+        }
+      } catch (e) {
+        if (!(e instanceof WasmgradError)) throw new Error(`case ${i}: untyped ${String(e)}`);
+        typed++;
+      }
+      expect(memory.stats().bytesInUse).toBe(before);
+    }
+    expect(typed).toBeGreaterThan(100);
+  });
+});

@@ -95,3 +95,29 @@ describe("wasmgrad → tfjs", () => {
     expect(() => toTfjs(new Sequential([new Dense(2, { activation: "leakyRelu" })], { inputShape: [2] }))).toThrow(/activation "leakyRelu" has no tfjs/);
   });
 });
+
+describe("fuzz: damaged model.json and weights", () => {
+  it("1,000 damaged tfjs file pairs: a typed error or a model, nothing left allocated", async () => {
+    const { WasmgradError, getEngine } = await import("../src/index.js");
+    const files = toTfjsFiles(new Sequential([new Conv2D(2, 3), new MaxPool2D(2), new Flatten(), new Dense(3, { activation: "softmax" })], { inputShape: [7, 7, 1], seed: 5 }));
+    const random = rng(7);
+    const memory = getEngine().memory;
+    let typed = 0;
+    for (let i = 0; i < 1000; i++) {
+      const json = [...files.modelJson];
+      const weights = files.weights["weights.bin"].slice(0, i % 7 === 0 ? Math.floor(random() * 400) : undefined);
+      if (i % 2 === 0) for (let f = 0; f < 1 + Math.floor(random() * 3); f++) json[Math.floor(random() * json.length)] = String.fromCharCode(32 + Math.floor(random() * 95));
+      else weights[Math.floor(random() * weights.length)] ^= 1 << Math.floor(random() * 8);
+      const before = memory.stats().bytesInUse;
+      try {
+        const model = fromTfjsFiles(json.join(""), { "weights.bin": weights });
+        Object.values(model.stateDict()).forEach((t) => t.dispose());
+      } catch (e) {
+        if (!(e instanceof WasmgradError)) throw new Error(`case ${i}: untyped ${String(e)}`);
+        typed++;
+      }
+      expect(memory.stats().bytesInUse).toBe(before);
+    }
+    expect(typed).toBeGreaterThan(200);
+  });
+});
