@@ -26,6 +26,17 @@ export class Random {
     this.s3 = next();
   }
 
+  /** The generator's four words of state (for keeping it in a model's buffers). */
+  get state(): [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  set state([a, b, c, d]: readonly number[]) {
+    if (((a | b | c | d) >>> 0) === 0) throw new ArgumentError("Random: a state of all zeros never leaves zero");
+    [this.s0, this.s1, this.s2, this.s3] = [a >>> 0, b >>> 0, c >>> 0, d >>> 0];
+    this.spare = null;
+  }
+
   /** A uniformly distributed 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
