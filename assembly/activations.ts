@@ -157,3 +157,109 @@ function rowMax(row: usize, cols: i32): f32 {
   for (let j = 0; j < cols; j++) m = max(m, load<f32>(row + (<usize>j << 2)));
   return m;
 }
+
+// Activations added through the one table (src/autograd/ops/activate.ts). Those whose derivative
+// follows from the output y take y (elu, softplus, hardSigmoid); gelu and silu are not invertible,
+// so their backward takes the input x.
+
+/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), odd-extended. */
+function erf(x: f32): f32 {
+  const s: f32 = x < 0 ? -1 : 1;
+  const a = Mathf.abs(x);
+  const t: f32 = 1 / (1 + 0.3275911 * a);
+  const p: f32 = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  return s * (1 - p * Mathf.exp(-a * a));
+}
+
+/** y = x·Φ(x) = x(1 + erf(x/√2))/2 (the exact gelu, as tfjs-layers' "gelu"). */
+export function gelu(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(y + at, 0.5 * v * (1 + erf(v * 0.70710678)));
+  }
+}
+
+/** gx = gy·(Φ(x) + x·φ(x)) */
+export function geluBackward(x: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    const cdf: f32 = 0.5 * (1 + erf(v * 0.70710678));
+    const pdf: f32 = 0.39894228 * Mathf.exp(-0.5 * v * v);
+    store<f32>(gx + at, load<f32>(gy + at) * (cdf + v * pdf));
+  }
+}
+
+/** y = x·σ(x) (silu, also called swish) */
+export function silu(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(y + at, v / (1 + Mathf.exp(-v)));
+  }
+}
+
+/** gx = gy·σ(x)(1 + x(1 − σ(x))) */
+export function siluBackward(x: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    const s: f32 = 1 / (1 + Mathf.exp(-v));
+    store<f32>(gx + at, load<f32>(gy + at) * s * (1 + v * (1 - s)));
+  }
+}
+
+/** y = x for x > 0, α(eˣ − 1) otherwise (α = 1, as Keras) */
+export function elu(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(y + at, v > 0 ? v : Mathf.exp(v) - 1);
+  }
+}
+
+/** gx = gy where y > 0, gy·(y + 1) elsewhere (αeˣ = y + α) */
+export function eluBackward(y: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(y + at);
+    const g = load<f32>(gy + at);
+    store<f32>(gx + at, v > 0 ? g : g * (v + 1));
+  }
+}
+
+/** y = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) so it never overflows */
+export function softplus(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(y + at, max(v, 0) + Mathf.log(1 + Mathf.exp(-Mathf.abs(v))));
+  }
+}
+
+/** gx = gy·σ(x) = gy·(1 − e^−y) */
+export function softplusBackward(y: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(gx + at, load<f32>(gy + at) * (1 - Mathf.exp(-load<f32>(y + at))));
+  }
+}
+
+/** y = clip(0.2x + 0.5, 0, 1) (tfjs-layers' and Keras 2's hard sigmoid) */
+export function hardSigmoid(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v: f32 = 0.2 * load<f32>(x + at) + 0.5;
+    store<f32>(y + at, v < 0 ? 0 : v > 1 ? 1 : v);
+  }
+}
+
+/** gx = 0.2·gy where 0 < y < 1, 0 elsewhere */
+export function hardSigmoidBackward(y: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(y + at);
+    store<f32>(gx + at, v > 0 && v < 1 ? 0.2 * load<f32>(gy + at) : 0);
+  }
+}

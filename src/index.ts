@@ -27,6 +27,7 @@ export { initializers, type Initializer, type InitializerName } from "./nn/init.
 export { crossEntropy, binaryCrossEntropy, mse, type CrossEntropyOptions, type Targets } from "./autograd/ops/losses.js";
 export { losses, type LossFn, type LossName } from "./nn/losses.js";
 export { dense, type Activation } from "./autograd/ops/dense.js";
+export { ACTIVATIONS, activate } from "./autograd/ops/activate.js";
 export { Optimizer, type OptimizerOptions } from "./optim/optimizer.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";

@@ -196,7 +196,7 @@ describe("Sequential", () => {
     expect(() => model.forward(tensor([[1, 2]]))).toThrow(/expected a batch of shape \[batch, 3\], got \[1, 2\]/);
     expect(() => new Sequential([new Dense(2)], { inputShape: [2, 2] })).toThrow(/add a Flatten layer first/);
     expect(() => new Dense(0)).toThrow(/units must be a positive integer/);
-    expect(() => new Dense(3, { activation: "swish" as never })).toThrow(/activation must be one of .*got "swish"/);
+    expect(() => new Dense(3, { activation: "mish" as never })).toThrow(/activation must be one of .*got "mish"/);
   });
 });
 

@@ -41,8 +41,13 @@ describe("toOnnx, run by ONNX Runtime", () => {
     ], [28, 28, 1]);
   });
 
-  it.each(["linear", "relu", "sigmoid", "tanh", "leakyRelu", "softmax", "logSoftmax"] as const)("Dense with %s", async (activation) => {
+  it.each(["linear", "relu", "sigmoid", "tanh", "leakyRelu", "softmax", "logSoftmax", "elu", "softplus", "hardSigmoid", "silu", "swish"] as const)("Dense with %s", async (activation) => {
     await agrees([new Dense(5, { activation, slope: 0.2 })], [7]);
+  });
+
+  it("Dense with gelu, at opset 20 (ONNX's Gelu), and a typed error before it", async () => {
+    await agrees([new Dense(5, { activation: "gelu" })], [7], 20);
+    expect(() => toOnnx(new Sequential([new Dense(2, { activation: "gelu" })], { inputShape: [2] }), { opset: 19 })).toThrow(/gelu needs opset 20/);
   });
 
   it.each<[string, () => Layer, Shape]>([

@@ -58,6 +58,16 @@ export interface Kernels {
   sumSquares(x: number, n: number): number;
   firstNonFinite(x: number, n: number): number;
   gatherRows(src: number, idx: number, count: number, cols: number, dst: number): void;
+  gelu(x: number, y: number, n: number): void;
+  geluBackward(x: number, gy: number, gx: number, n: number): void;
+  silu(x: number, y: number, n: number): void;
+  siluBackward(x: number, gy: number, gx: number, n: number): void;
+  elu(x: number, y: number, n: number): void;
+  eluBackward(y: number, gy: number, gx: number, n: number): void;
+  softplus(x: number, y: number, n: number): void;
+  softplusBackward(y: number, gy: number, gx: number, n: number): void;
+  hardSigmoid(x: number, y: number, n: number): void;
+  hardSigmoidBackward(y: number, gy: number, gx: number, n: number): void;
   absolute(x: number, y: number, n: number): void;
   absoluteBackward(x: number, gy: number, gx: number, n: number): void;
   clamp(x: number, lo: number, hi: number, y: number, n: number): void;

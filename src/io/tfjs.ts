@@ -40,8 +40,11 @@ export interface TfjsFiles {
   weights: Record<string, Uint8Array>;
 }
 
-const ACTIVATIONS: Record<string, "linear" | "relu" | "sigmoid" | "tanh" | "softmax"> = {
+type Shared = "linear" | "relu" | "sigmoid" | "tanh" | "softmax" | "elu" | "softplus" | "hardSigmoid" | "swish" | "gelu";
+/** Activation names on both sides (tfjs's → wasmgrad's, which are the same words). */
+const ACTIVATIONS: Record<string, Shared> = {
   linear: "linear", relu: "relu", sigmoid: "sigmoid", tanh: "tanh", softmax: "softmax",
+  elu: "elu", softplus: "softplus", hardSigmoid: "hardSigmoid", swish: "swish", gelu: "gelu",
 };
 
 type Config = Record<string, unknown>;
@@ -54,9 +57,9 @@ function square(where: string, name: string, v: unknown): number {
   return pair[0];
 }
 
-function activation(where: string, v: unknown): "linear" | "relu" | "sigmoid" | "tanh" | "softmax" {
+function activation(where: string, v: unknown): Shared {
   const a = v === null || v === undefined ? "linear" : ACTIVATIONS[String(v)];
-  if (!a) throw new FormatError(`${where}: activation ${JSON.stringify(v)} has no wasmgrad equivalent here (linear, relu, sigmoid, tanh, softmax)`);
+  if (!a) throw new FormatError(`${where}: activation ${JSON.stringify(v)} has no wasmgrad equivalent here (${Object.keys(ACTIVATIONS).join(", ")})`);
   return a;
 }
 
@@ -196,7 +199,8 @@ function tfjsLayer(layer: Layer, first: boolean, inputShape: readonly number[]):
   const c = layer.config();
   const base: Config = { name: layer.name, trainable: true, ...(first ? { batch_input_shape: [null, ...inputShape], dtype: "float32" } : {}) };
   const act = (a: unknown) => {
-    if (a === "linear" || a === "relu" || a === "sigmoid" || a === "tanh" || a === "softmax") return a;
+    if (a === "silu") return "swish";
+    if (typeof a === "string" && Object.hasOwn(ACTIVATIONS, a)) return a;
     throw new FormatError(`${where}: activation ${JSON.stringify(a)} has no tfjs Dense/Conv2D equivalent`);
   };
   switch (layer.kind) {

@@ -12,10 +12,12 @@ import { checkTensor, empty } from "./util.js";
 interface ActivationRule {
   /** y = f(x) over `rows` rows of `cols` (x and y may be one address: in place). */
   forward(k: Kernels, x: number, y: number, rows: number, cols: number, slope: number): void;
-  /** gx = gy ⊙ f'(x), from y = f(x). */
+  /** gx = gy ⊙ f'(x), from y = f(x) (from x itself when `input` is set). */
   backward(k: Kernels, y: number, gy: number, gx: number, rows: number, cols: number, slope: number): void;
   /** Works on whole rows (the last axis), not element by element. */
   rows?: true;
+  /** f' does not follow from the output (gelu, silu): backward takes the input. */
+  input?: true;
 }
 
 const TABLE = {
@@ -46,6 +48,33 @@ const TABLE = {
     forward: (k, x, y, r, c) => k.logSoftmaxRows(x, y, r, c),
     backward: (k, y, gy, gx, r, c) => k.logSoftmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
   },
+  gelu: {
+    input: true,
+    forward: (k, x, y, r, c) => k.gelu(x, y, r * c),
+    backward: (k, x, gy, gx, r, c) => k.geluBackward(x, gy, gx, r * c), // Φ(x) + x·φ(x)
+  },
+  silu: {
+    input: true,
+    forward: (k, x, y, r, c) => k.silu(x, y, r * c),
+    backward: (k, x, gy, gx, r, c) => k.siluBackward(x, gy, gx, r * c), // σ(x)(1 + x(1 − σ(x)))
+  },
+  swish: { // silu's other name (Keras, tfjs)
+    input: true,
+    forward: (k, x, y, r, c) => k.silu(x, y, r * c),
+    backward: (k, x, gy, gx, r, c) => k.siluBackward(x, gy, gx, r * c),
+  },
+  elu: {
+    forward: (k, x, y, r, c) => k.elu(x, y, r * c),
+    backward: (k, y, gy, gx, r, c) => k.eluBackward(y, gy, gx, r * c), // 1, or eˣ = y + 1
+  },
+  softplus: {
+    forward: (k, x, y, r, c) => k.softplus(x, y, r * c),
+    backward: (k, y, gy, gx, r, c) => k.softplusBackward(y, gy, gx, r * c), // σ(x) = 1 − e^−y
+  },
+  hardSigmoid: {
+    forward: (k, x, y, r, c) => k.hardSigmoid(x, y, r * c),
+    backward: (k, y, gy, gx, r, c) => k.hardSigmoidBackward(y, gy, gx, r * c), // 0.2 inside (0, 1)
+  },
 } satisfies Record<string, ActivationRule | null>;
 
 export type Activation = keyof typeof TABLE;
@@ -59,18 +88,28 @@ export function checkActivation(where: string, activation: unknown, slope: unkno
   };
 }
 
-/** y ← f(y) in place, rows of `cols` (the fused ops' last step). */
-export function activateInPlace(y: Tensor, cols: number, activation: Activation, slope: number): void {
+/**
+ * y ← f(y) in place, rows of `cols` (the fused ops' last step). Returns a copy of the values
+ * before, when the activation's derivative needs them (gelu, silu), else null.
+ */
+export function activateInPlace(y: Tensor, cols: number, activation: Activation, slope: number): Tensor | null {
   const rule = TABLE[activation];
-  if (rule) rule.forward(y.engine.kernels, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
+  if (!rule) return null;
+  let before: Tensor | null = null;
+  if ("input" in rule) {
+    before = empty(y);
+    y.engine.kernels.scale(y.ptr, 1, before.ptr, y.size);
+  }
+  rule.forward(y.engine.kernels, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
+  return before;
 }
 
-/** δ = gy ⊙ f'(z) from the output y = f(z); gy itself when linear. */
-export function activationDelta(y: Tensor, gy: Tensor, cols: number, activation: Activation, slope: number): Tensor {
+/** δ = gy ⊙ f'(z) from the output y = f(z) (or z itself, `before`, where needed); gy itself when linear. */
+export function activationDelta(y: Tensor, before: Tensor | null, gy: Tensor, cols: number, activation: Activation, slope: number): Tensor {
   const rule = TABLE[activation];
   if (!rule) return gy;
   const delta = empty(y);
-  rule.backward(y.engine.kernels, y.ptr, gy.ptr, delta.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
+  rule.backward(y.engine.kernels, ("input" in rule ? before! : y).ptr, gy.ptr, delta.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
   return delta;
 }
 
@@ -86,7 +125,7 @@ export function activate(x: Tensor, activation: Activation, slope = 0.01, op: st
   else x.engine.kernels.scale(x.ptr, 1, y.ptr, x.size);
   return record(y, op, [x], (gy) => {
     const gx = empty(x);
-    if (rule) rule.backward(x.engine.kernels, y.ptr, gy.ptr, gx.ptr, rows, cols, slope);
+    if (rule) rule.backward(x.engine.kernels, ("input" in rule ? x : y).ptr, gy.ptr, gx.ptr, rows, cols, slope);
     else x.engine.kernels.scale(gy.ptr, 1, gx.ptr, gy.size);
     return [gx];
   }, activation === "leakyRelu" ? { slope } : {});

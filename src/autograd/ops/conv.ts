@@ -105,10 +105,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     cols.dispose();
     if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
   }
-  activateInPlace(y, filters, activation, slope);
+  const before = activateInPlace(y, filters, activation, slope);
 
   return record(y, "conv2d", b ? [x, w, b] : [x, w], (gy, needs, into) => {
-    const delta = activationDelta(y, gy, filters, activation, slope);
+    const delta = activationDelta(y, before, gy, filters, activation, slope);
     const grads: (Tensor | null)[] = [null, null, null];
     const wTarget = needs[1] ? into(1) : null;
     const gw = needs[1] ? (wTarget ?? empty(w)) : null;
@@ -142,7 +142,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     }
     if (delta !== gy) delta.dispose();
     return b ? grads : grads.slice(0, 2);
-  }, { stride, padding, ...(activation === "linear" ? {} : { activation }) }, padded && padded.t !== x ? [padded.t] : []);
+  }, { stride, padding, ...(activation === "linear" ? {} : { activation }) }, [...(padded && padded.t !== x ? [padded.t] : []), ...(before ? [before] : [])]);
 }
 
 interface Padded {

@@ -31,11 +31,11 @@ export function dense(x: Tensor, w: Tensor, b: Tensor | null, activation: Activa
   const y = empty(x, [m, n]);
   engine.gemm({ m, n, k: inputs, a: x.ptr, b: w.ptr, c: y.ptr });
   if (b) k.addBias(y.ptr, b.ptr, y.ptr, m, n);
-  activateInPlace(y, n, activation, slope);
+  const before = activateInPlace(y, n, activation, slope);
 
   const inputsOf = b ? [x, w, b] : [x, w];
   return record(y, "dense", inputsOf, (gy, needs, into) => {
-    const delta = activationDelta(y, gy, n, activation, slope); // δ = ∂L/∂z = gy ⊙ f'(z)
+    const delta = activationDelta(y, before, gy, n, activation, slope); // δ = ∂L/∂z = gy ⊙ f'(z)
     const grads: (Tensor | null)[] = [null, null, null];
     if (needs[1]) {
       const target = into(1);
@@ -53,5 +53,5 @@ export function dense(x: Tensor, w: Tensor, b: Tensor | null, activation: Activa
     }
     if (delta !== gy) delta.dispose();
     return b ? grads : grads.slice(0, 2);
-  }, activation === "linear" ? {} : { activation });
+  }, activation === "linear" ? {} : { activation }, before ? [before] : []);
 }

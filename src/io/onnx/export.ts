@@ -79,6 +79,14 @@ export function toOnnx(model: Sequential, options?: OnnxExportOptions): Uint8Arr
       case "leakyRelu": return node("LeakyRelu", layer.name, [input], [float("alpha", c.slope as number)]);
       case "softmax": return node("Softmax", layer.name, [input], [int("axis", -1)]);
       case "logSoftmax": return node("LogSoftmax", layer.name, [input], [int("axis", -1)]);
+      case "elu": return node("Elu", layer.name, [input], [float("alpha", 1)]);
+      case "softplus": return node("Softplus", layer.name, [input]);
+      case "hardSigmoid": return node("HardSigmoid", layer.name, [input], [float("alpha", 0.2), float("beta", 0.5)]);
+      case "silu":
+      case "swish": return node("Mul", layer.name, [input, node("Sigmoid", layer.name, [input])]);
+      case "gelu":
+        if (opset < 20) throw new FormatError(`toOnnx: ${layer.name}: gelu needs opset 20 or later (ONNX's Gelu), got ${opset}`);
+        return node("Gelu", layer.name, [input]);
       default: throw new FormatError(`toOnnx: ${layer.name}: activation ${JSON.stringify(c.activation)} has no ONNX op here`);
     }
   };
