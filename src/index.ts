@@ -20,6 +20,8 @@ export { Dense, type DenseOptions } from "./nn/dense.js";
 export { Dropout } from "./nn/dropout.js";
 export { RandomShift } from "./nn/random-shift.js";
 export { Flatten } from "./nn/flatten.js";
+export { BatchNorm, LayerNorm, type BatchNormOptions, type NormOptions } from "./nn/norm.js";
+export { Embedding, type EmbeddingOptions } from "./nn/embedding.js";
 export { Module, StateDictError, type LoadStateDictOptions } from "./nn/module.js";
 export { Model, type ModelOptions } from "./nn/model.js";
 export { Sequential, type SequentialOptions } from "./nn/sequential.js";

@@ -6,7 +6,9 @@ import { Conv2D } from "../nn/conv.js";
 import { Dense } from "../nn/dense.js";
 import { Dropout } from "../nn/dropout.js";
 import { Flatten } from "../nn/flatten.js";
+import { Embedding } from "../nn/embedding.js";
 import { Layer } from "../nn/layer.js";
+import { BatchNorm, LayerNorm } from "../nn/norm.js";
 import { AvgPool2D, MaxPool2D } from "../nn/pool.js";
 import { RandomShift } from "../nn/random-shift.js";
 
@@ -24,6 +26,9 @@ const factories = new Map<string, LayerFactory>([
   ["Flatten", () => new Flatten()],
   ["Dropout", (c) => new Dropout(c.rate as number)],
   ["RandomShift", (c) => new RandomShift(c.maxShift as number)],
+  ["LayerNorm", (c) => new LayerNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean })],
+  ["BatchNorm", (c) => new BatchNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean, momentum: c.momentum as number })],
+  ["Embedding", (c) => new Embedding(c.inputDim as number, c.outputDim as number)],
 ]);
 
 /** Lets saved architectures name a layer class of your own (its kind), made again by `factory`. */

@@ -1,0 +1,130 @@
+// Normalisation layers, over the last axis (features of a dense layer, channels of NHWC images),
+// with Keras's conventions: ε = 1e-3, biased batch variance, a learned scale γ (gamma) and shift
+// β (beta). Both are composed of ops (mean, subtraction, square, sqrt, division), so their
+// gradients come from those ops' rules, gradchecked one by one.
+import { noGrad } from "../autograd/graph.js";
+import { checkBoolean, checkNumber, checkOptions } from "../check.js";
+import { ShapeError } from "../errors.js";
+import { type Shape, Tensor, formatShape } from "../tensor.js";
+import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+
+export interface NormOptions {
+  /** Added to the variance before its square root. Default 1e-3 (Keras). */
+  epsilon?: number;
+  /** Learn a shift β. Default true. */
+  center?: boolean;
+  /** Learn a scale γ. Default true. */
+  scale?: boolean;
+}
+
+function persistent(shape: Shape, value: number, context: BuildContext, requiresGrad: boolean, name: string): Tensor {
+  const t = Tensor.persistent(shape, context.engine); // parameters and buffers outlive any step
+  context.engine.kernels.fill(t.ptr, value, t.size);
+  t.requiresGrad = requiresGrad;
+  t.name = name;
+  return t;
+}
+
+abstract class Norm extends Layer {
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  gamma: Tensor | null = null;
+  beta: Tensor | null = null;
+
+  constructor(kind: string, options: NormOptions | undefined) {
+    super();
+    const { epsilon = 1e-3, center = true, scale = true } = checkOptions(kind, options);
+    this.epsilon = checkNumber(kind, "epsilon", epsilon, { above: 0 });
+    this.center = checkBoolean(kind, "center", center);
+    this.scale = checkBoolean(kind, "scale", scale);
+  }
+
+  build(inputShape: Shape, context: BuildContext): Shape {
+    if (inputShape.length < 1) throw new ShapeError(`${this.kind}: needs at least one axis per sample, got ${formatShape(inputShape)}`);
+    const features = inputShape[inputShape.length - 1];
+    if (this.scale) this.gamma = persistent([features], 1, context, true, `${this.name}.gamma`);
+    if (this.center) this.beta = persistent([features], 0, context, true, `${this.name}.beta`);
+    return inputShape;
+  }
+
+  /** (x − mean) / √(variance + ε) · γ + β */
+  protected normalise(x: Tensor, mean: Tensor, variance: Tensor): Tensor {
+    let y = x.sub(mean).div(variance.add(this.epsilon).sqrt());
+    if (this.gamma) y = y.mul(this.gamma);
+    if (this.beta) y = y.add(this.beta);
+    return y;
+  }
+
+  override config(): Record<string, unknown> {
+    return { epsilon: this.epsilon, center: this.center, scale: this.scale };
+  }
+}
+
+/** Normalises each sample over its last axis (Ba et al. 2016): the same in training and inference. */
+export class LayerNorm extends Norm {
+  readonly kind = "LayerNorm";
+
+  constructor(options?: NormOptions) {
+    super("LayerNorm", options);
+  }
+
+  forward(x: Tensor, _options: ForwardOptions): Tensor {
+    const mean = x.mean(-1, { keepDims: true });
+    const variance = x.sub(mean).square().mean(-1, { keepDims: true });
+    return this.normalise(x, mean, variance);
+  }
+}
+
+export interface BatchNormOptions extends NormOptions {
+  /** moving = moving·momentum + batch·(1 − momentum). Default 0.99 (Keras). */
+  momentum?: number;
+}
+
+/**
+ * Normalises each feature over the batch (and the image's pixels) while training (Ioffe &
+ * Szegedy 2015), keeping moving averages of the mean and variance (buffers, saved with the
+ * model) that inference uses instead.
+ */
+export class BatchNorm extends Norm {
+  readonly kind = "BatchNorm";
+  readonly momentum: number;
+  movingMean: Tensor | null = null;
+  movingVariance: Tensor | null = null;
+
+  constructor(options?: BatchNormOptions) {
+    super("BatchNorm", options);
+    this.momentum = checkNumber("BatchNorm", "momentum", checkOptions("BatchNorm", options).momentum ?? 0.99, { min: 0, max: 1 });
+  }
+
+  override build(inputShape: Shape, context: BuildContext): Shape {
+    const out = super.build(inputShape, context);
+    const features = inputShape[inputShape.length - 1];
+    this.movingMean = persistent([features], 0, context, false, `${this.name}.movingMean`);
+    this.movingVariance = persistent([features], 1, context, false, `${this.name}.movingVariance`);
+    return out;
+  }
+
+  forward(x: Tensor, { training = false }: ForwardOptions): Tensor {
+    const [movingMean, movingVariance] = [this.movingMean!, this.movingVariance!];
+    if (!training) return this.normalise(x, movingMean, movingVariance);
+    if (x.shape[0] === 0) throw new ShapeError(`${this.name || this.kind}: batch statistics of an empty batch are undefined`);
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const mean = x.mean(axes);
+    const variance = x.sub(mean).square().mean(axes); // biased, as Keras
+    noGrad(() => {
+      const memory = x.engine.memory;
+      const m = this.momentum;
+      for (const [moving, batch] of [[movingMean, mean], [movingVariance, variance]] as const) {
+        const target = memory.f32(moving.ptr, moving.size);
+        const source = memory.f32(batch.ptr, batch.size);
+        for (let i = 0; i < target.length; i++) target[i] = target[i] * m + source[i] * (1 - m);
+      }
+    });
+    return this.normalise(x, mean, variance);
+  }
+
+  override config(): Record<string, unknown> {
+    return { ...super.config(), momentum: this.momentum };
+  }
+}
