@@ -45,4 +45,14 @@ describe("examples", () => {
     expect(stdout).toMatch(/∂L\/∂z = ŷ − y = -0\.401312 {3}∂L\/∂w = -0\.200656/);
     expect(stdout).toMatch(/gradcheck against finite differences: ok/);
   });
+  it("the gradients example shows sigmoid's gradients vanishing toward the input, and ReLU's and BatchNorm's not", async () => {
+    const { stdout } = await example("gradients.mjs", ["--json"]);
+    const r = JSON.parse(stdout.trim());
+    for (const name of ["sigmoid", "relu", "batchNorm"]) expect(r[name]).toHaveLength(9);
+    const ratio = (v: number[]) => v[0] / v[v.length - 2]; // first hidden layer against the last hidden one
+    expect(ratio(r.sigmoid)).toBeLessThan(1e-3);
+    expect(ratio(r.relu)).toBeGreaterThan(0.5);
+    expect(ratio(r.batchNorm)).toBeGreaterThan(0.5);
+    expect(r.accuracy.batchNorm).toBeGreaterThan(r.accuracy.sigmoid);
+  });
 });

@@ -3,7 +3,7 @@
 // validationSplit holds out the last samples.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  Adam, Dense, EarlyStopping, type Engine, Model, SGD, Sequential, type Tensor, ArgumentError,
+  Adam, Dense, EarlyStopping, type Engine, Model, SGD, Sequential, type Tensor, ArgumentError, crossEntropy,
   binaryAccuracy, categoricalAccuracy, confusionMatrix, cosineDecay, exponentialDecay, init, stepDecay, tensor,
   topKAccuracy,
 } from "../src/index.js";
@@ -105,6 +105,23 @@ describe("fit", () => {
     expect(end.accuracy).toBeGreaterThan(0.9);
     expect(end.top1Accuracy).toBe(end.accuracy);
     expect(m.predict([first, second]).shape).toEqual([200, 2]);
+  });
+});
+
+describe("gradient health", () => {
+  it("fit records every layer's gradient norm every N steps, equal to the norms computed by hand", async () => {
+    const m = model(4);
+    const history = await m.fit(x, y, { epochs: 2, batchSize: 40, gradientNorms: 3, verbose: false, shuffle: false });
+    expect(history.gradientNorms!.map((r) => [r.step, r.epoch])).toEqual([[0, 1], [3, 1], [6, 2], [9, 2]]);
+    expect(Object.keys(history.gradientNorms![0].layers)).toEqual(["dense_1", "dense_2"]);
+    // The first record, by hand: the gradients of the first batch at the initial weights.
+    const fresh = model(4);
+    const xb = tensor(x.data().subarray(0, 80), { shape: [40, 2] }), yb = tensor(y.data().subarray(0, 40));
+    crossEntropy(fresh.forward(xb, { training: true }), yb).backward();
+    const [w1, b1] = fresh.parameters();
+    const byHand = Math.sqrt([...w1.grad!.data(), ...b1.grad!.data()].reduce((s, g) => s + g * g, 0));
+    expect(history.gradientNorms![0].layers.dense_1).toBeCloseTo(byHand, 5);
+    expect((await model(4).fit(x, y, { verbose: false })).gradientNorms).toBeUndefined();
   });
 });
 

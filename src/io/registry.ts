@@ -2,6 +2,7 @@
 // (registerLayer) so that their models load by architecture too.
 import { describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
+import { Activation } from "../nn/activation.js";
 import { Conv2D } from "../nn/conv.js";
 import { Dense } from "../nn/dense.js";
 import { Dropout } from "../nn/dropout.js";
@@ -28,6 +29,7 @@ const factories = new Map<string, LayerFactory>([
   ["RandomShift", (c) => new RandomShift(c.maxShift as number)],
   ["LayerNorm", (c) => new LayerNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean })],
   ["BatchNorm", (c) => new BatchNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean, momentum: c.momentum as number })],
+  ["Activation", (c) => new Activation(c.activation as never, { slope: c.slope as number })],
   ["Embedding", (c) => new Embedding(c.inputDim as number, c.outputDim as number)],
 ]);
 

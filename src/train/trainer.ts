@@ -60,14 +60,26 @@ export interface FitOptions {
   /** The learning rate of every update, from the step number (see stepDecay, cosineDecay, …). */
   schedule?: Schedule;
   callbacks?: Callback | readonly Callback[];
+  /** Record every layer's gradient norm in history.gradientNorms every N steps (true: every 100). */
+  gradientNorms?: boolean | number;
   /** fit() gives the event loop a turn when this many ms have passed since the last. Default 25. */
   yieldEvery?: number;
   /** Progress bar on a terminal (never when stderr is not a TTY). Default true. */
   verbose?: boolean;
 }
 
+export interface GradientNormRecord {
+  /** The optimiser step (counted from 0 in this fit) and epoch the norms were taken at. */
+  step: number;
+  epoch: number;
+  /** ‖∂L/∂W‖₂ of each layer (its weight and bias together), by layer name, input to output. */
+  layers: Record<string, number>;
+}
+
 export interface History {
   epochs: EpochLogs[];
+  /** With fit({ gradientNorms }): each layer's gradient norm every N steps (vanishing or exploding gradients show here). */
+  gradientNorms?: GradientNormRecord[];
 }
 
 const CLASSIFICATION = new Set<unknown>(["crossEntropy", "crossEntropyFromProbabilities"]);
@@ -158,6 +170,8 @@ export class Trainer {
     if (options.clipGradNorm !== undefined) checkNumber("fit", "clipGradNorm", options.clipGradNorm, { above: 0 });
     if (schedule !== undefined) checkFunction("fit", "schedule", schedule);
     const callbacks = checkCallbacks("fit", options.callbacks);
+    const normsEvery = options.gradientNorms === undefined || options.gradientNorms === false ? 0
+      : options.gradientNorms === true ? 100 : checkCount("fit", "gradientNorms", options.gradientNorms);
     const { validationData, validationSplit } = options;
     if (validationData !== undefined && !(Array.isArray(validationData) && validationData.length === 2)) {
       throw new ArgumentError(`fit: validationData must be [x, y], got ${describe(validationData)}`);
@@ -185,6 +199,9 @@ export class Trainer {
     const held = validationSplit === undefined ? null : [all.xs.map((t) => rowsOf(t, n, all.n)), rowsOf(y, n, all.n)] as const;
     const validation = validationData ?? (held ? [held[0], held[1]] as [Inputs, Tensor] : null);
     const history: History = { epochs: [] };
+    if (normsEvery) history.gradientNorms = [];
+    const layerOf = new Map(model.namedParameters().map(([name, p]) => [p, name.slice(0, Math.max(0, name.lastIndexOf(".")))]));
+    let step = 0;
     let stopped = false;
     const context: TrainingContext = {
       model,
@@ -230,6 +247,8 @@ export class Trainer {
               throw new ArgumentError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1}; lower the learning rate or clip gradients (clipGradNorm)`);
             }
             backward(l);
+            if (normsEvery && step % normsEvery === 0) history.gradientNorms!.push({ step, epoch, layers: layerNorms(params, layerOf) });
+            step++;
             if (options.clipGradNorm) clipGradNorm(params, options.clipGradNorm);
             optimizer.step();
             optimizer.zeroGrad();
@@ -412,4 +431,15 @@ function rowsOf(t: Tensor, from: number, to: number): Tensor {
   const memory = t.engine.memory;
   memory.f32(out.ptr, (to - from) * per).set(memory.f32(t.ptr + from * per * 4, (to - from) * per));
   return out;
+}
+
+/** √(Σ g²) over each layer's parameters' gradients (a layer: the name before the last dot). */
+function layerNorms(params: readonly Tensor[], layerOf: Map<Tensor, string>): Record<string, number> {
+  const squares: Record<string, number> = {};
+  for (const p of params) {
+    if (!p.grad) continue;
+    const layer = layerOf.get(p) ?? p.name ?? "?";
+    squares[layer] = (squares[layer] ?? 0) + p.engine.kernels.sumSquares(p.grad.ptr, p.grad.size);
+  }
+  return Object.fromEntries(Object.entries(squares).map(([k, v]) => [k, Math.sqrt(v)]));
 }
