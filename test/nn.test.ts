@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  type Activation, ArgumentError, Dense, Dropout, type Engine, Flatten, Random, Sequential, ShapeError, type Tensor,
+  type ActivationName as Activation, ArgumentError, Dense, Dropout, type Engine, Flatten, Random, Sequential, ShapeError, type Tensor,
   binaryCrossEntropy, crossEntropy, dense, gradcheck, init, initializers, mse, noGrad, tensor,
 } from "../src/index.js";
 import { randomArray, rng } from "./helpers.js";

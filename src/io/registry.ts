@@ -10,6 +10,7 @@ import { Flatten } from "../nn/flatten.js";
 import { Embedding } from "../nn/embedding.js";
 import { Layer } from "../nn/layer.js";
 import { BatchNorm, LayerNorm } from "../nn/norm.js";
+import { GRU, LSTM, SimpleRNN } from "../nn/recurrent.js";
 import { AvgPool2D, MaxPool2D } from "../nn/pool.js";
 import { RandomShift } from "../nn/random-shift.js";
 
@@ -30,6 +31,9 @@ const factories = new Map<string, LayerFactory>([
   ["LayerNorm", (c) => new LayerNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean })],
   ["BatchNorm", (c) => new BatchNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean, momentum: c.momentum as number })],
   ["Activation", (c) => new Activation(c.activation as never, { slope: c.slope as number })],
+  ["SimpleRNN", (c) => new SimpleRNN(c.units as number, c as never)],
+  ["LSTM", (c) => new LSTM(c.units as number, c as never)],
+  ["GRU", (c) => new GRU(c.units as number, c as never)],
   ["Embedding", (c) => new Embedding(c.inputDim as number, c.outputDim as number)],
 ]);
 

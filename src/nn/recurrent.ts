@@ -1,0 +1,223 @@
+// Recurrent layers over [batch, time, features], with Keras's (and tfjs's) weights and gate
+// orders: kernel [features, k·units] for the inputs, recurrentKernel [units, k·units] for the
+// state, bias [k·units] (GRU with resetAfter: [2, 3·units], input and recurrent biases). LSTM gates
+// i, f, c, o; GRU gates z, r, h. Each step is composed of ops (one matrix product for every time
+// step's input projection at once, then per step the state's product, slices and gates), so
+// backpropagation through time is the graph's backward: the chain rule back through every step.
+import { activate, checkActivation } from "../autograd/ops/activate.js";
+import { slice, stack } from "../autograd/ops/select.js";
+import { checkBoolean, checkCount, checkOptions } from "../check.js";
+import { ArgumentError, ShapeError } from "../errors.js";
+import { type Shape, Tensor, formatShape, zeros } from "../tensor.js";
+import type { Activation } from "../autograd/ops/activate.js";
+import { initializers } from "./init.js";
+import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+
+export interface RecurrentOptions {
+  /** The whole sequence of outputs [batch, time, units], or only the last [batch, units]. Default false. */
+  returnSequences?: boolean;
+  /** Default "tanh". */
+  activation?: Activation;
+  /** For the gates (LSTM, GRU): "sigmoid" (Keras ≥ 2.3, PyTorch) or "hardSigmoid" (tfjs's default). Default "sigmoid". */
+  recurrentActivation?: Activation;
+  /** Default true. */
+  useBias?: boolean;
+}
+
+export interface GRUOptions extends RecurrentOptions {
+  /** Apply the reset gate after the recurrent product (Keras ≥ 2.3, PyTorch, ONNX linear_before_reset) or before (tfjs). Default true. */
+  resetAfter?: boolean;
+}
+
+/** What a recurrent layer computes for a sequence: its output and its final state(s). */
+export interface RecurrentResult {
+  output: Tensor;
+  /** [h] for SimpleRNN and GRU, [h, c] for LSTM: pass them as the next call's initial state. */
+  states: Tensor[];
+}
+
+abstract class Recurrent extends Layer {
+  readonly returnSequences: boolean;
+  readonly activation: Activation;
+  readonly recurrentActivation: Activation;
+  readonly useBias: boolean;
+  kernel: Tensor | null = null;
+  recurrentKernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(kind: string, readonly units: number, options: RecurrentOptions | undefined, private readonly gates: number) {
+    super();
+    checkCount(kind, "units", units);
+    const o = checkOptions(kind, options);
+    this.returnSequences = checkBoolean(kind, "returnSequences", o.returnSequences ?? false);
+    this.activation = checkActivation(kind, o.activation ?? "tanh", 0.01).activation;
+    this.recurrentActivation = checkActivation(kind, o.recurrentActivation ?? "sigmoid", 0.01).activation;
+    this.useBias = checkBoolean(kind, "useBias", o.useBias ?? true);
+  }
+
+  /** The bias's shape: [k·units] (GRU with resetAfter: [2, 3·units]). */
+  protected biasShape(): number[] {
+    return [this.gates * this.units];
+  }
+
+  build(inputShape: Shape, { random, engine }: BuildContext): Shape {
+    if (inputShape.length !== 2) throw new ShapeError(`${this.kind}: expects inputs of shape [time, features] per sample, got ${formatShape(inputShape)}`);
+    const [, features] = inputShape;
+    const width = this.gates * this.units;
+    const make = (shape: number[], fill: (out: Float32Array) => void, name: string) => {
+      const t = Tensor.persistent(shape, engine);
+      const view = engine.memory.f32(t.ptr, t.size);
+      view.fill(0);
+      fill(view);
+      t.requiresGrad = true;
+      t.name = `${this.name}.${name}`;
+      return t;
+    };
+    // Keras's defaults: Glorot-uniform inputs, (here) Glorot-uniform recurrent weights, zero bias
+    // (LSTM: forget-gate bias 1, as Keras's unit_forget_bias).
+    this.kernel = make([features, width], (o) => initializers.xavierUniform(o, features, width, random), "kernel");
+    this.recurrentKernel = make([this.units, width], (o) => initializers.xavierUniform(o, this.units, width, random), "recurrentKernel");
+    if (this.useBias) this.bias = make(this.biasShape(), (o) => this.initBias(o), "bias");
+    return this.returnSequences ? [inputShape[0], this.units] : [this.units];
+  }
+
+  protected initBias(_bias: Float32Array): void {}
+
+  forward(x: Tensor, _options: ForwardOptions): Tensor {
+    return this.run(x).output;
+  }
+
+  /** The sequence's output and final states, from `initialState` (zeros when omitted). */
+  run(x: Tensor, initialState?: Tensor[]): RecurrentResult {
+    if (!this.kernel) throw new ArgumentError(`${this.name || this.kind}: not built; call it or put it in a model`);
+    if (x.rank !== 3 || x.shape[2] !== this.kernel.shape[0]) {
+      throw new ShapeError(`${this.name || this.kind}: expected inputs [batch, time, ${this.kernel.shape[0]}], got ${formatShape(x.shape)}`);
+    }
+    const [batch, time, features] = x.shape;
+    const count = this.stateCount();
+    const states = initialState ?? Array.from({ length: count }, () => zeros([batch, this.units], { engine: x.engine }));
+    if (!Array.isArray(states) || states.length !== count || states.some((s) => !Tensor.isTensor(s) || s.shape.join() !== `${batch},${this.units}`)) {
+      throw new ShapeError(`${this.name || this.kind}: initialState must be ${count} tensor(s) of shape [${batch}, ${this.units}]`);
+    }
+    // Every step's input projection in one product: [batch·time, features] · kernel.
+    const width = this.gates * this.units;
+    const projected = x.reshape([batch * time, features]).matmul(this.kernel).reshape([batch, time, width]);
+    let state = states;
+    const outputs: Tensor[] = [];
+    for (let t = 0; t < time; t++) {
+      const xw = slice(projected, [0, t, 0], [batch, t + 1, width]).reshape([batch, width]);
+      state = this.step(xw, state);
+      outputs.push(state[0]);
+    }
+    if (time === 0) throw new ShapeError(`${this.name || this.kind}: a sequence of no steps has no output`);
+    return { output: this.returnSequences ? stack(outputs, 1) : state[0], states: state };
+  }
+
+  protected abstract stateCount(): number;
+  /** One step: from x·W (this step's input projection) and the states, the new states (h first). */
+  protected abstract step(xw: Tensor, states: Tensor[]): Tensor[];
+
+  /** Columns [g·units, (g + 1)·units) of a [batch, k·units] tensor: gate g. */
+  protected gate(z: Tensor, g: number): Tensor {
+    return slice(z, [0, g * this.units], [z.shape[0], (g + 1) * this.units]);
+  }
+
+  protected f(x: Tensor): Tensor {
+    return activate(x, this.activation);
+  }
+
+  protected fr(x: Tensor): Tensor {
+    return activate(x, this.recurrentActivation);
+  }
+
+  override describe(): string {
+    return `${this.units} units${this.returnSequences ? ", sequences" : ""}`;
+  }
+
+  override config(): Record<string, unknown> {
+    return { units: this.units, returnSequences: this.returnSequences, activation: this.activation, recurrentActivation: this.recurrentActivation, useBias: this.useBias };
+  }
+}
+
+/** h = f(x·W + h·U + b) */
+export class SimpleRNN extends Recurrent {
+  readonly kind = "SimpleRNN";
+  constructor(units: number, options?: RecurrentOptions) {
+    super("SimpleRNN", units, options, 1);
+  }
+  protected stateCount(): number {
+    return 1;
+  }
+  protected step(xw: Tensor, [h]: Tensor[]): Tensor[] {
+    let z = xw.add(h.matmul(this.recurrentKernel!));
+    if (this.bias) z = z.add(this.bias);
+    return [this.f(z)];
+  }
+}
+
+/** Long short-term memory (Hochreiter & Schmidhuber 1997), gates i, f, c, o as Keras orders them. */
+export class LSTM extends Recurrent {
+  readonly kind = "LSTM";
+  constructor(units: number, options?: RecurrentOptions) {
+    super("LSTM", units, options, 4);
+  }
+  protected override initBias(bias: Float32Array): void {
+    bias.fill(1, this.units, 2 * this.units); // the forget gate starts open (Keras's unit_forget_bias)
+  }
+  protected stateCount(): number {
+    return 2;
+  }
+  protected step(xw: Tensor, [h, c]: Tensor[]): Tensor[] {
+    let z = xw.add(h.matmul(this.recurrentKernel!));
+    if (this.bias) z = z.add(this.bias);
+    const i = this.fr(this.gate(z, 0));
+    const f = this.fr(this.gate(z, 1));
+    const candidate = this.f(this.gate(z, 2));
+    const o = this.fr(this.gate(z, 3));
+    const next = f.mul(c).add(i.mul(candidate)); // c ← f·c + i·c̃
+    return [o.mul(this.f(next)), next]; // h = o·f(c)
+  }
+}
+
+/** Gated recurrent unit (Cho et al. 2014), gates z, r, h as Keras orders them. */
+export class GRU extends Recurrent {
+  readonly kind = "GRU";
+  readonly resetAfter: boolean;
+  constructor(units: number, options?: GRUOptions) {
+    super("GRU", units, options, 3);
+    this.resetAfter = checkBoolean("GRU", "resetAfter", checkOptions("GRU", options).resetAfter ?? true);
+  }
+  protected override biasShape(): number[] {
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  }
+  protected stateCount(): number {
+    return 1;
+  }
+  protected step(xw: Tensor, [h]: Tensor[]): Tensor[] {
+    const u = this.units;
+    const U = this.recurrentKernel!;
+    const [inputBias, recurrentBias] = !this.bias ? [null, null]
+      : this.resetAfter ? [slice(this.bias, [0, 0], [1, 3 * u]), slice(this.bias, [1, 0], [2, 3 * u])] : [this.bias, null];
+    const mx = inputBias ? xw.add(inputBias) : xw;
+    let z: Tensor, r: Tensor, candidate: Tensor;
+    if (this.resetAfter) {
+      // r applies to (h·U_h + b_h): one product for all three gates.
+      const mh = recurrentBias ? h.matmul(U).add(recurrentBias) : h.matmul(U);
+      z = this.fr(this.gate(mx, 0).add(this.gate(mh, 0)));
+      r = this.fr(this.gate(mx, 1).add(this.gate(mh, 1)));
+      candidate = this.f(this.gate(mx, 2).add(r.mul(this.gate(mh, 2))));
+    } else {
+      // r applies to h before its product with U_h.
+      const uzr = slice(U, [0, 0], [u, 2 * u]);
+      const uh = slice(U, [0, 2 * u], [u, 3 * u]);
+      const hzr = h.matmul(uzr);
+      z = this.fr(this.gate(mx, 0).add(slice(hzr, [0, 0], [h.shape[0], u])));
+      r = this.fr(this.gate(mx, 1).add(slice(hzr, [0, u], [h.shape[0], 2 * u])));
+      candidate = this.f(this.gate(mx, 2).add(r.mul(h).matmul(uh)));
+    }
+    return [z.mul(h).add(z.neg().add(1).mul(candidate))]; // h ← z·h + (1 − z)·h̃
+  }
+  override config(): Record<string, unknown> {
+    return { ...super.config(), resetAfter: this.resetAfter };
+  }
+}
