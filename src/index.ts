@@ -21,6 +21,7 @@ export { Dropout } from "./nn/dropout.js";
 export { RandomShift } from "./nn/random-shift.js";
 export { Flatten } from "./nn/flatten.js";
 export { Activation } from "./nn/activation.js";
+export { GlobalAveragePooling, Permute, Reshape } from "./nn/shape-layers.js";
 export { BatchNorm, LayerNorm, type BatchNormOptions, type NormOptions } from "./nn/norm.js";
 export { Embedding, type EmbeddingOptions } from "./nn/embedding.js";
 export { GRU, LSTM, SimpleRNN, type GRUOptions, type RecurrentOptions, type RecurrentResult } from "./nn/recurrent.js";

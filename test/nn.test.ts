@@ -191,10 +191,11 @@ describe("Sequential", () => {
     expect(model.forward(tensor(new Float32Array(20), { shape: [2, 2, 5] })).shape).toEqual([2, 3]);
   });
 
-  it("refuses inputs of the wrong shape and layers that need flattening", () => {
+  it("refuses inputs of the wrong shape; Dense works over the last axis of longer samples", () => {
     const model = new Sequential([new Dense(2)], { inputShape: [3] });
     expect(() => model.forward(tensor([[1, 2]]))).toThrow(/expected a batch of shape \[batch, 3\], got \[1, 2\]/);
-    expect(() => new Sequential([new Dense(2)], { inputShape: [2, 2] })).toThrow(/add a Flatten layer first/);
+    expect(new Sequential([new Dense(2)], { inputShape: [4, 3] }).outputShape).toEqual([4, 2]); // as Keras: every step of a sequence
+    expect(() => new Sequential([new Dense(2)], { inputShape: [] })).toThrow(/expects inputs of shape \[\.\.\., features\]/);
     expect(() => new Dense(0)).toThrow(/units must be a positive integer/);
     expect(() => new Dense(3, { activation: "mish" as never })).toThrow(/activation must be one of .*got "mish"/);
   });

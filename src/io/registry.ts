@@ -11,6 +11,7 @@ import { Embedding } from "../nn/embedding.js";
 import { Layer } from "../nn/layer.js";
 import { BatchNorm, LayerNorm } from "../nn/norm.js";
 import { GRU, LSTM, SimpleRNN } from "../nn/recurrent.js";
+import { GlobalAveragePooling, Permute, Reshape } from "../nn/shape-layers.js";
 import { AvgPool2D, MaxPool2D } from "../nn/pool.js";
 import { RandomShift } from "../nn/random-shift.js";
 
@@ -34,6 +35,9 @@ const factories = new Map<string, LayerFactory>([
   ["SimpleRNN", (c) => new SimpleRNN(c.units as number, c as never)],
   ["LSTM", (c) => new LSTM(c.units as number, c as never)],
   ["GRU", (c) => new GRU(c.units as number, c as never)],
+  ["Reshape", (c) => new Reshape(c.targetShape as number[])],
+  ["Permute", (c) => new Permute(c.dims as number[])],
+  ["GlobalAveragePooling", () => new GlobalAveragePooling()],
   ["Embedding", (c) => new Embedding(c.inputDim as number, c.outputDim as number)],
 ]);
 

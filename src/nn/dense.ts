@@ -27,18 +27,19 @@ export class Dense extends WeightedLayer {
   }
 
   build(inputShape: Shape, context: BuildContext): Shape {
-    if (inputShape.length !== 1) {
-      throw new ShapeError(`Dense: expects inputs of shape [features] per sample, got ${formatShape(inputShape)} (add a Flatten layer first)`);
-    }
-    const [fanIn] = inputShape;
+    if (inputShape.length < 1) throw new ShapeError(`Dense: expects inputs of shape [..., features] per sample, got ${formatShape(inputShape)}`);
+    const fanIn = inputShape[inputShape.length - 1];
     ({ weight: this.weight, bias: this.bias } = initialWeights(
       this.name, [fanIn, this.units], fanIn, this.units, this.activation, this.options, context,
     ));
-    return [this.units];
+    return [...inputShape.slice(0, -1), this.units];
   }
 
+  /** Over the last axis: [batch, …, features] → [batch, …, units] (a sequence's every step, say). */
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    return dense(x, this.built(), this.bias, this.activation, this.slope);
+    if (x.rank <= 2) return dense(x, this.built(), this.bias, this.activation, this.slope);
+    const rows = x.reshape([-1, x.shape[x.rank - 1]]);
+    return dense(rows, this.built(), this.bias, this.activation, this.slope).reshape([...x.shape.slice(0, -1), this.units]);
   }
 
   override describe(): string {

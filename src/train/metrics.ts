@@ -32,16 +32,19 @@ function rows(where: string, output: Tensor): [number, number] {
 export const categoricalAccuracy: Metric = {
   name: "accuracy",
   correct(output, targets) {
-    const [n, c] = rows("accuracy", output);
+    rows("accuracy", output);
+    // Every position of the last axis counts: a sequence's tokens are rows too (scaled to samples by the caller's count).
+    const c = output.shape[output.rank - 1];
+    const n = output.size / c;
     const scores = output.data();
     const truth = targets.data();
-    const indices = targets.rank === 1 && targets.size === n;
+    const indices = targets.size === n;
     if (!indices && targets.size !== output.size) {
       throw new ShapeError(`accuracy: targets must be class indices [${n}] or rows of ${formatShape(output.shape)}, got ${formatShape(targets.shape)}`);
     }
     let right = 0;
     for (let i = 0; i < n; i++) if (argmax(scores, i * c, c) === (indices ? truth[i] : argmax(truth, i * c, c))) right++;
-    return right;
+    return (right * output.shape[0]) / n; // per sample: the fraction of its positions right
   },
 };
 

@@ -390,17 +390,18 @@ export class Trainer {
     const per = [n, ...out];
     const classes = out[out.length - 1] ?? 1;
     if (CLASSIFICATION.has(this.lossName)) {
-      if (y.rank === 1) {
+      if (y.rank === out.length) { // class indices: one per sample, or per position of a sequence
+        if (formatShape(y.shape) !== formatShape(per.slice(0, -1))) throw new ShapeError(`${where}: class indices must have shape ${formatShape(per.slice(0, -1))}, got ${formatShape(y.shape)}`);
         const labels = y.data();
         const row = labels.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v < classes));
         if (row >= 0) throw new ArgumentError(`${where}: label ${labels[row]} at row ${row} is not a class index in [0, ${classes})`);
       } else if (formatShape(y.shape) !== formatShape(per)) {
-        throw new ShapeError(`${where}: y must be class indices [${n}] or rows of ${formatShape(per)}, got ${formatShape(y.shape)}`);
+        throw new ShapeError(`${where}: y must be class indices ${formatShape(per.slice(0, -1))} or rows of ${formatShape(per)}, got ${formatShape(y.shape)}`);
       }
     } else if (this.lossName !== null && formatShape(y.shape) !== formatShape(per) && !(y.rank === 1 && y.size === n * out.reduce((a, b) => a * b, 1))) {
       throw new ShapeError(`${where}: y must have the model's output shape ${formatShape(per)}, got ${formatShape(y.shape)}`);
     }
-    if (y.rank > 1 || !CLASSIFICATION.has(this.lossName)) {
+    if (y.rank > out.length || !CLASSIFICATION.has(this.lossName)) {
       const bad = y.engine.kernels.firstNonFinite(y.ptr, y.size);
       if (bad >= 0) throw new ArgumentError(`${where}: y holds ${y.engine.memory.f32(y.ptr + 4 * bad, 1)[0]} at element ${bad}`);
     }

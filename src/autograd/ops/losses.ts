@@ -3,10 +3,12 @@
 // Targets are class indices (a [batch] tensor or array of integers) or a [batch, classes] tensor
 // (one-hot or any distribution), or, for MSE and binary cross-entropy, values of the input's shape.
 import type { Kernels } from "../../backend/kernels.js";
-import { checkBoolean, checkOptions, describe } from "../../check.js";
+import { checkBoolean, checkNumber, checkOptions, describe } from "../../check.js";
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { Tensor, formatShape, tensor } from "../../tensor.js";
 import { record } from "../graph.js";
+import { gather } from "./select.js";
+import { reshape } from "./shape.js";
 import { checkTensor, empty, sameShape } from "./util.js";
 
 export type Targets = Tensor | ArrayLike<number>;
@@ -58,12 +60,17 @@ function checkLoss(op: string, total: number, targets: Tensor, classes: number):
 export interface CrossEntropyOptions {
   /** The input is logits (softmax applied inside, fused: ∂L/∂logits = (ŷ − y)/batch). Default true. */
   fromLogits?: boolean;
+  /** With class indices: tokens with this label (padding) are left out; the mean is over the others. */
+  ignoreIndex?: number;
 }
 
 /** Categorical cross-entropy, averaged over the batch. */
 export function crossEntropy(input: Tensor, targets: Targets, options?: CrossEntropyOptions): Tensor {
-  const { fromLogits = true } = checkOptions("crossEntropy", options);
+  const { fromLogits = true, ignoreIndex } = checkOptions("crossEntropy", options);
   checkBoolean("crossEntropy", "options.fromLogits", fromLogits);
+  if (ignoreIndex !== undefined) checkNumber("crossEntropy", "options.ignoreIndex", ignoreIndex, { integer: true });
+  checkTensor("crossEntropy", "the input", input);
+  if (input.rank > 2 || ignoreIndex !== undefined) return sequenceCrossEntropy(input, targets, fromLogits, ignoreIndex);
   const { t, made } = asTensor("crossEntropy", input, targets);
   let kind: "labels" | "dense";
   try {
@@ -154,4 +161,33 @@ export function binaryCrossEntropy(logits: Tensor, targets: Targets): Tensor {
 export function mse(input: Tensor, targets: Targets): Tensor {
   return elementwiseLoss("mse", input, targets, (k, y, t, n) => k.squaredError(y, t, n),
     (k, y, t, g, n, scale) => k.squaredErrorBackward(y, t, g, n, scale));
+}
+
+/**
+ * Cross-entropy over the last axis of [batch, …, classes] outputs (a sequence's tokens): the
+ * mean over every position, or, with ignoreIndex, over the positions whose label is not it.
+ * Rows are gathered (a differentiable op), so ignored positions get a zero gradient.
+ */
+function sequenceCrossEntropy(input: Tensor, targets: Targets, fromLogits: boolean, ignoreIndex: number | undefined): Tensor {
+  const classes = input.shape[input.rank - 1];
+  const rows = reshape(input, [-1, classes]);
+  const labels = Tensor.isTensor(targets) ? checkTensor("crossEntropy", "the targets", targets).data() : Array.isArray(targets) || ArrayBuffer.isView(targets) ? Array.from(targets as ArrayLike<number>) : null;
+  if (labels === null) throw new ArgumentError(`crossEntropy: targets must be a Tensor, an array or a typed array, got ${describe(targets)}`);
+  if (labels.length !== rows.shape[0]) {
+    if (ignoreIndex === undefined && labels.length === input.size) {
+      return crossEntropy(rows, Tensor.isTensor(targets) ? reshape(targets, [-1, classes]) : tensor(Array.from(labels), { shape: [rows.shape[0], classes], engine: input.engine }), { fromLogits });
+    }
+    throw new ShapeError(`crossEntropy: ${labels.length} targets for ${rows.shape[0]} positions of ${formatShape(input.shape)} (class indices, one per position)`);
+  }
+  const kept: number[] = [];
+  const keptLabels: number[] = [];
+  labels.forEach((l, i) => {
+    if (l !== ignoreIndex) {
+      kept.push(i);
+      keptLabels.push(l);
+    }
+  });
+  if (kept.length === 0) throw new ShapeError("crossEntropy: every position is ignored; a mean over no tokens is undefined");
+  const chosen = kept.length === rows.shape[0] ? rows : gather(rows, kept);
+  return crossEntropy(chosen, keptLabels, { fromLogits });
 }
