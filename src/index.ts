@@ -24,6 +24,7 @@ export { Activation } from "./nn/activation.js";
 export { GlobalAveragePooling, Permute, Reshape } from "./nn/shape-layers.js";
 export { BatchNorm, LayerNorm, type BatchNormOptions, type NormOptions } from "./nn/norm.js";
 export { Embedding, type EmbeddingOptions } from "./nn/embedding.js";
+export { MultiHeadAttention, type AttentionOptions } from "./nn/attention.js";
 export { GRU, LSTM, SimpleRNN, type GRUOptions, type RecurrentOptions, type RecurrentResult } from "./nn/recurrent.js";
 export { Module, StateDictError, type LoadStateDictOptions } from "./nn/module.js";
 export { Model, type ModelOptions } from "./nn/model.js";

@@ -3,6 +3,7 @@
 import { describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import { Activation } from "../nn/activation.js";
+import { MultiHeadAttention } from "../nn/attention.js";
 import { Conv2D } from "../nn/conv.js";
 import { Dense } from "../nn/dense.js";
 import { Dropout } from "../nn/dropout.js";
@@ -38,6 +39,7 @@ const factories = new Map<string, LayerFactory>([
   ["Reshape", (c) => new Reshape(c.targetShape as number[])],
   ["Permute", (c) => new Permute(c.dims as number[])],
   ["GlobalAveragePooling", () => new GlobalAveragePooling()],
+  ["MultiHeadAttention", (c) => new MultiHeadAttention(c.numHeads as number, c.keyDim as number, { causal: c.causal as boolean, useBias: c.useBias as boolean })],
   ["Embedding", (c) => new Embedding(c.inputDim as number, c.outputDim as number)],
 ]);
 
