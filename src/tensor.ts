@@ -62,6 +62,46 @@ class ArenaStorage implements Storage {
 
 const collected = new FinalizationRegistry<Storage>((storage) => storage.release());
 
+/** Tensors made (outside the arena) while a scope of ownedBy() runs: freed when it ends, but for its result. */
+let scope: Tensor[] | null = null;
+
+/**
+ * @internal Runs fn and frees every tensor it made (outside withArena) except `result`'s and those
+ * `keep` names: a computation built of ops without a graph (inference) leaves nothing behind for
+ * the garbage collector, which a synchronous loop would never reach.
+ */
+export function ownedBy<T>(fn: () => T, keep: (result: T) => readonly Tensor[]): T {
+  const outer = scope;
+  const made: Tensor[] = [];
+  scope = made;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scope = outer;
+    for (const t of made) t.dispose();
+    throw e;
+  }
+  scope = outer;
+  const kept = new Set(keep(result));
+  for (const t of made) {
+    if (kept.has(t)) outer?.push(t); // the outer scope decides about what this one returns
+    else t.dispose();
+  }
+  return result;
+}
+
+/** @internal Runs fn outside any ownedBy() scope: what it makes (a layer's parameters) outlives the scope. */
+export function outsideScopes<T>(fn: () => T): T {
+  const outer = scope;
+  scope = null;
+  try {
+    return fn();
+  } finally {
+    scope = outer;
+  }
+}
+
 /** The engine whose arena takes new tensors, inside withArena(). */
 let arenaEngine: Engine | null = null;
 
@@ -129,7 +169,10 @@ export class Tensor {
     this.size = sizeOf(shape);
     this.requiresGrad = options.requiresGrad ?? false;
     this.name = options.name;
-    if (!storage.inArena) collected.register(this, storage, this);
+    if (!storage.inArena) {
+      collected.register(this, storage, this);
+      scope?.push(this);
+    }
   }
 
   /** @internal A new tensor of `shape` on `engine`, contents unspecified; in the arena inside withArena(). */

@@ -55,4 +55,25 @@ describe("examples", () => {
     expect(ratio(r.batchNorm)).toBeGreaterThan(0.5);
     expect(r.accuracy.batchNorm).toBeGreaterThan(r.accuracy.sigmoid);
   });
+  it("the text example trains on the fortunes corpus and ends, with --json, with one line of bits per character", async () => {
+    const { existsSync } = await import("node:fs");
+    if (!existsSync("/usr/share/games/fortunes")) {
+      if (process.env.CI) throw new Error("CI needs Debian's fortunes package (.ci/run installs it)");
+      return console.warn("skipped: no /usr/share/games/fortunes (apt-get install fortunes)");
+    }
+    const { stdout, stderr } = await example("text.mjs", ["--json", "--minutes", "0.25"]);
+    const r = JSON.parse(stdout.trim());
+    expect(Object.keys(r)).toEqual(["heldOutBitsPerChar", "bigramBitsPerChar", "epochs", "tokensPerSecond"]);
+    expect(r.bigramBitsPerChar).toBeGreaterThan(3);
+    expect(r.bigramBitsPerChar).toBeLessThan(5);
+    expect(r.heldOutBitsPerChar).toBeLessThan(Math.log2(96)); // better than guessing among the symbols
+    expect(stderr).toMatch(/sample: "The /);
+  }, 120_000);
+
+  it("the text example's transformer runs too", async () => {
+    const { existsSync } = await import("node:fs");
+    if (!existsSync("/usr/share/games/fortunes")) return;
+    const { stdout } = await example("text.mjs", ["--json", "--minutes", "0.1", "--model", "transformer"]);
+    expect(JSON.parse(stdout.trim()).heldOutBitsPerChar).toBeLessThan(Math.log2(96));
+  }, 120_000);
 });

@@ -259,6 +259,29 @@ describe("memory that holds without dispose()", () => {
     expect(new Set(inferred).size).toBe(1);
   });
 
+  it("inference through composite layers (LSTM, attention, norms) under noGrad leaves nothing behind", async () => {
+    const { LSTM, LayerNorm, MultiHeadAttention, Embedding } = await import("../src/index.js");
+    const model = new Sequential([new Embedding(10, 8), new LSTM(8, { returnSequences: true }), new LayerNorm(), new MultiHeadAttention(2, 4, { causal: true }), new Dense(3)], { inputShape: [5], seed: 1 });
+    const x = tensor([[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]]);
+    noGrad(() => model.call(x)).dispose(); // builds the attention mask cache once
+    const before = bytes();
+    for (let i = 0; i < 20; i++) noGrad(() => model.call(x)).dispose();
+    expect(bytes()).toBe(before);
+    // And a training loop over them stays flat too (the LSTM's zero initial states go with the graph).
+    const optimizer = new SGD(model.parameters(), { lr: 0.01 });
+    const y = tensor([[0, 1, 2, 0, 1], [2, 1, 0, 2, 1]]);
+    const step = () => {
+      optimizer.zeroGrad();
+      crossEntropy(model.call(x), y).backward();
+      optimizer.step();
+    };
+    step();
+    step();
+    const during = bytes();
+    for (let i = 0; i < 10; i++) step();
+    expect(bytes()).toBe(during);
+  });
+
   it("a graph's values stay readable until the next step through the same parameters, then say why they went", () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const other = tensor(3, { requiresGrad: true });

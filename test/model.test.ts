@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   Adam, Dense, Dropout, type Engine, Model, Sequential, ShapeError, StateDictError, type Tensor, ArgumentError,
-  batches, crossEntropy, gradcheck, init, mse, tensor, zeros,
+  batches, crossEntropy, gradcheck, init, mse, noGrad, tensor, zeros,
 } from "../src/index.js";
 
 let engine: Engine;
@@ -60,6 +60,14 @@ describe("Model", () => {
       }
     }
     expect(last).toBeLessThan(first / 3);
+  });
+
+  it("a model first called without a graph (inference) keeps the parameters its layers built", () => {
+    const model = new Residual({ seed: 3 });
+    const y = noGrad(() => model.call(xs));
+    expect(y.shape).toEqual([32, 3]);
+    expect(model.parameters().map((p) => p.isDisposed)).toEqual([false, false, false, false]);
+    expect(model.call(xs).data()).toEqual(y.data());
   });
 
   it("the residual model's gradients match finite differences", () => {

@@ -6,7 +6,8 @@ import { checkOptions } from "../check.js";
 import { type BuildContext, currentBuildContext } from "./context.js";
 import { Module } from "./module.js";
 import { ArgumentError } from "../errors.js";
-import { type Shape, Tensor, formatShape } from "../tensor.js";
+import { isGradEnabled } from "../autograd/graph.js";
+import { type Shape, Tensor, formatShape, outsideScopes, ownedBy } from "../tensor.js";
 
 export interface ForwardOptions {
   /** Training mode: dropout drops. Default false. */
@@ -34,7 +35,7 @@ export abstract class Layer extends Module {
   /** @internal Builds the layer for inputs of `inputShape` once; returns the output shape. */
   buildOnce(inputShape: Shape, context: BuildContext): Shape {
     if (this.#built) throw new ArgumentError(`${this.name || this.kind}: already built for inputs ${formatShape(this.#built)}; use a new layer`);
-    const out = this.build(inputShape, context);
+    const out = outsideScopes(() => this.build(inputShape, context)); // parameters outlive an inference's scope
     this.#built = inputShape;
     return out;
   }
@@ -43,7 +44,9 @@ export abstract class Layer extends Module {
   call(x: Tensor, options: ForwardOptions = {}): Tensor {
     if (!Tensor.isTensor(x)) throw new ArgumentError(`${this.name || this.kind}: the input must be a Tensor`);
     if (!this.#built) this.buildOnce(x.shape.slice(1), currentBuildContext());
-    return this.forward(x, { training: options.training ?? this.training });
+    const run = () => this.forward(x, { training: options.training ?? this.training });
+    // Without a graph nothing owns the tensors the layer's ops make along the way: free them now.
+    return isGradEnabled() ? run() : ownedBy(run, (y) => [y]);
   }
 
   /** A few words for the model summary, e.g. the activation. */

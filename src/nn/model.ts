@@ -7,12 +7,12 @@
 //     out = new Dense(2);
 //     forward(x: Tensor) { return this.out.call(x.add(this.inner.call(x))); }
 //   }
-import { noGrad } from "../autograd/graph.js";
+import { isGradEnabled, noGrad } from "../autograd/graph.js";
 import { Engine, getEngine } from "../backend/engine.js";
 import { checkNumber, checkOptions, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import { Random } from "../random.js";
-import { type Shape, Tensor, checkShape, zeros } from "../tensor.js";
+import { type Shape, Tensor, checkShape, ownedBy, zeros } from "../tensor.js";
 import { withBuildContext } from "./context.js";
 import { Layer } from "./layer.js";
 import { Module } from "./module.js";
@@ -52,7 +52,9 @@ export abstract class Model extends Module {
       x.assertLive();
     });
     if (!this.#named) this.nameLayers();
-    return withBuildContext({ random: this.#random, engine: this.engine }, () => this.forward(...inputs));
+    const run = () => withBuildContext({ random: this.#random, engine: this.engine }, () => this.forward(...inputs));
+    // Without a graph nothing owns the tensors forward()'s ops make along the way: free them now.
+    return isGradEnabled() ? run() : ownedBy(run, (y) => [y]);
   }
 
   /** Builds every layer for inputs of these shapes (per sample), by calling the model on empty batches. */

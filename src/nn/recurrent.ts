@@ -4,6 +4,7 @@
 // i, f, c, o; GRU gates z, r, h. Each step is composed of ops (one matrix product for every time
 // step's input projection at once, then per step the state's product, slices and gates), so
 // backpropagation through time is the graph's backward: the chain rule back through every step.
+import { nodeOf } from "../autograd/graph.js";
 import { activate, checkActivation } from "../autograd/ops/activate.js";
 import { slice, stack } from "../autograd/ops/select.js";
 import { checkBoolean, checkCount, checkOptions } from "../check.js";
@@ -110,7 +111,11 @@ abstract class Recurrent extends Layer {
       outputs.push(state[0]);
     }
     if (time === 0) throw new ShapeError(`${this.name || this.kind}: a sequence of no steps has no output`);
-    return { output: this.returnSequences ? stack(outputs, 1) : state[0], states: state };
+    const output = this.returnSequences ? stack(outputs, 1) : state[0];
+    // Zero initial states made here are leaves the graph saved: it frees them with its intermediates.
+    const graph = nodeOf(output);
+    if (!initialState && graph) graph.adopted.push(...states);
+    return { output, states: state };
   }
 
   protected abstract stateCount(): number;

@@ -38,13 +38,16 @@ function operands(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
 }
 
 /**
- * y, after freeing the broadcast copies of a and b when no graph was built: with a graph they are
- * its intermediates (freed with it), without one nothing else would free them before a GC.
+ * y, with the broadcast copies of a and b taken care of: without a graph they are freed at once;
+ * with one, a copy of an operand that needs no gradient (a constant, a mask) is no intermediate of
+ * the graph, so the graph adopts it and frees it with its intermediates.
  */
 function withoutCopies(y: Tensor, [a, b]: [Tensor, Tensor], [x, z]: [Tensor, Tensor]): Tensor {
-  if (!nodeOf(y)) {
-    if (x !== a) x.dispose();
-    if (z !== b) z.dispose();
+  const node = nodeOf(y);
+  for (const [original, copy] of [[a, x], [b, z]] as const) {
+    if (copy === original) continue;
+    if (!node) copy.dispose();
+    else if (!nodeOf(copy)) node.adopted.push(copy);
   }
   return y;
 }
