@@ -282,6 +282,26 @@ describe("memory that holds without dispose()", () => {
     expect(bytes()).toBe(during);
   });
 
+  it("the JavaScript heap stays flat too over a synchronous loop (no WeakRef pinned until the loop ends)", async () => {
+    const { LSTM, Embedding } = await import("../src/index.js");
+    const gc = (globalThis as { gc?: () => void }).gc!;
+    const model = new Sequential([new Embedding(20, 8), new LSTM(8, { returnSequences: true }), new Dense(20)], { inputShape: [12], seed: 1 });
+    const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+    const x = tensor(Float32Array.from({ length: 96 }, (_, i) => i % 20), { shape: [8, 12] });
+    const y = tensor(Float32Array.from({ length: 96 }, (_, i) => (i + 1) % 20), { shape: [8, 12] });
+    const step = () => {
+      optimizer.zeroGrad();
+      crossEntropy(model.call(x), y).backward();
+      optimizer.step();
+    };
+    for (let i = 0; i < 20; i++) step();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 300; i++) step(); // never yields: no job ends in between
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4e6); // it grew ~0.1 MB a step with WeakRefs
+  });
+
   it("a graph's values stay readable until the next step through the same parameters, then say why they went", () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const other = tensor(3, { requiresGrad: true });

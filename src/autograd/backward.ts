@@ -100,10 +100,15 @@ function storeGrad(t: Tensor, g: Tensor, owned: boolean): void {
   if (owned) g.dispose();
 }
 
-/** A released graph waiting for the next backward() through one of its leaves; held weakly. */
+/**
+ * A released graph waiting for the next backward() through one of its leaves. Its tensors are held
+ * strongly, not through WeakRefs: a WeakRef keeps its target alive until the current job ends,
+ * which a synchronous training loop never reaches, so the JS heap would grow with every step.
+ * The list is bounded instead: older graphs are dropped (left to the garbage collector).
+ */
 interface Released {
-  leaves: WeakSet<Tensor>;
-  intermediates: WeakRef<Tensor>[];
+  leaves: Set<Tensor>;
+  intermediates: Tensor[];
 }
 
 /** At most this many released graphs wait; older ones are left to the garbage collector. */
@@ -194,7 +199,7 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
     for (const t of intermediates) t.releaseBy("when the library tool that made it finished");
     return;
   }
-  waiting.push({ leaves: new WeakSet(leaves), intermediates: intermediates.map((t) => new WeakRef(t)) });
+  waiting.push({ leaves: new Set(leaves), intermediates });
   if (waiting.length > MAX_WAITING) waiting.shift();
 }
 
@@ -205,8 +210,8 @@ function freeReleased(leaves: readonly Tensor[]): void {
   if (due.length === 0) return;
   waiting = waiting.filter((g) => !due.includes(g));
   for (const g of due) {
-    for (const ref of g.intermediates) {
-      ref.deref()?.releaseBy("by the next backward() through the same parameters (detach() a tensor to keep its values longer)");
+    for (const t of g.intermediates) {
+      t.releaseBy("by the next backward() through the same parameters (detach() a tensor to keep its values longer)");
     }
   }
 }
