@@ -9,8 +9,8 @@ import { activate, checkActivation } from "../autograd/ops/activate.js";
 import { slice, stack } from "../autograd/ops/select.js";
 import { checkBoolean, checkCount, checkOptions } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
-import { type Shape, Tensor, formatShape, zeros } from "../tensor.js";
 import type { Activation } from "../autograd/ops/activate.js";
+import { type Shape, Tensor, formatShape, zeros } from "../tensor.js";
 import { initializers } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
@@ -95,6 +95,7 @@ abstract class Recurrent extends Layer {
       throw new ShapeError(`${this.name || this.kind}: expected inputs [batch, time, ${this.kernel.shape[0]}], got ${formatShape(x.shape)}`);
     }
     const [batch, time, features] = x.shape;
+    if (time === 0) throw new ShapeError(`${this.name || this.kind}: a sequence of no steps has no output`);
     const count = this.stateCount();
     const states = initialState ?? Array.from({ length: count }, () => zeros([batch, this.units], { engine: x.engine }));
     if (!Array.isArray(states) || states.length !== count || states.some((s) => !Tensor.isTensor(s) || s.shape.join() !== `${batch},${this.units}`)) {
@@ -110,7 +111,6 @@ abstract class Recurrent extends Layer {
       state = this.step(xw, state);
       outputs.push(state[0]);
     }
-    if (time === 0) throw new ShapeError(`${this.name || this.kind}: a sequence of no steps has no output`);
     const output = this.returnSequences ? stack(outputs, 1) : state[0];
     // Zero initial states made here are leaves the graph saved: it frees them with its intermediates.
     const graph = nodeOf(output);
