@@ -379,7 +379,7 @@ export class DisposedError extends WasmgradError {
 }
 
 /** A numeric typed array (BigInt64Array and BigUint64Array hold BigInts, not numbers). */
-function isNumericArray(v: unknown): v is ArrayLike<number> {
+export function isNumericArray(v: unknown): v is ArrayLike<number> {
   return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 

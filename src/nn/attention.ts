@@ -6,7 +6,7 @@
 import { checkBoolean, checkCount, checkOptions } from "../check.js";
 import { ShapeError } from "../errors.js";
 import { type Shape, Tensor, formatShape, tensor } from "../tensor.js";
-import { initializers } from "./init.js";
+import { initializers, stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
 export interface AttentionOptions {
@@ -42,14 +42,8 @@ export class MultiHeadAttention extends Layer {
   build(inputShape: Shape, { random, engine }: BuildContext): Shape {
     if (inputShape.length !== 2) throw new ShapeError(`MultiHeadAttention: expects inputs of shape [time, features] per sample, got ${formatShape(inputShape)}`);
     const d = inputShape[1], h = this.numHeads, k = this.keyDim;
-    const make = (shape: number[], fanIn: number, fanOut: number, name: string, zero = false) => {
-      const t = Tensor.persistent(shape, engine);
-      const view = engine.memory.f32(t.ptr, t.size).fill(0);
-      if (!zero) initializers.xavierUniform(view, fanIn, fanOut, random);
-      t.requiresGrad = true;
-      t.name = `${this.name}.${name}`;
-      return t;
-    };
+    const make = (shape: number[], fanIn: number, fanOut: number, name: string, zero = false) =>
+      stateTensor(engine, shape, `${this.name}.${name}`, (v) => zero || initializers.xavierUniform(v, fanIn, fanOut, random));
     for (const which of ["query", "key", "value"] as const) {
       this[`${which}Kernel`] = make([d, h, k], d, h * k, `${which}Kernel`);
       if (this.useBias) this[`${which}Bias`] = make([h, k], 0, 0, `${which}Bias`, true);

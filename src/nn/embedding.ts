@@ -1,7 +1,7 @@
 import { gather } from "../autograd/ops/select.js";
 import { checkCount, checkOptions } from "../check.js";
-import { type Shape, Tensor } from "../tensor.js";
-import { type Initializer, type InitializerName, resolveInitializer } from "./init.js";
+import type { Shape, Tensor } from "../tensor.js";
+import { type Initializer, type InitializerName, resolveInitializer, stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
 export interface EmbeddingOptions {
@@ -31,12 +31,7 @@ export class Embedding extends Layer {
   }
 
   build(inputShape: Shape, { random, engine }: BuildContext): Shape {
-    const t = Tensor.persistent([this.inputDim, this.outputDim], engine);
-    engine.kernels.fill(t.ptr, 0, t.size);
-    this.init(engine.memory.f32(t.ptr, t.size), this.inputDim, this.outputDim, random);
-    t.requiresGrad = true;
-    t.name = `${this.name}.embeddings`;
-    this.embeddings = t;
+    this.embeddings = stateTensor(engine, [this.inputDim, this.outputDim], `${this.name}.embeddings`, (v) => this.init(v, this.inputDim, this.outputDim, random));
     return [...inputShape, this.outputDim];
   }
 

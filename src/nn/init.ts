@@ -78,14 +78,18 @@ export function initialWeights(
   }
 }
 
-function initialised(shape: Shape, init: Initializer, fanIn: number, fanOut: number, random: Random, engine: Engine, name: string): Tensor {
-  // Persistent even when the layer is first built inside withArena(): parameters outlive any step.
+/**
+ * A layer's own tensor: persistent (even when the layer is first built inside withArena(), it
+ * outlives any step), zeroed, then filled by `fill` (which may not allocate Wasm memory, so the view
+ * stays valid) and checked finite. Parameters require grad; buffers (`requiresGrad` false) do not.
+ */
+export function stateTensor(engine: Engine, shape: Shape, name: string, fill: (values: Float32Array) => void, requiresGrad = true): Tensor {
   const t = Tensor.persistent(shape, engine);
-  t.requiresGrad = true;
+  t.requiresGrad = requiresGrad;
   t.name = name;
-  engine.kernels.fill(t.ptr, 0, t.size); // an initializer that skips elements leaves zeros, not old memory
+  engine.kernels.fill(t.ptr, 0, t.size); // a fill that skips elements leaves zeros, not old memory
   try {
-    init(engine.memory.f32(t.ptr, t.size), fanIn, fanOut, random); // an initializer allocates no Wasm memory: the view stays valid
+    fill(engine.memory.f32(t.ptr, t.size));
     const bad = engine.kernels.firstNonFinite(t.ptr, t.size);
     if (bad >= 0) throw new ArgumentError(`${name}: the initializer gave a non-finite value at element ${bad}`);
   } catch (e) {
@@ -93,4 +97,8 @@ function initialised(shape: Shape, init: Initializer, fanIn: number, fanOut: num
     throw e;
   }
   return t;
+}
+
+function initialised(shape: Shape, init: Initializer, fanIn: number, fanOut: number, random: Random, engine: Engine, name: string): Tensor {
+  return stateTensor(engine, shape, name, (values) => init(values, fanIn, fanOut, random));
 }

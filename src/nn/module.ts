@@ -7,7 +7,7 @@
 // optimiser state go through.
 import { describe } from "../check.js";
 import { ArgumentError, WasmgradError } from "../errors.js";
-import { Tensor, formatShape } from "../tensor.js";
+import { Tensor, formatShape, isNumericArray } from "../tensor.js";
 
 export interface LoadStateDictOptions {
   /** Every name must match both ways (no missing, no unexpected entries). Default true. */
@@ -140,7 +140,7 @@ export abstract class Module {
     if (!Array.isArray(weights) || weights.length !== targets.length) {
       throw new StateDictError(`setWeights: expected ${targets.length} arrays (${targets.map(([n]) => n).join(", ")}), got ${describe(weights)}`, [], [], []);
     }
-    const bad = targets.filter(([, t], i) => !isNumbers(weights[i]) || weights[i].length !== t.size);
+    const bad = targets.filter(([, t], i) => !(Array.isArray(weights[i]) || isNumericArray(weights[i])) || weights[i].length !== t.size);
     if (bad.length > 0) {
       const what = bad.map(([n, t]) => `${n} needs ${t.size} values, got ${describe(weights[targets.findIndex(([m]) => m === n)])}`);
       throw new StateDictError(`setWeights: nothing set; ${what.join("; ")}`, [], [], bad.map(([n]) => n));
@@ -162,8 +162,4 @@ export abstract class Module {
 }
 
 const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
-
-function isNumbers(v: unknown): v is ArrayLike<number> {
-  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array));
-}
 

@@ -5,7 +5,8 @@
 import { noGrad } from "../autograd/graph.js";
 import { checkBoolean, checkNumber, checkOptions } from "../check.js";
 import { ShapeError } from "../errors.js";
-import { type Shape, Tensor, formatShape } from "../tensor.js";
+import { type Shape, type Tensor, formatShape } from "../tensor.js";
+import { stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
 export interface NormOptions {
@@ -15,14 +16,6 @@ export interface NormOptions {
   center?: boolean;
   /** Learn a scale γ. Default true. */
   scale?: boolean;
-}
-
-function persistent(shape: Shape, value: number, context: BuildContext, requiresGrad: boolean, name: string): Tensor {
-  const t = Tensor.persistent(shape, context.engine); // parameters and buffers outlive any step
-  context.engine.kernels.fill(t.ptr, value, t.size);
-  t.requiresGrad = requiresGrad;
-  t.name = name;
-  return t;
 }
 
 abstract class Norm extends Layer {
@@ -43,14 +36,14 @@ abstract class Norm extends Layer {
   build(inputShape: Shape, context: BuildContext): Shape {
     if (inputShape.length < 1) throw new ShapeError(`${this.kind}: needs at least one axis per sample, got ${formatShape(inputShape)}`);
     const features = inputShape[inputShape.length - 1];
-    if (this.scale) this.gamma = persistent([features], 1, context, true, `${this.name}.gamma`);
-    if (this.center) this.beta = persistent([features], 0, context, true, `${this.name}.beta`);
+    if (this.scale) this.gamma = stateTensor(context.engine, [features], `${this.name}.gamma`, (v) => v.fill(1));
+    if (this.center) this.beta = stateTensor(context.engine, [features], `${this.name}.beta`, () => {});
     return inputShape;
   }
 
-  /** (x − mean) / √(variance + ε) · γ + β */
-  protected normalise(x: Tensor, mean: Tensor, variance: Tensor): Tensor {
-    let y = x.sub(mean).div(variance.add(this.epsilon).sqrt());
+  /** centred / √(variance + ε) · γ + β, for centred = x − mean */
+  protected normalise(centred: Tensor, variance: Tensor): Tensor {
+    let y = centred.div(variance.add(this.epsilon).sqrt());
     if (this.gamma) y = y.mul(this.gamma);
     if (this.beta) y = y.add(this.beta);
     return y;
@@ -70,9 +63,8 @@ export class LayerNorm extends Norm {
   }
 
   forward(x: Tensor, _options: ForwardOptions): Tensor {
-    const mean = x.mean(-1, { keepDims: true });
-    const variance = x.sub(mean).square().mean(-1, { keepDims: true });
-    return this.normalise(x, mean, variance);
+    const centred = x.sub(x.mean(-1, { keepDims: true }));
+    return this.normalise(centred, centred.square().mean(-1, { keepDims: true }));
   }
 }
 
@@ -100,18 +92,19 @@ export class BatchNorm extends Norm {
   override build(inputShape: Shape, context: BuildContext): Shape {
     const out = super.build(inputShape, context);
     const features = inputShape[inputShape.length - 1];
-    this.movingMean = persistent([features], 0, context, false, `${this.name}.movingMean`);
-    this.movingVariance = persistent([features], 1, context, false, `${this.name}.movingVariance`);
+    this.movingMean = stateTensor(context.engine, [features], `${this.name}.movingMean`, () => {}, false);
+    this.movingVariance = stateTensor(context.engine, [features], `${this.name}.movingVariance`, (v) => v.fill(1), false);
     return out;
   }
 
   forward(x: Tensor, { training = false }: ForwardOptions): Tensor {
     const [movingMean, movingVariance] = [this.movingMean!, this.movingVariance!];
-    if (!training) return this.normalise(x, movingMean, movingVariance);
+    if (!training) return this.normalise(x.sub(movingMean), movingVariance);
     if (x.shape[0] === 0) throw new ShapeError(`${this.name || this.kind}: batch statistics of an empty batch are undefined`);
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const mean = x.mean(axes);
-    const variance = x.sub(mean).square().mean(axes); // biased, as Keras
+    const centred = x.sub(mean);
+    const variance = centred.square().mean(axes); // biased, as Keras
     noGrad(() => {
       const memory = x.engine.memory;
       const m = this.momentum;
@@ -121,7 +114,7 @@ export class BatchNorm extends Norm {
         for (let i = 0; i < target.length; i++) target[i] = target[i] * m + source[i] * (1 - m);
       }
     });
-    return this.normalise(x, mean, variance);
+    return this.normalise(centred, variance);
   }
 
   override config(): Record<string, unknown> {

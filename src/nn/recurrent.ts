@@ -11,7 +11,7 @@ import { checkBoolean, checkCount, checkOptions } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import type { Activation } from "../autograd/ops/activate.js";
 import { type Shape, Tensor, formatShape, zeros } from "../tensor.js";
-import { initializers } from "./init.js";
+import { initializers, stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
 
 export interface RecurrentOptions {
@@ -65,15 +65,7 @@ abstract class Recurrent extends Layer {
     if (inputShape.length !== 2) throw new ShapeError(`${this.kind}: expects inputs of shape [time, features] per sample, got ${formatShape(inputShape)}`);
     const [, features] = inputShape;
     const width = this.gates * this.units;
-    const make = (shape: number[], fill: (out: Float32Array) => void, name: string) => {
-      const t = Tensor.persistent(shape, engine);
-      const view = engine.memory.f32(t.ptr, t.size);
-      view.fill(0);
-      fill(view);
-      t.requiresGrad = true;
-      t.name = `${this.name}.${name}`;
-      return t;
-    };
+    const make = (shape: number[], fill: (out: Float32Array) => void, name: string) => stateTensor(engine, shape, `${this.name}.${name}`, fill);
     // Keras's defaults: Glorot-uniform inputs, (here) Glorot-uniform recurrent weights, zero bias
     // (LSTM: forget-gate bias 1, as Keras's unit_forget_bias).
     this.kernel = make([features, width], (o) => initializers.xavierUniform(o, features, width, random), "kernel");

@@ -5,7 +5,7 @@
 import type { Kernels } from "../../backend/kernels.js";
 import { checkBoolean, checkNumber, checkOptions, describe } from "../../check.js";
 import { ArgumentError, ShapeError } from "../../errors.js";
-import { Tensor, formatShape, tensor } from "../../tensor.js";
+import { Tensor, formatShape, isNumericArray, tensor } from "../../tensor.js";
 import { record } from "../graph.js";
 import { gather } from "./select.js";
 import { reshape } from "./shape.js";
@@ -21,7 +21,7 @@ function asTensor(op: string, input: Tensor, t: Targets): { t: Tensor; made: Ten
     if (t.engine !== input.engine) throw new ArgumentError(`${op}: the targets live in another engine's memory than the input`);
     return { t, made: [] };
   }
-  if (!Array.isArray(t) && !(ArrayBuffer.isView(t) && !(t instanceof DataView))) {
+  if (!Array.isArray(t) && !isNumericArray(t)) {
     throw new ArgumentError(`${op}: targets must be a Tensor, an array or a typed array, got ${describe(t)}`);
   }
   const made = tensor(t as number[], { engine: input.engine });
