@@ -18,3 +18,4 @@ export function heapBase(): usize {
 export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+export * from "./recurrent";

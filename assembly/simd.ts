@@ -34,3 +34,48 @@ export function storeRowPart(at: usize, v0: v128, v1: v128, nr: i32, into: bool)
   storeLanes(at, first, into ? f32x4.add(loadLanes(at, first), v0) : v0);
   if (nr > 4) storeLanes(at + 16, nr - 4, into ? f32x4.add(loadLanes(at + 16, nr - 4), v1) : v1);
 }
+
+/** e^x in every lane (Cephes's expf: e^x = 2^n · e^r, |r| ≤ ln2/2, a degree-6 polynomial; ~2 ulp). NaN stays NaN. */
+@inline
+export function expv(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), f32x4.splat(0.5)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23); // 2^n as float bits
+  return f32x4.mul(p, scale);
+}
+
+/** σ(x) = 1 / (1 + e^-x) in every lane. */
+@inline
+export function sigmoidv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, expv(f32x4.neg(x))));
+}
+
+/** tanh x = 1 − 2 / (e^2x + 1) in every lane (absolute error ~1e-7 near 0). */
+@inline
+export function tanhv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(expv(f32x4.add(x, x)), one)));
+}
+
+/** The first `count` floats at `at` (all four when count ≥ 4; the rest 0). */
+@inline
+export function loadUpTo4(at: usize, count: i32): v128 {
+  return count >= 4 ? v128.load(at) : loadLanes(at, count);
+}
+
+/** The low `count` lanes of v to `at` (all four when count ≥ 4). */
+@inline
+export function storeUpTo4(at: usize, count: i32, v: v128): void {
+  if (count >= 4) v128.store(at, v);
+  else storeLanes(at, count, v);
+}

@@ -78,6 +78,8 @@ export interface Kernels {
   rowExtremeBackward(g: number, indices: number, rows: number, cols: number, gx: number): void;
   scatterAddRows(src: number, indices: number, count: number, cols: number, dst: number, rows: number): void;
   dropout(x: number, y: number, mask: number, n: number, keep: number, state: number): void;
+  lstmCell(z: number, cPrev: number, c: number, h: number, rows: number, units: number): void;
+  lstmCellBackward(gates: number, cPrev: number, c: number, gh: number, gc: number, gz: number, rows: number, units: number): void;
   shiftImages(x: number, n: number, h: number, w: number, c: number, shifts: number, sign: number, y: number): void;
   im2col(
     x: number, n: number, h: number, w: number, c: number,

@@ -6,6 +6,7 @@
 // backpropagation through time is the graph's backward: the chain rule back through every step.
 import { nodeOf } from "../autograd/graph.js";
 import { activate, checkActivation } from "../autograd/ops/activate.js";
+import { lstmSequence } from "../autograd/ops/lstm.js";
 import { slice, stack } from "../autograd/ops/select.js";
 import { checkBoolean, checkCount, checkOptions } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
@@ -82,20 +83,14 @@ abstract class Recurrent extends Layer {
 
   /** The sequence's output and final states, from `initialState` (zeros when omitted). */
   run(x: Tensor, initialState?: Tensor[]): RecurrentResult {
-    if (!this.kernel) throw new ArgumentError(`${this.name || this.kind}: not built; call it or put it in a model`);
-    if (x.rank !== 3 || x.shape[2] !== this.kernel.shape[0]) {
-      throw new ShapeError(`${this.name || this.kind}: expected inputs [batch, time, ${this.kernel.shape[0]}], got ${formatShape(x.shape)}`);
-    }
-    const [batch, time, features] = x.shape;
-    if (time === 0) throw new ShapeError(`${this.name || this.kind}: a sequence of no steps has no output`);
+    const [batch, time] = this.checkInput(x);
     const count = this.stateCount();
-    const states = initialState ?? Array.from({ length: count }, () => zeros([batch, this.units], { engine: x.engine }));
+    const states = initialState ?? this.zeroStates(x);
     if (!Array.isArray(states) || states.length !== count || states.some((s) => !Tensor.isTensor(s) || s.shape.join() !== `${batch},${this.units}`)) {
       throw new ShapeError(`${this.name || this.kind}: initialState must be ${count} tensor(s) of shape [${batch}, ${this.units}]`);
     }
-    // Every step's input projection in one product: [batch·time, features] · kernel.
     const width = this.gates * this.units;
-    const projected = x.reshape([batch * time, features]).matmul(this.kernel).reshape([batch, time, width]);
+    const projected = this.project(x);
     let state = states;
     const outputs: Tensor[] = [];
     for (let t = 0; t < time; t++) {
@@ -104,10 +99,33 @@ abstract class Recurrent extends Layer {
       outputs.push(state[0]);
     }
     const output = this.returnSequences ? stack(outputs, 1) : state[0];
-    // Zero initial states made here are leaves the graph saved: it frees them with its intermediates.
-    const graph = nodeOf(output);
-    if (!initialState && graph) graph.adopted.push(...states);
+    if (!initialState) this.adopt(output, states);
     return { output, states: state };
+  }
+
+  /** [batch, time] of a valid input [batch, time, features], or a typed error. */
+  protected checkInput(x: Tensor): [number, number] {
+    if (!this.kernel) throw new ArgumentError(`${this.name || this.kind}: not built; call it or put it in a model`);
+    if (!Tensor.isTensor(x) || x.rank !== 3 || x.shape[2] !== this.kernel.shape[0]) {
+      throw new ShapeError(`${this.name || this.kind}: expected inputs [batch, time, ${this.kernel.shape[0]}], got ${Tensor.isTensor(x) ? formatShape(x.shape) : "no tensor"}`);
+    }
+    if (x.shape[1] === 0) throw new ShapeError(`${this.name || this.kind}: a sequence of no steps has no output`);
+    return [x.shape[0], x.shape[1]];
+  }
+
+  protected zeroStates(x: Tensor): Tensor[] {
+    return Array.from({ length: this.stateCount() }, () => zeros([x.shape[0], this.units], { engine: x.engine }));
+  }
+
+  /** Every step's input projection in one product: x·W for [batch·time, features], [batch, time, k·units]. */
+  protected project(x: Tensor): Tensor {
+    const [batch, time, features] = x.shape;
+    return x.reshape([batch * time, features]).matmul(this.kernel!).reshape([batch, time, this.gates * this.units]);
+  }
+
+  /** Zero initial states made here are leaves the graph saved: it frees them with its intermediates. */
+  protected adopt(output: Tensor, states: Tensor[]): void {
+    nodeOf(output)?.adopted.push(...states);
   }
 
   protected abstract stateCount(): number;
@@ -163,6 +181,16 @@ export class LSTM extends Recurrent {
   }
   protected stateCount(): number {
     return 2;
+  }
+  /** With Keras's default activations, the whole sequence is one fused node (ops/lstm.ts); run() composes ops. */
+  override forward(x: Tensor, options: ForwardOptions): Tensor {
+    if (this.activation !== "tanh" || this.recurrentActivation !== "sigmoid") return super.forward(x, options);
+    const [batch, time] = this.checkInput(x);
+    const projected = this.bias ? this.project(x).add(this.bias) : this.project(x);
+    const states = this.zeroStates(x);
+    const hs = lstmSequence(projected, this.recurrentKernel!, states[0], states[1]);
+    this.adopt(hs, states);
+    return this.returnSequences ? hs : slice(hs, [0, time - 1, 0], [batch, time, this.units]).reshape([batch, this.units]);
   }
   protected step(xw: Tensor, [h, c]: Tensor[]): Tensor[] {
     let z = xw.add(h.matmul(this.recurrentKernel!));
