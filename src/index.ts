@@ -22,6 +22,7 @@ export { RandomShift } from "./nn/random-shift.js";
 export { Flatten } from "./nn/flatten.js";
 export { Activation } from "./nn/activation.js";
 export { GlobalAveragePooling, Permute, Reshape } from "./nn/shape-layers.js";
+export { Add, Concatenate } from "./nn/merge.js";
 export { BatchNorm, LayerNorm, type BatchNormOptions, type NormOptions } from "./nn/norm.js";
 export { Embedding, type EmbeddingOptions } from "./nn/embedding.js";
 export { MultiHeadAttention, type AttentionOptions } from "./nn/attention.js";
