@@ -16,6 +16,8 @@ const SUITES = {
   gemm: () => import("./gemm.mjs"),
   mlp: () => import("./mlp.mjs"),
   lenet: () => import("./lenet.mjs"),
+  lstm: () => import("./lstm.mjs"),
+  attention: () => import("./attention.mjs"),
 };
 
 const args = process.argv.slice(2);
