@@ -4,8 +4,10 @@
 // 10% is held out and only reported. The baseline is a counted bigram model (add-one smoothing) on
 // the same split; the model is an LSTM (default) or a small transformer (--model transformer:
 // embedding + positions, 2 blocks of causal attention and a gelu MLP with residuals and LayerNorm).
-// Options: --model lstm|transformer, --minutes M (default 10), --validate, --seed N, --json
-// (ends with one line {"heldOutBitsPerChar","bigramBitsPerChar","epochs","tokensPerSecond"}).
+// Options: --model lstm|transformer, --minutes M (default 10), --steps N (stop after N steps
+// instead), --validate, --seed N, --json (ends with one line {"heldOutBitsPerChar",
+// "bigramBitsPerChar","epochs","tokensPerSecond","steps","bytesInUse"}: bytesInUse is sampled every
+// 1,000 steps, so a long --steps run shows whether memory holds).
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -17,6 +19,7 @@ const json = args.json === "true";
 const log = (line) => process.stderr.write(`${line}\n`);
 const kind = args.model ?? "lstm";
 const minutes = Number(args.minutes ?? 10);
+const maxSteps = args.steps === undefined ? Number.POSITIVE_INFINITY : Number(args.steps);
 const seed = Number(args.seed ?? 1);
 const T = 64, B = 32;
 
@@ -71,7 +74,7 @@ const model = kind === "transformer"
   : new Sequential([new Embedding(V, 32), new LSTM(128, { returnSequences: true }), new Dense(V)], { inputShape: [T], seed });
 if (!["lstm", "transformer"].includes(kind)) throw new Error(`--model lstm or transformer, got ${kind}`);
 const optimizer = new Adam(model.parameters(), { lr: kind === "transformer" ? 1e-3 : 3e-3 });
-log(`wasmgrad ${engine.build} build · ${kind} · ${files.length} fortune files, ${codes.length.toLocaleString()} characters, ${V} symbols · ${minutes} min`);
+log(`wasmgrad ${engine.build} build · ${kind} · ${files.length} fortune files, ${codes.length.toLocaleString()} characters, ${V} symbols · ${args.steps === undefined ? `${minutes} min` : `${maxSteps} steps`}`);
 log(`split: train ${train.length.toLocaleString()}, validation ${(validEnd - trainEnd).toLocaleString()}, held-out ${(codes.length - validEnd).toLocaleString()}; bigram baseline on the ${which} part: ${bigram.toFixed(3)} bits/char`);
 
 /** Mean bits per character of the model on (up to `limit` characters of) a part, windows of T. */
@@ -94,10 +97,11 @@ const random = new Random(seed);
 const x = tensor(new Float32Array(B * T), { shape: [B, T] }), y = tensor(new Float32Array(B * T), { shape: [B, T] });
 const xs = new Float32Array(B * T), ys = new Float32Array(B * T);
 const started = performance.now();
-const deadline = started + minutes * 60_000;
+const deadline = args.steps === undefined ? started + minutes * 60_000 : Number.POSITIVE_INFINITY;
+const bytesInUse = [];
 let step = 0, recent = 0;
 model.train();
-while (performance.now() < deadline) {
+while (performance.now() < deadline && step < maxSteps) {
   for (let k = 0; k < B; k++) {
     const o = random.int(train.length - T - 1);
     for (let t = 0; t < T; t++) xs[k * T + t] = train[o + t], ys[k * T + t] = train[o + t + 1];
@@ -109,7 +113,8 @@ while (performance.now() < deadline) {
   clipGradNorm(model.parameters(), 1);
   optimizer.step();
   recent += loss.item();
-  if (++step % 200 === 0) {
+  if (++step % 1000 === 0) bytesInUse.push(engine.memory.stats().bytesInUse);
+  if (step % 200 === 0) {
     const seconds = (performance.now() - started) / 1000;
     log(`step ${step}  ${(seconds / 60).toFixed(1)} min  train ${(recent / 200 / Math.LN2).toFixed(3)} bits/char  validation ${bitsPerChar(codes.subarray(trainEnd, validEnd), 16_384).toFixed(3)}  ${Math.round((step * B * T) / seconds)} chars/s`);
     recent = 0;
@@ -136,4 +141,4 @@ for (const prompt of ["The ", "Q: "]) {
   }
   log(`\nsample: ${JSON.stringify(s)}`);
 }
-if (json) process.stdout.write(`${JSON.stringify({ heldOutBitsPerChar: result, bigramBitsPerChar: bigram, epochs: (step * B * T) / train.length, tokensPerSecond: Math.round((step * B * T) / seconds) })}\n`);
+if (json) process.stdout.write(`${JSON.stringify({ heldOutBitsPerChar: result, bigramBitsPerChar: bigram, epochs: (step * B * T) / train.length, tokensPerSecond: Math.round((step * B * T) / seconds), steps: step, bytesInUse })}\n`);

@@ -63,7 +63,8 @@ describe("examples", () => {
     }
     const { stdout, stderr } = await example("text.mjs", ["--json", "--minutes", "0.25"]);
     const r = JSON.parse(stdout.trim());
-    expect(Object.keys(r)).toEqual(["heldOutBitsPerChar", "bigramBitsPerChar", "epochs", "tokensPerSecond"]);
+    expect(Object.keys(r)).toEqual(["heldOutBitsPerChar", "bigramBitsPerChar", "epochs", "tokensPerSecond", "steps", "bytesInUse"]);
+    expect(r.bytesInUse).toHaveLength(Math.floor(r.steps / 1000));
     expect(r.bigramBitsPerChar).toBeGreaterThan(3);
     expect(r.bigramBitsPerChar).toBeLessThan(5);
     expect(r.heldOutBitsPerChar).toBeLessThan(Math.log2(96)); // better than guessing among the symbols
