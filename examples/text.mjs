@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
-  Adam, Dense, Embedding, LayerNorm, LSTM, Model, MultiHeadAttention, Random, Sequential, clipGradNorm, crossEntropy, init, noGrad, tensor,
+  Adam, Dense, Embedding, LayerNorm, LSTM, Model, MultiHeadAttention, Random, Sequential, clipGradNorm, crossEntropy, init, noGrad, tensor, withArena,
 } from "../dist/index.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith("--") ? [a.slice(2), all[i + 1]?.startsWith("--") || all[i + 1] === undefined ? "true" : all[i + 1]] : null)).filter(Boolean));
@@ -86,7 +86,9 @@ function bitsPerChar(part, limit = 65_536) {
     const n = Math.min(B, windows - w);
     const xs = new Float32Array(n * T), ys = new Float32Array(n * T);
     for (let k = 0; k < n; k++) for (let t = 0; t < T; t++) xs[k * T + t] = part[(w + k) * T + t], ys[k * T + t] = part[(w + k) * T + t + 1];
-    nats += noGrad(() => crossEntropy(model.call(tensor(xs, { shape: [n, T] })), tensor(ys, { shape: [n, T] })).item()) * n * T;
+    // withArena: every tensor made here (inputs, logits, the loss) is freed when it returns — this
+    // loop never yields, so the garbage collector would not free them in time.
+    nats += withArena(() => noGrad(() => crossEntropy(model.call(tensor(xs, { shape: [n, T] })), tensor(ys, { shape: [n, T] })).item())) * n * T;
   }
   model.train();
   return nats / (windows * T) / Math.LN2;
@@ -130,10 +132,11 @@ for (const prompt of ["The ", "Q: "]) {
   let s = prompt;
   for (let i = 0; i < 240; i++) {
     const context = Array.from(s.slice(-T), (c) => index.get(c) ?? 0);
-    const input = tensor(context, { shape: [1, context.length] });
     // A prompt shorter than the training window: run the Sequential's layers directly (it insists on [T]).
-    const out = noGrad(() => (model instanceof Sequential ? model.layers.reduce((h, l) => l.call(h), input) : model.call(input)));
-    const scores = out.data().slice((context.length - 1) * V);
+    const scores = withArena(() => noGrad(() => {
+      const input = tensor(context, { shape: [1, context.length] });
+      return (model instanceof Sequential ? model.layers.reduce((h, l) => l.call(h), input) : model.call(input)).data().slice((context.length - 1) * V);
+    }));
     const p = scores.map((v) => Math.exp(v / 0.8));
     let r = random.uniform() * p.reduce((a, b) => a + b, 0), c = 0;
     while ((r -= p[c]) > 0 && c < V - 1) c++;
