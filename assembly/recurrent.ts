@@ -1,8 +1,19 @@
-// One LSTM step for a batch, fused: the gates' activations, the cell update and the output in one
-// pass over [rows, 4·units] (gates i, f, c̃, o as Keras orders them), and its backward rule. The
-// matrix products around a step (x·W for every step at once, h·U per step) stay GEMMs. Four units
-// at a time, with the vector exp of simd.ts (the scalar Mathf.exp/tanh cost more than the GEMMs).
+// One LSTM step for a batch, fused: the gates' activations, the cell update and the output in
+// passes over each row of [rows, 4·units] (gates i, f, c̃, o as Keras orders them), and its backward
+// rule. The matrix products around a step (x·W for every step at once, h·U per step) stay GEMMs.
+// Four units at a time, with the vector exp of simd.ts (the scalar Mathf.exp/tanh cost more than
+// the GEMMs did).
 import { loadUpTo4, sigmoidv, storeUpTo4, tanhv } from "./simd";
+
+/** x ← σ(x) over n floats, in place. */
+function sigmoidRange(x: usize, n: i32): void {
+  for (let j = 0; j < n; j += 4) storeUpTo4(x + (<usize>j << 2), n - j, sigmoidv(loadUpTo4(x + (<usize>j << 2), n - j)));
+}
+
+/** y ← tanh(x) over n floats (y may be x). */
+function tanhRange(x: usize, y: usize, n: i32): void {
+  for (let j = 0; j < n; j += 4) storeUpTo4(y + (<usize>j << 2), n - j, tanhv(loadUpTo4(x + (<usize>j << 2), n - j)));
+}
 
 /**
  * z holds x·W + b + h·U for this step, [rows, 4·units]; it is overwritten with the activated
@@ -14,21 +25,18 @@ export function lstmCell(z: usize, cPrev: usize, c: usize, h: usize, rows: i32, 
   for (let r = 0; r < rows; r++) {
     const zr = z + ((<usize>r * <usize>units * 4) << 2);
     const sr = (<usize>r * <usize>units) << 2;
+    sigmoidRange(zr, 2 * units); // i and f, side by side
+    tanhRange(zr + 2 * quarter, zr + 2 * quarter, units);
+    sigmoidRange(zr + 3 * quarter, units);
     for (let j = 0; j < units; j += 4) {
-      const n = units - j;
-      const gi = zr + (<usize>j << 2), gf = gi + quarter, gc = gf + quarter, go = gc + quarter;
-      const at = sr + (<usize>j << 2);
-      const i = sigmoidv(loadUpTo4(gi, n));
-      const f = sigmoidv(loadUpTo4(gf, n));
-      const candidate = tanhv(loadUpTo4(gc, n));
-      const o = sigmoidv(loadUpTo4(go, n));
-      storeUpTo4(gi, n, i);
-      storeUpTo4(gf, n, f);
-      storeUpTo4(gc, n, candidate);
-      storeUpTo4(go, n, o);
-      const cell = f32x4.add(f32x4.mul(f, loadUpTo4(cPrev + at, n)), f32x4.mul(i, candidate));
+      const n = units - j, g = zr + (<usize>j << 2), at = sr + (<usize>j << 2);
+      const cell = f32x4.add(f32x4.mul(loadUpTo4(g + quarter, n), loadUpTo4(cPrev + at, n)), f32x4.mul(loadUpTo4(g, n), loadUpTo4(g + 2 * quarter, n)));
       storeUpTo4(c + at, n, cell);
-      storeUpTo4(h + at, n, f32x4.mul(o, tanhv(cell)));
+    }
+    tanhRange(c + sr, h + sr, units);
+    for (let j = 0; j < units; j += 4) {
+      const n = units - j, at = sr + (<usize>j << 2);
+      storeUpTo4(h + at, n, f32x4.mul(loadUpTo4(zr + 3 * quarter + (<usize>j << 2), n), loadUpTo4(h + at, n)));
     }
   }
 }
@@ -47,12 +55,13 @@ export function lstmCellBackward(gates: usize, cPrev: usize, c: usize, gh: usize
     const gr = gates + ((<usize>r * <usize>units * 4) << 2);
     const dr = gz + ((<usize>r * <usize>units * 4) << 2);
     const sr = (<usize>r * <usize>units) << 2;
+    tanhRange(c + sr, dr + 3 * quarter, units); // tanh c, parked where ∂z_o goes: each is read before it is overwritten
     for (let j = 0; j < units; j += 4) {
       const n = units - j;
       const g = gr + (<usize>j << 2), d = dr + (<usize>j << 2), at = sr + (<usize>j << 2);
       const i = loadUpTo4(g, n), f = loadUpTo4(g + quarter, n);
       const candidate = loadUpTo4(g + 2 * quarter, n), o = loadUpTo4(g + 3 * quarter, n);
-      const tc = tanhv(loadUpTo4(c + at, n));
+      const tc = loadUpTo4(d + 3 * quarter, n);
       const dh = loadUpTo4(gh + at, n);
       const dc = f32x4.add(loadUpTo4(gc + at, n), f32x4.mul(f32x4.mul(dh, o), f32x4.sub(one, f32x4.mul(tc, tc))));
       storeUpTo4(d, n, f32x4.mul(f32x4.mul(dc, candidate), f32x4.mul(i, f32x4.sub(one, i))));
