@@ -1,42 +1,73 @@
-// Finding and compiling the module: from the package's own files (Node), from a URL next to this
-// file (browsers and bundlers, which recognise `new URL(…, import.meta.url)`), from bytes, or from
-// an already compiled WebAssembly.Module (edge runtimes that forbid compiling at run time).
+// Finding and compiling the module: from the package's own files (Node, Deno, Bun), from a URL next
+// to this file (browsers and bundlers, which recognise `new URL(…, import.meta.url)`), from bytes,
+// or from an already compiled WebAssembly.Module (edge runtimes that forbid compiling at run time).
 import { UnsupportedHostError } from "../errors.js";
 
 export type Build = "simd" | "relaxed";
-export type WasmSource = WebAssembly.Module | BufferSource | URL | string;
+/**
+ * Where the kernels come from: a compiled `WebAssembly.Module` (typed as `object` so that these
+ * declarations need no DOM lib), the `.wasm` file's bytes, or its URL.
+ */
+export type WasmSource = object | ArrayBuffer | ArrayBufferView | URL | string;
+
+const HOW = "pass the module to init({ wasm }): a WebAssembly.Module (edge runtimes: import the package's " +
+  "wasmgrad/wasm/simd.wasm as a module), the .wasm file's bytes, or its URL";
 
 function defaultUrl(build: Build): URL {
-  // Two literal patterns, so that bundlers find and emit both files.
-  return build === "relaxed"
-    ? new URL("../../build/relaxed.wasm", import.meta.url)
-    : new URL("../../build/simd.wasm", import.meta.url);
-}
-
-async function readBytes(url: URL): Promise<BufferSource> {
-  if (url.protocol === "file:") {
-    // Only Node gets here; the specifier is a variable so browser bundlers leave it alone.
-    const [fsName, urlName] = ["node:fs/promises", "node:url"];
-    const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import("node:fs/promises");
-    const { fileURLToPath } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ urlName)) as typeof import("node:url");
-    return readFile(fileURLToPath(url));
+  try {
+    // Two literal patterns, so that bundlers find and emit both files.
+    return build === "relaxed"
+      ? new URL("../../build/relaxed.wasm", import.meta.url)
+      : new URL("../../build/simd.wasm", import.meta.url);
+  } catch {
+    // workerd and bundles that rewrite import.meta.url give no base to resolve against.
+    throw new UnsupportedHostError(`init: could not locate the wasmgrad ${build} module (this host gives modules no usable URL: import.meta.url is ${JSON.stringify(String(import.meta.url))}); ${HOW}`);
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new UnsupportedHostError(`could not fetch ${url}: HTTP ${response.status}`);
-  return response.arrayBuffer();
 }
 
-export async function compileModule(build: Build, source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source instanceof WebAssembly.Module) return source;
+async function readBytes(url: URL): Promise<ArrayBuffer | ArrayBufferView> {
+  try {
+    if (url.protocol === "file:") {
+      // Node, Deno and Bun get here; the specifier is a variable so browser bundlers leave it alone.
+      const [fsName, urlName] = ["node:fs/promises", "node:url"];
+      const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import("node:fs/promises");
+      const { fileURLToPath } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ urlName)) as typeof import("node:url");
+      return await readFile(fileURLToPath(url));
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return await response.arrayBuffer();
+  } catch (e) {
+    throw new UnsupportedHostError(`init: could not read the wasmgrad module from ${url} (${(e as Error).message}); ${HOW}`);
+  }
+}
+
+/** A compiled module, also one made in another realm (an edge runtime's sandbox), where instanceof fails. */
+const isCompiledModule = (value: unknown): value is WebAssembly.Module =>
+  value instanceof WebAssembly.Module || Object.prototype.toString.call(value) === "[object WebAssembly.Module]";
+
+/** @internal */
+export async function compileModule(build: Build, wasm?: WasmSource): Promise<WebAssembly.Module> {
+  if (isCompiledModule(wasm)) return wasm;
+  const source: unknown = wasm;
   const bytes =
     source === undefined || typeof source === "string" || source instanceof URL
       ? await readBytes(source === undefined ? defaultUrl(build) : new URL(source, import.meta.url))
       : source;
+  if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes))) {
+    throw new UnsupportedHostError(`init: options.wasm is neither a WebAssembly.Module, bytes nor a URL; ${HOW}`);
+  }
   try {
-    return await WebAssembly.compile(bytes);
+    return await WebAssembly.compile(bytes as BufferSource);
   } catch (e) {
+    const what = source === undefined || typeof source === "string" || source instanceof URL ? `the wasmgrad ${build} module` : "the bytes passed as options.wasm";
+    const message = (e as Error).message;
+    // Vercel's edge runtime and workerd forbid compiling at run time: only a precompiled module works there.
+    const forbidden = /disallow|not allowed|code generation|CompileError: WebAssembly\.compile\(\)/i.test(message);
     throw new UnsupportedHostError(
-      `this host could not compile the wasmgrad ${build} module: ${(e as Error).message}`,
+      forbidden
+        ? `this host forbids compiling WebAssembly at run time (${message}): pass a precompiled WebAssembly.Module to init({ wasm }) — import the package's wasmgrad/wasm/simd.wasm as a module`
+        : `this host could not compile ${what}: ${message}`,
     );
   }
 }
