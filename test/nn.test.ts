@@ -138,6 +138,15 @@ describe("initialisers", () => {
     expect(sample("heNormal", 10, 10, 1).out).not.toEqual(sample("heNormal", 10, 10, 2).out);
   });
 
+  it("the uniform initialisers' bulk fill draws exactly the numbers uniform() gives one by one, and leaves the generator where they would", () => {
+    const [bulk, single] = [new Random(42), new Random(42)];
+    const out = new Float32Array(10_001);
+    bulk.fillSymmetric(out, 0.3);
+    const reference = Float32Array.from({ length: out.length }, () => 0.3 * (2 * single.uniform() - 1));
+    expect(out).toEqual(reference);
+    expect(bulk.nextUint32()).toBe(single.nextUint32());
+  });
+
   it("Dense picks He for ReLU and Xavier otherwise", () => {
     const std = (m: Sequential) => {
       const w = m.parameters()[0].data();

@@ -18,9 +18,7 @@ export type Initializer = (out: Float32Array, fanIn: number, fanOut: number, ran
 const normal = (std: number): Initializer => (out, _i, _o, random) => {
   for (let i = 0; i < out.length; i++) out[i] = std * random.normal();
 };
-const uniform = (limit: number): Initializer => (out, _i, _o, random) => {
-  for (let i = 0; i < out.length; i++) out[i] = limit * (2 * random.uniform() - 1);
-};
+const uniform = (limit: number): Initializer => (out, _i, _o, random) => random.fillSymmetric(out, limit);
 
 export const initializers: Record<InitializerName, Initializer> = {
   heNormal: (out, fanIn, fanOut, random) => normal(Math.sqrt(2 / fanIn))(out, fanIn, fanOut, random),
