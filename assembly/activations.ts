@@ -2,6 +2,8 @@
 // forward pass saved: the output y where f' is cheapest in y (sigmoid, tanh, softmax), the input x
 // where it is not (relu, leaky relu).
 
+import { expv, loadLanes, loadUpTo4, storeUpTo4 } from "./simd";
+
 /** y = σ(x) = 1 / (1 + e^-x) */
 export function sigmoid(x: usize, y: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
@@ -98,15 +100,21 @@ export function softmaxRows(x: usize, y: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * cols) << 2);
     const yr = y + (<usize>(r * cols) << 2);
-    const m = rowMax(xr, cols);
-    let sum: f32 = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = Mathf.exp(load<f32>(xr + (<usize>j << 2)) - m);
-      store<f32>(yr + (<usize>j << 2), e);
-      sum += e;
+    const m = f32x4.splat(rowMax(xr, cols));
+    // Four lanes of partial sums, added in a fixed order: the same bits every run.
+    let sums = f32x4.splat(0);
+    for (let j = 0; j < cols; j += 4) {
+      const n = cols - j, at = <usize>j << 2;
+      const e = expv(f32x4.sub(loadUpTo4(xr + at, n), m));
+      storeUpTo4(yr + at, n, e);
+      sums = f32x4.add(sums, n >= 4 ? e : loadLanes(yr + at, n)); // lanes past the row's end add 0
     }
-    const inv: f32 = 1 / sum;
-    for (let j = 0; j < cols; j++) store<f32>(yr + (<usize>j << 2), load<f32>(yr + (<usize>j << 2)) * inv);
+    const sum = f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1) + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
+    const inv = f32x4.splat(1 / sum);
+    for (let j = 0; j < cols; j += 4) {
+      const n = cols - j, at = <usize>j << 2;
+      storeUpTo4(yr + at, n, f32x4.mul(loadUpTo4(yr + at, n), inv));
+    }
   }
 }
 
@@ -162,32 +170,39 @@ function rowMax(row: usize, cols: i32): f32 {
 // follows from the output y take y (elu, softplus, hardSigmoid); gelu and silu are not invertible,
 // so their backward takes the input x.
 
-/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), odd-extended. */
-function erf(x: f32): f32 {
-  const s: f32 = x < 0 ? -1 : 1;
-  const a = Mathf.abs(x);
-  const t: f32 = 1 / (1 + 0.3275911 * a);
-  const p: f32 = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-  return s * (1 - p * Mathf.exp(-a * a));
+/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), odd-extended, in every lane. */
+// @ts-ignore: decorator
+@inline
+function erfv(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.3275911), a)));
+  let p = f32x4.sub(f32x4.mul(f32x4.splat(1.061405429), t), f32x4.splat(1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.sub(f32x4.mul(p, t), f32x4.splat(0.284496736));
+  p = f32x4.mul(f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592)), t);
+  const e = f32x4.sub(f32x4.splat(1), f32x4.mul(p, expv(f32x4.neg(f32x4.mul(a, a)))));
+  return v128.or(e, v128.and(x, f32x4.splat(-0.0))); // the sign of x
 }
 
 /** y = x·Φ(x) = x(1 + erf(x/√2))/2 (the exact gelu, as tfjs-layers' "gelu"). */
 export function gelu(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const half = f32x4.splat(0.5), one = f32x4.splat(1), root = f32x4.splat(0.70710678);
+  for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
-    const v = load<f32>(x + at);
-    store<f32>(y + at, 0.5 * v * (1 + erf(v * 0.70710678)));
+    const v = loadUpTo4(x + at, n - i);
+    storeUpTo4(y + at, n - i, f32x4.mul(f32x4.mul(half, v), f32x4.add(one, erfv(f32x4.mul(v, root)))));
   }
 }
 
 /** gx = gy·(Φ(x) + x·φ(x)) */
 export function geluBackward(x: usize, gy: usize, gx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const half = f32x4.splat(0.5), one = f32x4.splat(1), root = f32x4.splat(0.70710678), norm = f32x4.splat(0.39894228);
+  for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
-    const v = load<f32>(x + at);
-    const cdf: f32 = 0.5 * (1 + erf(v * 0.70710678));
-    const pdf: f32 = 0.39894228 * Mathf.exp(-0.5 * v * v);
-    store<f32>(gx + at, load<f32>(gy + at) * (cdf + v * pdf));
+    const v = loadUpTo4(x + at, n - i);
+    const cdf = f32x4.mul(half, f32x4.add(one, erfv(f32x4.mul(v, root))));
+    const pdf = f32x4.mul(norm, expv(f32x4.mul(f32x4.mul(f32x4.splat(-0.5), v), v)));
+    storeUpTo4(gx + at, n - i, f32x4.mul(loadUpTo4(gy + at, n - i), f32x4.add(cdf, f32x4.mul(v, pdf))));
   }
 }
 

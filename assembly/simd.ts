@@ -35,10 +35,14 @@ export function storeRowPart(at: usize, v0: v128, v1: v128, nr: i32, into: bool)
   if (nr > 4) storeLanes(at + 16, nr - 4, into ? f32x4.add(loadLanes(at + 16, nr - 4), v1) : v1);
 }
 
-/** e^x in every lane (Cephes's expf: e^x = 2^n · e^r, |r| ≤ ln2/2, a degree-6 polynomial; ~2 ulp). NaN stays NaN. */
+/**
+ * e^x in every lane (Cephes's expf: e^x = 2^n · e^r, |r| ≤ ln2/2, a degree-6 polynomial; ~2 ulp).
+ * Below −87.3 it is 0 and above 88.3 it is ∞ (as Mathf.exp, nearly), so a −∞ mask gives exact
+ * zeros; NaN stays NaN.
+ */
 @inline
-export function expv(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+export function expv(input: v128): v128 {
+  const x = f32x4.min(f32x4.max(input, f32x4.splat(-87.3)), f32x4.splat(88.3));
   const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504)), f32x4.splat(0.5)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
@@ -50,7 +54,9 @@ export function expv(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
   const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23); // 2^n as float bits
-  return f32x4.mul(p, scale);
+  const e = f32x4.mul(p, scale);
+  const big = f32x4.gt(input, f32x4.splat(88.3)), tiny = f32x4.lt(input, f32x4.splat(-87.3));
+  return v128.andnot(v128.bitselect(f32x4.splat(Infinity), e, big), tiny);
 }
 
 /** σ(x) = 1 / (1 + e^-x) in every lane. */

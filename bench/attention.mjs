@@ -40,7 +40,8 @@ export async function* run(log) {
     log(`attention: ${impl}`);
     const a = ones([B * S, D], { engine }), w = ones([D, D], { engine }), c = ones([B * S, D], { engine });
     const t = await measure(() => engine.gemm({ m: B * S, n: D, k: D, a: a.ptr, b: w.ptr, c: c.ptr }), { time: 1000, iterations: 50 });
-    yield { suite: "attention", case: "GEMM [1024,128]·[128,128]", impl, ...gflops(2 * B * S * D * D, t) };
+    const gemm = gflops(2 * B * S * D * D, t);
+    yield { suite: "attention", case: "GEMM [1024,128]·[128,128]", impl, ...gemm };
     const xs = Float32Array.from({ length: B * S * D }, (_, i) => Math.sin(i));
     for (const [name, M, flops] of [["transformer block", Block, blockFlops], ["attention layer", Attention, attentionFlops]]) {
       const model = new M({ seed: 1, engine }).build([S, D]);
@@ -55,7 +56,9 @@ export async function* run(log) {
       yield { suite: "attention", case: `${name} forward`, impl, ...gflops(flops, await measure(forward, { time: 1500, iterations: 10 })) };
       model.train();
       both();
-      yield { suite: "attention", case: `${name} forward+backward`, impl, ...gflops(3 * flops, await measure(both, { time: 2000, iterations: 10 })) };
+      const row = gflops(3 * flops, await measure(both, { time: 2000, iterations: 10 }));
+      yield { suite: "attention", case: `${name} forward+backward`, impl, ...row };
+      yield { suite: "attention", case: `${name} forward+backward ÷ GEMM`, impl, metric: "ratio", median: row.median / gemm.median, min: null, max: null };
     }
   }
 }

@@ -55,3 +55,28 @@ describe("new activations", () => {
     for (let i = 0; i < xs.length; i++) expect(Math.abs(ours[i] - theirs[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(theirs[i])) + 1e-6);
   });
 });
+
+// softmax and gelu use the vector exp of assembly/simd.ts: four lanes at a time with a scalar-width tail.
+describe("the vector exp underneath softmax and gelu", () => {
+  it.each([1, 3, 4, 5, 9])("softmax over a row of %i: exact zeros under −∞, float64 values elsewhere", (width) => {
+    const row = Array.from({ length: width }, (_, j) => (j % 2 === 1 ? Number.NEGATIVE_INFINITY : 0.7 * j - 3));
+    const y = tensor([row, row.map((v) => v * 2)]).softmax(-1).data();
+    for (const [r, scale] of [[0, 1], [1, 2]] as const) {
+      const xs = row.map((v) => v * scale);
+      const m = Math.max(...xs);
+      const total = xs.reduce((s, v) => s + Math.exp(v - m), 0);
+      xs.forEach((v, j) => {
+        if (v === Number.NEGATIVE_INFINITY) expect(y[r * width + j]).toBe(0);
+        else expect(Math.abs(y[r * width + j] - Math.exp(v - m) / total)).toBeLessThanOrEqual(4e-7 * (Math.exp(v - m) / total) + 1e-9); // ~3 float32 ulp
+      });
+    }
+  });
+
+  it("gelu and its gradient at the far ends: x and 0, 1 and 0, never NaN", () => {
+    const x = tensor([-200, -90, -20, 20, 90, 200], { requiresGrad: true });
+    const y = activate(x, "gelu");
+    expect(Array.from(y.data()).map((v) => (v === 0 ? 0 : v))).toEqual([0, 0, 0, 20, 90, 200]); // ±0 alike
+    y.sum().backward();
+    expect(Array.from(x.grad!.data())).toEqual([0, 0, 0, 1, 1, 1]);
+  });
+});
