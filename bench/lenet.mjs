@@ -7,7 +7,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { Adam, conv2d, noGrad, ones, tensor, withArena } from "../dist/index.js";
-import { lenet } from "../examples/lenet.mjs";
+import { lenet } from "../examples/models.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { gflops, measure, perSecond } from "./measure.mjs";
 import { wasmgradEngines } from "./engines.mjs";

@@ -10,6 +10,7 @@ import { type Engine, getEngine } from "../backend/engine.js";
 import { describe } from "../check.js";
 import { ArgumentError, FormatError, WasmgradError } from "../errors.js";
 import type { Layer } from "../nn/layer.js";
+import { withoutInitialValues } from "../nn/init.js";
 import { Model } from "../nn/model.js";
 import { StateDictError } from "../nn/module.js";
 import { Sequential } from "../nn/sequential.js";
@@ -173,7 +174,7 @@ function fromBytes(bytes: Uint8Array, engine: Engine): Checkpoint {
   });
   let model: Sequential;
   try {
-    model = new Sequential(layers, { inputShape: arch.inputShape as number[], engine });
+    model = withoutInitialValues(() => new Sequential(layers, { inputShape: arch.inputShape as number[], engine })); // the file's values follow
   } catch (e) {
     throw new FormatError(`model file: the architecture does not build: ${(e as Error).message}`);
   }

@@ -86,6 +86,7 @@ export function stateTensor(engine: Engine, shape: Shape, name: string, fill: (v
   t.requiresGrad = requiresGrad;
   t.name = name;
   engine.kernels.fill(t.ptr, 0, t.size); // a fill that skips elements leaves zeros, not old memory
+  if (valuesComeLater) return t;
   try {
     fill(engine.memory.f32(t.ptr, t.size));
     const bad = engine.kernels.firstNonFinite(t.ptr, t.size);
@@ -95,6 +96,23 @@ export function stateTensor(engine: Engine, shape: Shape, name: string, fill: (v
     throw e;
   }
   return t;
+}
+
+let valuesComeLater = false;
+
+/**
+ * Runs fn with every layer built inside it left at zeros, for a model whose weights are loaded
+ * right after (loadModel): no random numbers drawn only to be overwritten — in a page or a cold
+ * start, drawing them was most of the cost of loading a model.
+ */
+export function withoutInitialValues<T>(fn: () => T): T {
+  const before = valuesComeLater;
+  valuesComeLater = true;
+  try {
+    return fn();
+  } finally {
+    valuesComeLater = before;
+  }
 }
 
 function initialised(shape: Shape, init: Initializer, fanIn: number, fanOut: number, random: Random, engine: Engine, name: string): Tensor {
