@@ -18,6 +18,7 @@ const SUITES = {
   lenet: () => import("./lenet.mjs"),
   lstm: () => import("./lstm.mjs"),
   attention: () => import("./attention.mjs"),
+  cold: () => import("./cold.mjs"),
 };
 
 const args = process.argv.slice(2);
