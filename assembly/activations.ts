@@ -170,39 +170,49 @@ function rowMax(row: usize, cols: i32): f32 {
 // follows from the output y take y (elu, softplus, hardSigmoid); gelu and silu are not invertible,
 // so their backward takes the input x.
 
-/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), odd-extended, in every lane. */
+/**
+ * erf(x/√2) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), odd-extended, in every lane, given
+ * g = e^(−x²/2), which gelu's backward needs too (φ(x) = g/√(2π)): one exp for both.
+ */
 // @ts-ignore: decorator
 @inline
-function erfv(x: v128): v128 {
-  const a = f32x4.abs(x);
+function erfOverRoot2(x: v128, g: v128): v128 {
+  const a = f32x4.mul(f32x4.abs(x), f32x4.splat(0.70710678));
   const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.3275911), a)));
   let p = f32x4.sub(f32x4.mul(f32x4.splat(1.061405429), t), f32x4.splat(1.453152027));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
   p = f32x4.sub(f32x4.mul(p, t), f32x4.splat(0.284496736));
   p = f32x4.mul(f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592)), t);
-  const e = f32x4.sub(f32x4.splat(1), f32x4.mul(p, expv(f32x4.neg(f32x4.mul(a, a)))));
+  const e = f32x4.sub(f32x4.splat(1), f32x4.mul(p, g));
   return v128.or(e, v128.and(x, f32x4.splat(-0.0))); // the sign of x
+}
+
+/** e^(−x²/2) in every lane. */
+// @ts-ignore: decorator
+@inline
+function gaussian(x: v128): v128 {
+  return expv(f32x4.mul(f32x4.mul(f32x4.splat(-0.5), x), x));
 }
 
 /** y = x·Φ(x) = x(1 + erf(x/√2))/2 (the exact gelu, as tfjs-layers' "gelu"). */
 export function gelu(x: usize, y: usize, n: i32): void {
-  const half = f32x4.splat(0.5), one = f32x4.splat(1), root = f32x4.splat(0.70710678);
+  const half = f32x4.splat(0.5), one = f32x4.splat(1);
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
     const v = loadUpTo4(x + at, n - i);
-    storeUpTo4(y + at, n - i, f32x4.mul(f32x4.mul(half, v), f32x4.add(one, erfv(f32x4.mul(v, root)))));
+    storeUpTo4(y + at, n - i, f32x4.mul(f32x4.mul(half, v), f32x4.add(one, erfOverRoot2(v, gaussian(v)))));
   }
 }
 
 /** gx = gy·(Φ(x) + x·φ(x)) */
 export function geluBackward(x: usize, gy: usize, gx: usize, n: i32): void {
-  const half = f32x4.splat(0.5), one = f32x4.splat(1), root = f32x4.splat(0.70710678), norm = f32x4.splat(0.39894228);
+  const half = f32x4.splat(0.5), one = f32x4.splat(1), norm = f32x4.splat(0.39894228);
   for (let i = 0; i < n; i += 4) {
     const at = <usize>i << 2;
     const v = loadUpTo4(x + at, n - i);
-    const cdf = f32x4.mul(half, f32x4.add(one, erfv(f32x4.mul(v, root))));
-    const pdf = f32x4.mul(norm, expv(f32x4.mul(f32x4.mul(f32x4.splat(-0.5), v), v)));
-    storeUpTo4(gx + at, n - i, f32x4.mul(loadUpTo4(gy + at, n - i), f32x4.add(cdf, f32x4.mul(v, pdf))));
+    const g = gaussian(v);
+    const cdf = f32x4.mul(half, f32x4.add(one, erfOverRoot2(v, g)));
+    storeUpTo4(gx + at, n - i, f32x4.mul(loadUpTo4(gy + at, n - i), f32x4.add(cdf, f32x4.mul(f32x4.mul(v, norm), g))));
   }
 }
 
