@@ -1,10 +1,28 @@
-// The wasmgrad builds every suite compares: baseline SIMD always, relaxed SIMD where the host runs it.
+// The wasmgrad builds every suite compares: baseline SIMD always, relaxed SIMD where the host runs
+// it; with `--threads N` (N > 1) each build also with N threads, named "… N threads", so the
+// table shows thread scaling beside the one-thread rows of the same run.
 import { detectFeatures, init } from "../dist/index.js";
 
-/** [[impl name, engine], …], one engine per build. */
+export function threadsAsked() {
+  const at = process.argv.indexOf("--threads");
+  const n = at < 0 ? 1 : Number(process.argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--threads takes a whole number ≥ 1, got ${process.argv[at + 1]}`);
+  return n;
+}
+
+/** [[impl name, engine], …], one engine per build (and per thread count). */
 export async function wasmgradEngines() {
   const builds = detectFeatures().relaxedSimd ? ["simd", "relaxed"] : ["simd"];
+  const threads = threadsAsked();
   const engines = [];
-  for (const build of builds) engines.push([`wasmgrad-${build}`, await init({ build })]);
+  for (const build of builds) {
+    engines.push([`wasmgrad-${build}`, await init({ build })]);
+    if (threads > 1) {
+      const engine = await init({ build, threads });
+      await engine.threadsReady();
+      if (engine.threads !== threads) throw new Error(`asked for ${threads} threads, got ${engine.threads}: ${engine.threadsNote}`);
+      engines.push([`wasmgrad-${build} ${threads} threads`, engine]);
+    }
+  }
   return engines;
 }

@@ -30,6 +30,13 @@ export function printTable(suite, rows, { peer, also } = {}) {
   console.log(`\n${suite}`);
   for (const l of lines) console.log(l.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd());
   for (const note of new Set(rows.filter((r) => r.note).map((r) => `${r.impl}: ${r.note}`))) console.log(`  ${note}`);
+  // Thread scaling: each "… N threads" row against the one-thread row of its build and case.
+  const scaled = rows.filter((r) => / \d+ threads$/.test(r.impl) && !r.error);
+  if (scaled.length > 0) console.log(`\n${suite}: thread scaling (N threads ÷ 1 thread, same build, same run)`);
+  for (const r of scaled) {
+    const one = rows.find((q) => q.case === r.case && q.metric === r.metric && q.impl === r.impl.replace(/ \d+ threads$/, "") && !q.error);
+    if (one) console.log(`  ${r.case}  ${r.impl}  ${(lowerIsBetter(r.metric) ? one.median / r.median : r.median / one.median).toFixed(2)}×`);
+  }
 }
 
 export const lowerIsBetter = (metric) => /^(ms|µs|us)$/.test(metric);

@@ -1,4 +1,4 @@
-// npm run bench -- <suite> [--json]
+// npm run bench -- <suite> [--json] [--threads N]
 // Runs one suite's cases for wasmgrad and its peers in this one process, and prints a table
 // (or, with --json, one JSON object per line).
 import { spawnSync } from "node:child_process";
@@ -23,10 +23,10 @@ const SUITES = {
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
-const names = args.filter((a) => !a.startsWith("--"));
+const names = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--threads");
 const unknown = names.filter((n) => !(n in SUITES));
 if (names.length === 0 || unknown.length > 0) {
-  console.error(`usage: npm run bench -- <${Object.keys(SUITES).join("|")}> [--json]` + (unknown.length ? `\nunknown suite: ${unknown.join(", ")}` : ""));
+  console.error(`usage: npm run bench -- <${Object.keys(SUITES).join("|")}> [--json] [--threads N]` + (unknown.length ? `\nunknown suite: ${unknown.join(", ")}` : ""));
   process.exit(2);
 }
 

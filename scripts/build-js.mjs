@@ -37,7 +37,7 @@ const protoWithoutComments = {
 };
 
 await build({
-  entryPoints: ["src/index.ts", "src/onnx.ts"],
+  entryPoints: ["src/index.ts", "src/onnx.ts", { in: "src/backend/worker.ts", out: "worker" }],
   outdir: "dist",
   bundle: true,
   splitting: true,

@@ -6,6 +6,8 @@ import { detectFeatures } from "./features.js";
 import type { Kernels } from "./kernels.js";
 import { type Build, type WasmSource, compileModule } from "./load.js";
 import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
+import { SLOT_INTS } from "./slots.js";
+import { ThreadPool } from "./threads.js";
 
 export interface InitOptions {
   /** Which build to run: `auto` picks relaxed SIMD where the host has it. Default `auto`. */
@@ -16,6 +18,14 @@ export interface InitOptions {
   initialBytes?: number;
   /** The memory never grows past this many bytes. Default 4 GiB (all wasm32 can address). */
   maxBytes?: number;
+  /**
+   * Threads to run kernels on, the caller's included: a number (honoured as given, even above the
+   * host's cores, so that determinism can be tested anywhere), or "auto" (the host's cores, at most
+   * 8). Default 1. More than one needs shared memory (Node; browsers only on cross-origin isolated
+   * pages) and the module's bytes (not a precompiled module); otherwise the engine runs one thread
+   * and `engine.threadsNote` says why. Results are the same bits for any thread count.
+   */
+  threads?: number | "auto";
 }
 
 export interface GemmArgs {
@@ -44,6 +54,12 @@ export const MAX_DIMS = 16;
 export class Engine {
   private readonly gemmWork: number;
   private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
+  private pool: ThreadPool | null = null;
+  private workerWorkspaces: number[] = [];
+  /** Threads the kernels run on, the caller's included. */
+  threads = 1;
+  /** Why the engine runs fewer threads than asked for, if it does; null otherwise. */
+  threadsNote: string | null = null;
 
   /** @internal */
   constructor(
@@ -101,7 +117,32 @@ export class Engine {
       if (a < endC && c < endA) throw new ArgumentError("gemm: C overlaps A; the output needs memory of its own");
       if (b < endC && c < endB) throw new ArgumentError("gemm: C overlaps B; the output needs memory of its own");
     }
+    if (this.pool?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.runGemm, this.workerWorkspaces)) return;
     this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
+  }
+
+  private readonly runGemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean) =>
+    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
+
+  /** @internal Starts `count − 1` workers over this engine's shared memory (init does this). */
+  async startThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<void> {
+    const extra = count - 1;
+    const slots = Array.from({ length: extra }, () => this.memory.alloc(SLOT_INTS * 4));
+    this.workerWorkspaces = Array.from({ length: extra }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
+    this.pool = await ThreadPool.start(module, memory, slots, this.workerWorkspaces);
+    this.threads = count;
+  }
+
+  /** Resolves once every worker thread has started (they start in the background; work runs meanwhile on those up). */
+  async threadsReady(): Promise<void> {
+    await this.pool?.whenReady();
+  }
+
+  /** Stops the engine's worker threads (a process also ends without this: they never hold it open). */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
+    this.threads = 1;
   }
 
   /** Checks a rows×cols matrix with row stride ld at byte address ptr; returns the end of its bytes. */
@@ -152,18 +193,40 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     );
   }
   const build: Build = wanted === "auto" ? (host.relaxedSimd ? "relaxed" : "simd") : wanted;
-  const module = await compileModule(build, wasm);
-  const memory = new WebAssembly.Memory({
-    initial: Math.ceil(initialBytes / PAGE_BYTES),
-    maximum: Math.floor(maxBytes / PAGE_BYTES),
-  });
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const threads = options.threads === "auto" ? Math.max(1, Math.min(8, cores)) : options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new ArgumentError(`init: threads must be "auto" or an integer from 1 to 256, got ${describe(options.threads)}`);
+  }
+  const why = threads > 1 ? whyNoThreads(wasm) : null;
+  const shared = threads > 1 && why === null;
+  const module = await compileModule(build, wasm, { shared });
+  const pages = { initial: Math.ceil(initialBytes / PAGE_BYTES), maximum: Math.floor(maxBytes / PAGE_BYTES) };
+  const memory = new WebAssembly.Memory(shared ? { ...pages, shared: true } : pages);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as Kernels;
   // A module passed in says which build it is; trust it over the name asked for.
   const actual: Build = kernels.isRelaxed() ? "relaxed" : "simd";
   const engine = new Engine(kernels, new Memory(memory, kernels.heapBase(), Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES), actual);
+  if (shared) await engine.startThreads(module, memory, threads);
+  engine.threadsNote = why;
   defaultEngine = engine;
   return engine;
+}
+
+/** Why this host cannot run more than one thread, or null if it can. */
+function whyNoThreads(wasm: WasmSource | undefined): string | null {
+  const host = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; process?: { versions?: { node?: string } } };
+  if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") {
+    return host.crossOriginIsolated === false
+      ? "this page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp): no shared memory, one thread"
+      : "this host has no SharedArrayBuffer: one thread";
+  }
+  if (typeof host.process?.versions?.node !== "string" && typeof host.Worker !== "function") return "this host has no workers: one thread";
+  if (wasm !== undefined && Object.prototype.toString.call(wasm) === "[object WebAssembly.Module]") {
+    return "init({ wasm }) was given a compiled module: threads need its bytes (to import shared memory), one thread";
+  }
+  return null;
 }
 
 /** The engine `init()` made last. */

@@ -2,6 +2,7 @@
 // to this file (browsers and bundlers, which recognise `new URL(…, import.meta.url)`), from bytes,
 // or from an already compiled WebAssembly.Module (edge runtimes that forbid compiling at run time).
 import { UnsupportedHostError } from "../errors.js";
+import { withSharedMemory } from "./shared-module.js";
 
 export type Build = "simd" | "relaxed";
 /**
@@ -51,8 +52,8 @@ async function readBytes(url: URL): Promise<ArrayBuffer | ArrayBufferView> {
 const isCompiledModule = (value: unknown): value is WebAssembly.Module =>
   value instanceof WebAssembly.Module || Object.prototype.toString.call(value) === "[object WebAssembly.Module]";
 
-/** @internal */
-export async function compileModule(build: Build, wasm?: WasmSource): Promise<WebAssembly.Module> {
+/** @internal With `shared`, the module imports shared memory (its bytes rewritten: shared-module.ts). */
+export async function compileModule(build: Build, wasm?: WasmSource, { shared = false } = {}): Promise<WebAssembly.Module> {
   if (isCompiledModule(wasm)) return wasm;
   const source: unknown = wasm;
   const bytes =
@@ -62,8 +63,15 @@ export async function compileModule(build: Build, wasm?: WasmSource): Promise<We
   if (!(bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes))) {
     throw new UnsupportedHostError(`init: options.wasm is neither a WebAssembly.Module, bytes nor a URL; ${HOW}`);
   }
+  let code = bytes as BufferSource;
+  if (shared) {
+    const view = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+    const patched = withSharedMemory(view);
+    if (!patched) throw new UnsupportedHostError("init: the module's memory import is not the one wasmgrad builds (env.memory): cannot share it between threads");
+    code = patched as BufferSource;
+  }
   try {
-    return await WebAssembly.compile(bytes as BufferSource);
+    return await WebAssembly.compile(code);
   } catch (e) {
     const what = source === undefined || typeof source === "string" || source instanceof URL ? `the wasmgrad ${build} module` : "the bytes passed as options.wasm";
     const message = (e as Error).message;

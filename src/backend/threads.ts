@@ -1,0 +1,143 @@
+// The worker pool: threads that run the same kernels over the engine's one shared memory. A GEMM
+// big enough to pay for the hand-off is cut into blocks of C's rows (or columns), one per thread,
+// the caller's own thread taking the first; every element of C is still summed over k in the one
+// order the kernel always uses, so the bits do not depend on how many threads there are.
+// Workers start in the background: a GEMM runs on the threads that are ready, the caller's always.
+import { ARGS, DONE, JOB_GEMM, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
+
+/** Below this many multiply-adds a GEMM stays on the calling thread: waking a worker costs more. */
+export const PARALLEL_MIN_MACS = 1 << 18;
+const MR = 4, NR = 8; // the kernel's register tile: blocks are cut on its boundaries
+
+interface Worker {
+  slot: Slot;
+  request: number;
+  stop(): void;
+}
+
+type Host = { Worker?: new (url: URL, options: object) => { postMessage(m: unknown): void; terminate(): void } };
+
+export class ThreadPool {
+  private readonly workers: Worker[] = [];
+  /** The main thread may not Atomics.wait in browsers: it spins there instead. */
+  private readonly canWait: boolean;
+
+  private constructor(canWait: boolean) {
+    this.canWait = canWait;
+  }
+
+  /**
+   * Starts `extra` workers over `memory` (shared), each with its slot and GEMM workspace at the
+   * addresses given; returns at once, the workers come up in the background.
+   */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, slots: number[], workspaces: number[]): Promise<ThreadPool> {
+    const host = globalThis as unknown as Host & { process?: { getBuiltinModule?: (n: string) => unknown; versions?: { node?: string }; execArgv?: string[] } };
+    const url = new URL("./worker.js", import.meta.url);
+    const isNode = typeof host.process?.versions?.node === "string";
+    const pool = new ThreadPool(isNode);
+    type NodeWorkerClass = new (url: URL, options: object) => { unref(): void; terminate(): Promise<number> };
+    let NodeWorker: NodeWorkerClass | null = null;
+    if (isNode) {
+      const name = "node:worker_threads";
+      const threads = (host.process?.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as { Worker: NodeWorkerClass };
+      NodeWorker = threads.Worker;
+    }
+    slots.forEach((at, i) => {
+      const slot = new Int32Array(memory.buffer, at, SLOT_INTS);
+      slot.fill(0);
+      const start = { module, memory, slot: at, workspace: workspaces[i] };
+      let stop: () => void;
+      if (NodeWorker) {
+        // Workers inherit the process's flags, and refuse --input-type (of `node -e`): drop them all
+        // then (V8's flags, such as relaxed SIMD's, are the whole process's anyway).
+        const inherited = host.process?.execArgv ?? [];
+        const worker = new NodeWorker(url, { workerData: start, ...(inherited.some((f) => f.startsWith("--input-type")) ? { execArgv: [] } : {}) });
+        worker.unref(); // a process may end without engine.dispose(): the workers never hold it
+        stop = () => void worker.terminate();
+      } else {
+        const worker = new host.Worker!(url, { type: "module" });
+        worker.postMessage(start);
+        stop = () => worker.terminate();
+      }
+      pool.workers.push({ slot, request: 0, stop });
+    });
+    return pool;
+  }
+
+  /** Workers that have come up: the caller plus these share the next job. */
+  get readyWorkers(): number {
+    return this.workers.filter((w) => Atomics.load(w.slot, READY) === 1).length;
+  }
+
+  /** Resolves once every worker is up (or rejects after `timeoutMs`). */
+  async whenReady(timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.readyWorkers < this.workers.length) {
+      if (Date.now() > until) throw new Error(`threads: ${this.workers.length - this.readyWorkers} worker(s) did not start within ${timeoutMs} ms`);
+      await new Promise((done) => setTimeout(done, 2));
+    }
+  }
+
+  /** Threads in all: the caller's and the workers'. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * C (=|+=) op(A)·op(B) over the ready threads, or false (nothing done) when it is too small to
+   * share or no worker is ready. `run` computes one block on the calling thread; `work` is its
+   * GEMM workspace, each worker has its own.
+   */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean,
+    run: (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean) => void,
+    workspaces: number[],
+  ): boolean {
+    if (m * n * k < PARALLEL_MIN_MACS) return false;
+    const ready = this.workers.filter((w) => Atomics.load(w.slot, READY) === 1);
+    if (ready.length === 0) return false;
+    // Cut C along its longer side, on the register tile's boundaries.
+    const byRows = m >= n;
+    const [extent, tile] = byRows ? [m, MR] : [n, NR];
+    const parts = Math.min(ready.length + 1, Math.floor(extent / tile));
+    if (parts < 2) return false;
+    const tiles = Math.ceil(extent / tile);
+    const cut = (i: number) => Math.min(extent, Math.round((tiles * i) / parts) * tile);
+    const jobs: [Worker, number][] = [];
+    for (let i = 1; i < parts; i++) {
+      const [from, to] = [cut(i), cut(i + 1)];
+      if (to <= from) continue;
+      const w = ready[i - 1];
+      // Row r of op(A) starts at a + r·lda (not transposed) or a + r (transposed); likewise columns of op(B).
+      const args = byRows
+        ? [transA ? 1 : 0, transB ? 1 : 0, to - from, n, k, a + 4 * from * (transA ? 1 : lda), lda, b, ldb, c + 4 * from * ldc, ldc, accumulate ? 1 : 0]
+        : [transA ? 1 : 0, transB ? 1 : 0, m, to - from, k, a, lda, b + 4 * from * (transB ? ldb : 1), ldb, c + 4 * from, ldc, accumulate ? 1 : 0];
+      w.slot[ARGS] = JOB_GEMM;
+      w.slot.set([...args, workspaces[this.workers.indexOf(w)]], ARGS + 1);
+      w.request++;
+      Atomics.store(w.slot, REQUEST, w.request);
+      Atomics.notify(w.slot, REQUEST);
+      jobs.push([w, w.request]);
+    }
+    const first = cut(1);
+    if (byRows) run(transA, transB, first, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    else run(transA, transB, m, first, k, a, lda, b, ldb, c, ldc, accumulate);
+    for (const [w, request] of jobs) {
+      for (let done = Atomics.load(w.slot, DONE); done !== request; done = Atomics.load(w.slot, DONE)) {
+        if (this.canWait) Atomics.wait(w.slot, DONE, done, 1000);
+      }
+    }
+    return true;
+  }
+
+  /** Stops every worker. */
+  dispose(): void {
+    for (const w of this.workers) {
+      Atomics.store(w.slot, REQUEST, STOP);
+      Atomics.notify(w.slot, REQUEST);
+      w.stop();
+    }
+    this.workers.length = 0;
+  }
+}

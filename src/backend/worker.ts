@@ -1,0 +1,44 @@
+// One thread of the pool (threads.ts): the same module, instantiated over the engine's shared
+// memory, waiting on its slot of the control block for a job, running it, saying it is done.
+// Runs as a Node worker_threads worker or a browser module Worker; the first message (or Node's
+// workerData) brings the compiled module, the memory and where its slot is.
+import { type Slot, JOB_GEMM, READY, REQUEST, DONE, ARGS, SLOT_INTS, STOP } from "./slots.js";
+
+interface Start {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  slot: number; // byte address of this worker's slot
+}
+
+type Sgemm = (...args: number[]) => void;
+
+function serve({ module, memory, slot }: Start): void {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const sgemm = instance.exports.sgemm as Sgemm;
+  // A view over the buffer as it is now: the slot sits low in the memory, and a shared memory's
+  // growth never moves what is already there.
+  const control: Slot = new Int32Array(memory.buffer, slot, SLOT_INTS);
+  Atomics.store(control, READY, 1);
+  Atomics.notify(control, READY);
+  let seen = Atomics.load(control, REQUEST);
+  for (;;) {
+    Atomics.wait(control, REQUEST, seen);
+    seen = Atomics.load(control, REQUEST);
+    if (seen === STOP) return;
+    if (control[ARGS] === JOB_GEMM) {
+      const a = control.subarray(ARGS + 1, ARGS + 14);
+      sgemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
+    }
+    Atomics.store(control, DONE, seen);
+    Atomics.notify(control, DONE);
+  }
+}
+
+const scope = globalThis as unknown as { WorkerGlobalScope?: unknown; onmessage?: unknown; process?: { getBuiltinModule?: (name: string) => unknown } };
+if (typeof scope.WorkerGlobalScope !== "undefined") {
+  scope.onmessage = (event: { data: Start }) => serve(event.data);
+} else {
+  const name = "node:worker_threads";
+  const threads = (scope.process?.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as typeof import("node:worker_threads");
+  serve(threads.workerData as Start);
+}

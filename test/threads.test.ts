@@ -1,0 +1,110 @@
+// Threads over one shared memory (backend/threads.ts): the same bits for 1, 2, 3 and 4 threads —
+// GEMMs of every transpose, odd sizes and strides, and whole training runs of the MLP and LeNet —
+// workers that stop with engine.dispose() and never keep a process alive, and one thread, said
+// why, where threads cannot run. Runs the built package: workers load dist/worker.js.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Adam, ArgumentError, Random, init, tensor } from "../dist/index.js";
+import { lenet, mnistMlp } from "../examples/models.mjs";
+
+const root = resolve(import.meta.dirname, "..");
+const THREADS = [1, 2, 3, 4];
+
+async function engineWith(threads: number) {
+  const engine = await init({ threads });
+  await engine.threadsReady();
+  expect(engine.threads).toBe(threads);
+  expect(engine.threadsNote).toBeNull();
+  return engine;
+}
+
+/** The same computation on 1–4 threads; every result must equal the one-thread result bit for bit. */
+async function sameBits(compute: () => Float32Array[]) {
+  const results: Float32Array[][] = [];
+  for (const threads of THREADS) {
+    const engine = await engineWith(threads);
+    results.push(compute());
+    engine.dispose();
+  }
+  for (let t = 1; t < THREADS.length; t++) {
+    results[t].forEach((r, i) => expect(Buffer.from(r.buffer, r.byteOffset, r.byteLength).equals(Buffer.from(results[0][i].buffer, results[0][i].byteOffset, results[0][i].byteLength)), `${THREADS[t]} threads, result ${i}`).toBe(true));
+  }
+  return results[0];
+}
+
+const random = (r: Random, n: number) => Float32Array.from({ length: n }, () => r.normal());
+
+describe("threads: the same bits for any thread count", () => {
+  it("GEMM: NN, NT, TN, TT, accumulating, strided, odd and tall and wide shapes", async () => {
+    const out = await sameBits(() => {
+      const r = new Random(7);
+      const results: Float32Array[] = [];
+      for (const [m, n, k] of [[64, 128, 784], [257, 129, 300], [3, 2000, 700], [1000, 9, 77], [130, 130, 130]]) {
+        for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]]) {
+          const a = tensor(random(r, m * k), { shape: transA ? [k, m] : [m, k] });
+          const b = tensor(random(r, k * n), { shape: transB ? [n, k] : [k, n] });
+          const c = tensor(random(r, m * n), { shape: [m, n] });
+          c.engine.gemm({ transA, transB, m, n, k, a: a.ptr, b: b.ptr, c: c.ptr, accumulate: true });
+          results.push(c.data());
+        }
+      }
+      return results;
+    });
+    expect(out).toHaveLength(20);
+  }, 120_000);
+
+  it("MLP training (Adam, batch 64, dropout) gives the same weights", async () => {
+    await sameBits(() => {
+      const r = new Random(3);
+      const x = tensor(Float32Array.from({ length: 512 * 784 }, () => r.uniform()), { shape: [512, 784] });
+      const y = tensor(Float32Array.from({ length: 512 }, () => r.int(10)));
+      const model = mnistMlp({ seed: 1, dropout: 0.1 });
+      model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.002 }) });
+      model.fitSync(x, y, { epochs: 2, batchSize: 64, verbose: false, seed: 1 });
+      return model.parameters().map((p) => p.data());
+    });
+  }, 120_000);
+
+  it("LeNet-5 training (batch 64) gives the same weights", async () => {
+    await sameBits(() => {
+      const r = new Random(4);
+      const x = tensor(Float32Array.from({ length: 128 * 784 }, () => r.uniform()), { shape: [128, 28, 28, 1] });
+      const y = tensor(Float32Array.from({ length: 128 }, () => r.int(10)));
+      const model = lenet({ seed: 1 });
+      model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
+      model.fitSync(x, y, { epochs: 1, batchSize: 64, verbose: false, seed: 1 });
+      return model.parameters().map((p) => p.data());
+    });
+  }, 120_000);
+});
+
+describe("threads: starting and stopping", () => {
+  it("a process using 3 threads ends without engine.dispose()", () => {
+    const script = `import { init, tensor } from ${JSON.stringify(`${root}/dist/index.js`)};
+const engine = await init({ threads: 3 });
+await engine.threadsReady();
+const a = tensor(new Float32Array(300 * 300).fill(1), { shape: [300, 300] });
+console.log(engine.threads, a.matmul(a).data()[0]);`;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    expect(out.trim()).toBe("3 300");
+  });
+
+  it("dispose() stops the workers; the engine goes on with one thread", async () => {
+    const engine = await engineWith(2);
+    engine.dispose();
+    expect(engine.threads).toBe(1);
+    const a = tensor(new Float32Array(200 * 200).fill(1), { shape: [200, 200] });
+    expect(a.matmul(a).data()[0]).toBe(200);
+  });
+
+  it("a precompiled module runs one thread and says why; bad counts are typed errors", async () => {
+    const module = new WebAssembly.Module(readFileSync(`${root}/build/simd.wasm`));
+    const engine = await init({ threads: 2, wasm: module });
+    expect(engine.threads).toBe(1);
+    expect(engine.threadsNote).toMatch(/compiled module: threads need its bytes/);
+    for (const bad of [0, 1.5, -1, "many", 1000]) await expect(init({ threads: bad as never })).rejects.toThrow(ArgumentError);
+    await init();
+  });
+});
