@@ -5,8 +5,12 @@
 // Workers start in the background: a GEMM runs on the threads that are ready, the caller's always.
 import { ARGS, DONE, JOB_GEMM, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
 
-/** Below this many multiply-adds a GEMM stays on the calling thread: waking a worker costs more. */
-export const PARALLEL_MIN_MACS = 1 << 18;
+/**
+ * Below this many multiply-adds a GEMM stays on the calling thread: handing off costs more
+ * (measured with npm run bench -- gemm --threads 2: 64·128·64 ran at 0.55× on two threads,
+ * 128³ at ~1×, 64·784·128 at 1.6–1.9×).
+ */
+export const PARALLEL_MIN_MACS = 1 << 21;
 const MR = 4, NR = 8; // the kernel's register tile: blocks are cut on its boundaries
 
 interface Worker {
