@@ -8,6 +8,7 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { threadsJob } from "./browser/threads-job.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -15,29 +16,36 @@ const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javas
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
 
+/** A static server for dist/, build/ and test/browser/; `isolated` adds the COOP/COEP headers. */
+async function serve(isolated: boolean): Promise<[Server, string]> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+    const file = join(root, path === "/" ? "test/browser/page.html" : path);
+    if (!file.startsWith(root) || !/^\/(dist|build|test\/browser)\/|^\/$/.test(path)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = await readFile(file).catch(() => null);
+    if (!body) return void res.writeHead(404).end();
+    const headers: Record<string, string> = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
+    if (isolated) Object.assign(headers, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
+    res.writeHead(200, headers).end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const address = server.address();
+  return [server, `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`];
+}
+
 describe.skipIf(!available)(`in Chromium (${available ? CHROMIUM : "not installed: apt-get install chromium"})`, () => {
   let server: Server;
+  let isolatedServer: Server;
   let browser: Browser;
   let base = "";
+  let isolatedBase = "";
 
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-      const file = join(root, path === "/" ? "test/browser/page.html" : path);
-      if (!file.startsWith(root) || !/^\/(dist|build|test\/browser)\/|^\/$/.test(path)) {
-        res.writeHead(404).end();
-        return;
-      }
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    [server, base] = await serve(false);
+    [isolatedServer, isolatedBase] = await serve(true);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
@@ -47,6 +55,7 @@ describe.skipIf(!available)(`in Chromium (${available ? CHROMIUM : "not installe
   afterAll(async () => {
     await browser?.close();
     await new Promise((done) => server?.close(done));
+    await new Promise((done) => isolatedServer?.close(done));
   });
 
   it("loads the module by URL, picks the relaxed-SIMD build, backpropagates and trains", async () => {
@@ -64,4 +73,32 @@ describe.skipIf(!available)(`in Chromium (${available ? CHROMIUM : "not installe
     expect((result.memory as { arenaBytes: number }).arenaBytes).toBe(0);
     await page.close();
   });
+
+  const runThreadsPage = async (at: string) => {
+    const page = await browser.newPage();
+    await page.goto(`${at}/test/browser/threads.html`);
+    await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, null, { timeout: 60_000 });
+    const result = await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    await page.close();
+    return result as { error?: string; threads: number; note: string | null; isolated: boolean; weights: number[] };
+  };
+
+  it("cross-origin isolated: trains on 2 threads (module Workers over shared memory) with the bits of Node's one thread", async () => {
+    const node = await threadsJob(await import("../dist/index.js"), 1);
+    const browserRun = await runThreadsPage(isolatedBase);
+    expect(browserRun.error).toBeUndefined();
+    expect(browserRun.isolated).toBe(true);
+    expect(browserRun.threads).toBe(2);
+    expect(browserRun.note).toBeNull();
+    expect(browserRun.weights.length).toBe(node.weights.length);
+    expect(browserRun.weights.every((w, i) => Object.is(w, node.weights[i]))).toBe(true);
+  }, 120_000);
+
+  it("not isolated: one thread, and engine.threadsNote says why", async () => {
+    const browserRun = await runThreadsPage(base);
+    expect(browserRun.error).toBeUndefined();
+    expect(browserRun.isolated).toBe(false);
+    expect(browserRun.threads).toBe(1);
+    expect(browserRun.note).toMatch(/not cross-origin isolated .*Cross-Origin-Opener-Policy/);
+  }, 120_000);
 });
