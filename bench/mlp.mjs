@@ -1,11 +1,15 @@
 // MLP suite: the main job's network (784-128-64-10, ReLU, softmax cross-entropy, Adam) on real
 // MNIST digits: training samples/s at batch 64, and inference latency at batch 1 and 64, for
-// wasmgrad (both builds), TensorFlow.js layers on its wasm backend, and brain.js.
+// wasmgrad (both builds), TensorFlow.js layers on its wasm backend, brain.js, and for inference
+// ONNX Runtime Web (wasm backend) on the same network exported with toOnnx.
 import { createRequire } from "node:module";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
+import * as ort from "onnxruntime-web";
 import { Adam, Dense, Sequential, tensor } from "../dist/index.js";
+import { toOnnx } from "../dist/onnx.js";
+import { threadsAsked } from "./engines.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { measure, micros, perSecond } from "./measure.mjs";
 import { wasmgradEngines } from "./engines.mjs";
@@ -137,6 +141,30 @@ export async function* run(log) {
       yield { suite: "mlp", case: name, impl: "tfjs-wasm", ...micros(t) };
       x.dispose();
       model.dispose();
+    }
+    {
+      // ONNX Runtime Web's wasm backend on the same network (exported by toOnnx), one thread and,
+      // with --threads N, N threads as it is asked (its Node build may decline and run one).
+      const model = wasmgradModel(engines[0][1]);
+      const bytes = toOnnx(model);
+      const input = new ort.Tensor("float32", images.slice(0, batch * 784), [batch, 784]);
+      for (const threads of [...new Set([1, threadsAsked()])]) {
+        ort.env.wasm.numThreads = threads;
+        const impl = threads === 1 ? "onnxruntime-web" : `onnxruntime-web ${threads} threads`;
+        try {
+          const session = await ort.InferenceSession.create(bytes);
+          const feeds = { [session.inputNames[0]]: input };
+          await session.run(feeds);
+          const t = await measure(async () => {
+            const out = await session.run(feeds);
+            out[session.outputNames[0]].data;
+          }, { time: 1000, iterations: 200 });
+          yield { suite: "mlp", case: name, impl, ...micros(t) };
+          await session.release();
+        } catch (e) {
+          yield { suite: "mlp", case: name, impl, metric: "µs", median: null, min: null, max: null, error: String(e.message).split("\n")[0] };
+        }
+      }
     }
     if (batch === 1) {
       const sample = brainData[0].input;

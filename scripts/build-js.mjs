@@ -2,7 +2,8 @@
 // and the chunk they share, so Tensor is one class), because loading ~40 small modules was most of
 // the cold start; and the declarations beside them, from tsc. No source maps are shipped.
 import { execFileSync } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, readdir, rm } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { build } from "esbuild";
 
 await rm("dist", { recursive: true, force: true });
@@ -52,4 +53,17 @@ await build({
   plugins: [wasmNextToBundle, protoWithoutComments],
   logLevel: "warning",
 });
-console.error("built dist/index.js, dist/onnx.js");
+// Declarations the two entries' types never reach (kernels, threads, the worker) are not shipped.
+const reached = new Set();
+const walk = async (file) => {
+  if (reached.has(file)) return;
+  reached.add(file);
+  const text = await readFile(file, "utf8");
+  for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)\.js"/g)) await walk(join(dirname(file), `${spec}.d.ts`));
+};
+await walk("dist/index.d.ts");
+await walk("dist/onnx.d.ts");
+const all = (await readdir("dist", { recursive: true })).map((f) => join("dist", f)).filter((f) => f.endsWith(".d.ts"));
+const unreached = all.filter((f) => !reached.has(f));
+await Promise.all(unreached.map((f) => rm(f)));
+console.error(`built dist/index.js, dist/onnx.js (${unreached.length} unreachable declaration files left out: ${unreached.map((f) => relative("dist", f)).join(", ")})`);
