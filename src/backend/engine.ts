@@ -56,10 +56,17 @@ export class Engine {
   private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
   private pool: ThreadPool | null = null;
   private workerWorkspaces: number[] = [];
+  #threadsNote: string | null = null;
+
   /** Threads the kernels run on, the caller's included. */
-  threads = 1;
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
   /** Why the engine runs fewer threads than asked for, if it does; null otherwise. */
-  threadsNote: string | null = null;
+  get threadsNote(): string | null {
+    return this.#threadsNote;
+  }
 
   /** @internal */
   constructor(
@@ -130,7 +137,11 @@ export class Engine {
     const slots = Array.from({ length: extra }, () => this.memory.alloc(SLOT_INTS * 4));
     this.workerWorkspaces = Array.from({ length: extra }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
     this.pool = await ThreadPool.start(module, memory, slots, this.workerWorkspaces);
-    this.threads = count;
+  }
+
+  /** @internal */
+  noteThreads(note: string | null): void {
+    this.#threadsNote = note;
   }
 
   /** Resolves once every worker thread has started (they start in the background; work runs meanwhile on those up). */
@@ -142,7 +153,6 @@ export class Engine {
   dispose(): void {
     this.pool?.dispose();
     this.pool = null;
-    this.threads = 1;
   }
 
   /** Checks a rows×cols matrix with row stride ld at byte address ptr; returns the end of its bytes. */
@@ -193,7 +203,9 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     );
   }
   const build: Build = wanted === "auto" ? (host.relaxedSimd ? "relaxed" : "simd") : wanted;
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const here = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (name: string) => unknown } };
+  const os = here.process?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
+  const cores = here.navigator?.hardwareConcurrency ?? os?.availableParallelism?.() ?? 1;
   const threads = options.threads === "auto" ? Math.max(1, Math.min(8, cores)) : options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ArgumentError(`init: threads must be "auto" or an integer from 1 to 256, got ${describe(options.threads)}`);
@@ -209,7 +221,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   const actual: Build = kernels.isRelaxed() ? "relaxed" : "simd";
   const engine = new Engine(kernels, new Memory(memory, kernels.heapBase(), Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES), actual);
   if (shared) await engine.startThreads(module, memory, threads);
-  engine.threadsNote = why;
+  engine.noteThreads(why);
   defaultEngine = engine;
   return engine;
 }
