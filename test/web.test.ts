@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javas
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
 
-type App = { ready?: boolean; longestBlockMsWhileTraining: number; done: boolean; heldOutAccuracy: number | null; longestBlockMs: number; errors: string[]; drawn: { answer: number; probabilities: number[] } | null; graphDrawn?: boolean };
+type App = { threads?: number; ready?: boolean; longestBlockMsWhileTraining: number; done: boolean; heldOutAccuracy: number | null; longestBlockMs: number; errors: string[]; drawn: { answer: number; probabilities: number[] } | null; graphDrawn?: boolean };
 
 /** A static server for the built site; `isolated` adds the COOP/COEP headers. */
 async function serve(isolated: boolean): Promise<[Server, string]> {
@@ -75,6 +75,8 @@ describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => 
     await page.waitForFunction(() => (window as unknown as { app: App }).app.done, null, { timeout: 60_000 });
     const seconds = (Date.now() - started) / 1000;
     const state = await app(page);
+    expect(state.threads).toBeGreaterThanOrEqual(2); // isolated: the worker trains on threads over shared memory
+    expect(await page.textContent("#status")).toMatch(/Web Worker on \d+ threads over shared memory/);
     expect(state.heldOutAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(await page.textContent("#progress")).toMatch(/epoch 10: .*held-out accuracy 9\d\.\d\d%/);
     expect(seconds).toBeLessThan(60);
@@ -114,6 +116,7 @@ describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => 
     await page.click("#train");
     await page.waitForFunction(() => (window as unknown as { app: App }).app.done, null, { timeout: 60_000 });
     expect((await app(page)).heldOutAccuracy).toBeGreaterThan(0.9);
+    expect((await app(page)).threads).toBe(1);
     expect((await app(page)).errors).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();

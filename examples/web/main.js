@@ -23,7 +23,7 @@ const dataUrl = new URL("./mnist.bin", document.baseURI).href;
 const engine = await init();
 const digits = await loadDigits(dataUrl);
 let model = null; // the latest model the worker sent
-$("status").textContent = `wasmgrad ${engine.build} build · ${self.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated"} · training runs on one thread, in a Web Worker`;
+$("status").textContent = `wasmgrad ${engine.build} build · ${self.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated"} · training runs in a Web Worker`;
 
 // ---- the plot: smoothed batch loss, and accuracy at each epoch's end ----
 const series = [[], [], [], []]; // epochs, loss, train accuracy, held-out accuracy
@@ -55,7 +55,9 @@ let smoothed = null;
 worker.onmessage = async ({ data }) => {
   if (data.type === "ready") {
     model = null; // a new network: the first file it sends is loaded whole
-    $("progress").textContent = `training ${data.parameters.toLocaleString()} parameters (${data.build} build in the worker)…`;
+    app.threads = data.threads;
+    $("progress").textContent = `training ${data.parameters.toLocaleString()} parameters (${data.build} build, ${data.threads === 1 ? "one thread" : `${data.threads} threads`} in the worker)…`;
+    $("status").textContent = $("status").textContent.replace(/training runs .*/, `training runs in a Web Worker on ${data.threads === 1 ? "one thread" : `${data.threads} threads over shared memory`}`);
   } else if (data.type === "batch") {
     smoothed = smoothed === null ? data.loss : 0.95 * smoothed + 0.05 * data.loss;
     series[0].push(data.epochs), series[1].push(smoothed), series[2].push(null), series[3].push(null);

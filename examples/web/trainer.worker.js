@@ -8,7 +8,9 @@ let stopping = false;
 
 async function train({ model: kind, epochs, dataUrl }) {
   stopping = false;
-  const engine = await init();
+  // Threads where the page is cross-origin isolated (shared memory), at least two there.
+  const engine = await init({ threads: self.crossOriginIsolated ? Math.min(4, Math.max(2, navigator.hardwareConcurrency)) : 1 });
+  await engine.threadsReady();
   const { images, labels } = await loadDigits(dataUrl);
   const shape = kind === "lenet" ? [28, 28, 1] : [784];
   const x = tensor(images.subarray(0, TRAIN * 784), { shape: [TRAIN, ...shape] });
@@ -20,7 +22,7 @@ async function train({ model: kind, epochs, dataUrl }) {
   const optimizer = new Adam(model.parameters(), { lr: kind === "lenet" ? 0.001 : 0.002 });
   const decay = kind === "lenet" ? 0.9 : 0.85;
   model.compile({ loss: "crossEntropy", optimizer });
-  postMessage({ type: "ready", build: engine.build, parameters: model.parameters().reduce((n, p) => n + p.size, 0), summary: model.summary() });
+  postMessage({ type: "ready", build: engine.build, threads: engine.threads, threadsNote: engine.threadsNote, parameters: model.parameters().reduce((n, p) => n + p.size, 0), summary: model.summary() });
   const batchesPerEpoch = Math.ceil(TRAIN / 32);
   let step = 0;
   await model.fit(x, y, {

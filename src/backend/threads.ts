@@ -19,7 +19,6 @@ interface Worker {
   stop(): void;
 }
 
-type Host = { Worker?: new (url: URL, options: object) => { postMessage(m: unknown): void; terminate(): void } };
 
 export class ThreadPool {
   private readonly workers: Worker[] = [];
@@ -35,8 +34,7 @@ export class ThreadPool {
    * addresses given; returns at once, the workers come up in the background.
    */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, slots: number[], workspaces: number[]): Promise<ThreadPool> {
-    const host = globalThis as unknown as Host & { process?: { getBuiltinModule?: (n: string) => unknown; versions?: { node?: string }; execArgv?: string[] } };
-    const url = new URL("./worker.js", import.meta.url);
+    const host = globalThis as unknown as { process?: { getBuiltinModule?: (n: string) => unknown; versions?: { node?: string }; execArgv?: string[] } };
     const isNode = typeof host.process?.versions?.node === "string";
     const pool = new ThreadPool(isNode);
     type NodeWorkerClass = new (url: URL, options: object) => { unref(): void; terminate(): Promise<number> };
@@ -49,17 +47,18 @@ export class ThreadPool {
     slots.forEach((at, i) => {
       const slot = new Int32Array(memory.buffer, at, SLOT_INTS);
       slot.fill(0);
-      const start = { module, memory, slot: at, workspace: workspaces[i] };
+      const start = { module, memory, slot: at };
       let stop: () => void;
       if (NodeWorker) {
         // Workers inherit the process's flags, and refuse --input-type (of `node -e`): drop them all
         // then (V8's flags, such as relaxed SIMD's, are the whole process's anyway).
         const inherited = host.process?.execArgv ?? [];
-        const worker = new NodeWorker(url, { workerData: start, ...(inherited.some((f) => f.startsWith("--input-type")) ? { execArgv: [] } : {}) });
+        const worker = new NodeWorker(new URL("./worker.js", import.meta.url), { workerData: start, ...(inherited.some((f) => f.startsWith("--input-type")) ? { execArgv: [] } : {}) });
         worker.unref(); // a process may end without engine.dispose(): the workers never hold it
         stop = () => void worker.terminate();
       } else {
-        const worker = new host.Worker!(url, { type: "module" });
+        // Written out in full, so that bundlers (Vite, webpack) see new Worker(new URL(…)) and bundle the worker.
+        const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
         worker.postMessage(start);
         stop = () => worker.terminate();
       }
