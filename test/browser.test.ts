@@ -2,39 +2,25 @@
 // built package from a local HTTP server. Needs /usr/bin/chromium (.ci/run installs it); outside
 // CI the test is skipped, saying so, where Chromium is missing.
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { type Server, createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
+import type { Server } from "node:http";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { threadsJob } from "./browser/threads-job.js";
+import { serveStatic } from "./static-server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const root = fileURLToPath(new URL("..", import.meta.url));
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
 
-/** A static server for dist/, build/ and test/browser/; `isolated` adds the COOP/COEP headers. */
-async function serve(isolated: boolean): Promise<[Server, string]> {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+/** dist/, build/ and test/browser/ (page.html at /); `isolated` adds the COOP/COEP headers. */
+const serve = (isolated: boolean) =>
+  serveStatic((path) => {
     const file = join(root, path === "/" ? "test/browser/page.html" : path);
-    if (!file.startsWith(root) || !/^\/(dist|build|test\/browser)\/|^\/$/.test(path)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const body = await readFile(file).catch(() => null);
-    if (!body) return void res.writeHead(404).end();
-    const headers: Record<string, string> = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
-    if (isolated) Object.assign(headers, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
-    res.writeHead(200, headers).end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  return [server, `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`];
-}
+    return file.startsWith(root) && /^\/(dist|build|test\/browser)\/|^\/$/.test(path) ? file : null;
+  }, isolated);
 
 describe.skipIf(!available)(`in Chromium (${available ? CHROMIUM : "not installed: apt-get install chromium"})`, () => {
   let server: Server;

@@ -3,39 +3,28 @@
 // it does, answers a drawn digit, draws the graph, saves and loads the model, and logs no errors.
 // Screenshots go to test/artifacts/. Served cross-origin isolated (COOP/COEP), and once without.
 import { existsSync, mkdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { type Server, createServer } from "node:http";
-import { extname, join, normalize, resolve } from "node:path";
+import type { Server } from "node:http";
+import { join, resolve } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveStatic } from "./static-server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const root = resolve(import.meta.dirname, "..");
 const site = join(root, "examples/web/dist");
 const artifacts = join(root, "test/artifacts");
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
 
 type App = { threads?: number; ready?: boolean; longestBlockMsWhileTraining: number; done: boolean; heldOutAccuracy: number | null; longestBlockMs: number; errors: string[]; drawn: { answer: number; probabilities: number[] } | null; graphDrawn?: boolean };
 
-/** A static server for the built site; `isolated` adds the COOP/COEP headers. */
-async function serve(isolated: boolean): Promise<[Server, string]> {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+/** The built site; `isolated` adds the COOP/COEP headers. */
+const serve = (isolated: boolean) =>
+  serveStatic((path) => {
     const file = join(site, path === "/" ? "index.html" : path);
-    if (!file.startsWith(site)) return void res.writeHead(404).end();
-    const body = await readFile(file).catch(() => null);
-    if (!body) return void res.writeHead(404).end();
-    const headers: Record<string, string> = { "content-type": TYPES[extname(file)] ?? "application/octet-stream" };
-    if (isolated) Object.assign(headers, { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
-    res.writeHead(200, headers).end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  return [server, `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`];
-}
+    return file.startsWith(site) ? file : null;
+  }, isolated);
 
 describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => {
   let browser: Browser;
@@ -59,7 +48,7 @@ describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => 
     const console: string[] = [];
     page.on("console", (m) => m.type() === "error" && console.push(m.text()));
     page.on("pageerror", (e) => console.push(String(e)));
-    await page.goto(url);
+    await page.goto(`${url}/`);
     await page.waitForFunction(() => (window as unknown as { app?: App }).app?.ready, null, { timeout: 30_000 });
     return [page, console];
   }
