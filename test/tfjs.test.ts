@@ -6,7 +6,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  Conv2D, Dense, Dropout, Flatten, FormatError, MaxPool2D, Sequential, type TfjsArtifacts, fromTfjs, fromTfjsFiles, init,
+  BatchNorm, Conv2D, Dense, Dropout, Embedding, Flatten, FormatError, GRU, LSTM, LayerNorm, MaxPool2D, Sequential, SimpleRNN, type TfjsArtifacts, fromTfjs, fromTfjsFiles, init,
   tensor, toTfjs, toTfjsFiles,
 } from "../src/index.js";
 import { randomArray, rng } from "./helpers.js";
@@ -71,8 +71,10 @@ describe("tfjs → wasmgrad", () => {
     const a = await artifactsOf(model);
     expect(() => fromTfjs(a)).toThrow(FormatError);
     expect(() => fromTfjs(a)).toThrow(/layer 0 \(dense_Dense\d+\): activation "selu" has no wasmgrad equivalent/);
-    const b = await artifactsOf(tfl.sequential({ layers: [tfl.layers.batchNormalization({ inputShape: [3] })] }));
-    expect(() => fromTfjs(b)).toThrow(/layer type "BatchNormalization" has no wasmgrad equivalent/);
+    const b = await artifactsOf(tfl.sequential({ layers: [tfl.layers.repeatVector({ inputShape: [3], n: 2 })] }));
+    expect(() => fromTfjs(b)).toThrow(/layer type "RepeatVector" has no wasmgrad equivalent/);
+    const d = await artifactsOf(tfl.sequential({ layers: [tfl.layers.lstm({ inputShape: [3, 2], units: 2, goBackwards: true, recurrentInitializer: "glorotUniform" })] }));
+    expect(() => fromTfjs(d)).toThrow(/go_backwards is not supported/);
     const c = await artifactsOf(tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 2 })] }));
     expect(() => fromTfjs({ ...c, weightData: new ArrayBuffer(8) })).toThrow(/runs past the 8 bytes of weight data/);
   });
@@ -119,5 +121,47 @@ describe("fuzz: damaged model.json and weights", () => {
       expect(memory.stats().bytesInUse).toBe(before);
     }
     expect(typed).toBeGreaterThan(200);
+  });
+});
+
+// The sequence and normalisation layers move both ways with their weights as they are (Keras's
+// layouts): embeddings, kernel / recurrent_kernel / bias, gamma / beta / moving statistics.
+describe("sequence and normalisation layers, both ways", () => {
+  const T = 5, V = 7;
+  const tokens = Float32Array.from({ length: 3 * T }, (_, i) => (i * 5 + 2) % V);
+
+  it("tfjs → wasmgrad: Embedding, LSTM, LayerNorm, GRU (reset before), SimpleRNN, BatchNorm, Dense predict the same", async () => {
+    const theirs = tfl.sequential({
+      layers: [
+        tfl.layers.embedding({ inputDim: V, outputDim: 4, inputLength: T }),
+        tfl.layers.lstm({ units: 6, returnSequences: true, recurrentInitializer: "glorotUniform" }),
+        tfl.layers.layerNormalization({}),
+        tfl.layers.gru({ units: 5, returnSequences: true, recurrentInitializer: "glorotUniform" }),
+        tfl.layers.simpleRNN({ units: 4, recurrentInitializer: "glorotUniform" }),
+        tfl.layers.batchNormalization({}),
+        tfl.layers.dense({ units: 3 }),
+      ],
+    });
+    // Every weight random, the moving variance positive, so nothing hides behind an initial value.
+    theirs.setWeights(theirs.weights.map((w, i) => tf.tensor(randomArray(w.shape.reduce((a, d) => a * d, 1), rng(40 + i)).map((v) => (w.name.includes("moving_variance") ? 0.5 + Math.abs(v) : v)), w.shape)));
+    const ours = fromTfjs(await artifactsOf(theirs));
+    expect(ours.layers.map((l) => l.kind)).toEqual(["Embedding", "LSTM", "LayerNorm", "GRU", "SimpleRNN", "BatchNorm", "Dense"]);
+    const expected = (theirs.predict(tf.tensor2d(tokens, [3, T])) as tf.Tensor).dataSync();
+    close(ours.predict(tensor(tokens, { shape: [3, T] })).data(), expected);
+  });
+
+  it("wasmgrad → tfjs: the same layers load with tf.io.fromMemory and predict the same; a GRU that resets after is refused", async () => {
+    const ours = new Sequential([
+      new Embedding(V, 4), new LSTM(6, { returnSequences: true }), new LayerNorm(),
+      new GRU(5, { returnSequences: true, resetAfter: false }), new SimpleRNN(4), new BatchNorm(), new Dense(3),
+    ], { inputShape: [T], seed: 8 });
+    ours.setWeights(ours.getWeights().map((w, i) => Float32Array.from(randomArray(w.length, rng(60 + i)), (v) => 0.5 + Math.abs(v))));
+    const expected = ours.predict(tensor(tokens, { shape: [3, T] })).data();
+    const theirs = await tfl.loadLayersModel(tf.io.fromMemory(toTfjs(ours) as tf.io.ModelArtifacts));
+    close((theirs.predict(tf.tensor2d(tokens, [3, T])) as tf.Tensor).dataSync(), expected);
+    const back = fromTfjs(toTfjs(ours));
+    close(back.predict(tensor(tokens, { shape: [3, T] })).data(), expected);
+    const resetAfter = new Sequential([new GRU(2)], { inputShape: [3, 2] });
+    expect(() => toTfjs(resetAfter)).toThrow(/resets before the recurrent product only/);
   });
 });

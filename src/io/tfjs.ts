@@ -1,7 +1,8 @@
 // TensorFlow.js layers models, both ways: the artifacts tf.io hands a save handler (and that
 // tf.io.fromMemory takes), or the model.json + weights.bin pair it writes to files. Keras's JSON
-// topology of a Sequential model, and weights named "<layer>/kernel", "<layer>/bias" in one
-// little-endian float32 buffer. The layouts are the same on both sides (Keras's, which wasmgrad
+// topology of a Sequential model, and weights named "<layer>/<weight>" (kernel, bias,
+// recurrent_kernel, embeddings, gamma, beta, moving_mean, moving_variance) in one little-endian
+// float32 buffer. The layouts are the same on both sides (Keras's, which wasmgrad
 // follows: dense [in, out], conv [kh, kw, cin, cout], NHWC), so weights move as they are.
 // What one side has and the other has not (a layer type, an activation, channels_first, a
 // non-square kernel, quantised weights) is a FormatError naming the layer and the reason.
@@ -11,7 +12,10 @@ import { ArgumentError, FormatError } from "../errors.js";
 import { Conv2D } from "../nn/conv.js";
 import { Dense } from "../nn/dense.js";
 import { Dropout } from "../nn/dropout.js";
+import { Embedding } from "../nn/embedding.js";
 import { Flatten } from "../nn/flatten.js";
+import { BatchNorm, LayerNorm } from "../nn/norm.js";
+import { GRU, LSTM, SimpleRNN } from "../nn/recurrent.js";
 import type { Layer } from "../nn/layer.js";
 import { AvgPool2D, MaxPool2D } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
@@ -46,6 +50,16 @@ const ACTIVATIONS: Record<string, Shared> = {
   linear: "linear", relu: "relu", sigmoid: "sigmoid", tanh: "tanh", softmax: "softmax",
   elu: "elu", softplus: "softplus", hardSigmoid: "hardSigmoid", swish: "swish", gelu: "gelu",
 };
+/** Keras (Python) spells some activations its own way in saved JSON. */
+const KERAS_SPELLINGS: Record<string, string> = { hard_sigmoid: "hardSigmoid", silu: "swish" };
+
+/** tfjs's weight names → the wasmgrad field each fills (any layer kind; the file names which it has). */
+const WEIGHT_FIELDS: Record<string, string> = {
+  kernel: "weight", bias: "bias", recurrent_kernel: "recurrentKernel", embeddings: "embeddings",
+  gamma: "gamma", beta: "beta", moving_mean: "movingMean", moving_variance: "movingVariance",
+};
+/** Layers whose kernel field is called `kernel` (recurrent layers), not `weight`. */
+const KERNEL_NAMED_KERNEL = new Set(["LSTM", "GRU", "SimpleRNN"]);
 
 type Config = Record<string, unknown>;
 
@@ -58,7 +72,7 @@ function square(where: string, name: string, v: unknown): number {
 }
 
 function activation(where: string, v: unknown): Shared {
-  const a = v === null || v === undefined ? "linear" : ACTIVATIONS[String(v)];
+  const a = v === null || v === undefined ? "linear" : ACTIVATIONS[KERAS_SPELLINGS[String(v)] ?? String(v)];
   if (!a) throw new FormatError(`${where}: activation ${JSON.stringify(v)} has no wasmgrad equivalent here (${Object.keys(ACTIVATIONS).join(", ")})`);
   return a;
 }
@@ -66,6 +80,9 @@ function activation(where: string, v: unknown): Shared {
 function channelsLast(where: string, c: Config): void {
   if (c.data_format !== undefined && c.data_format !== "channels_last") throw new FormatError(`${where}: data_format ${JSON.stringify(c.data_format)}; wasmgrad is NHWC (channels_last)`);
 }
+
+/** Normalisation layers' axes as tfjs wrote them (from the batch axis), to check against the built shapes. */
+const normAxes = new WeakMap<Layer, [number, string]>();
 
 /** A wasmgrad layer for one tfjs layer, or null for an InputLayer. */
 function layerFrom(kind: string, c: Config, where: string): Layer | null {
@@ -94,8 +111,32 @@ function layerFrom(kind: string, c: Config, where: string): Layer | null {
       return new Flatten();
     case "Dropout":
       return new Dropout(c.rate as number);
+    case "LSTM":
+    case "GRU":
+    case "SimpleRNN": {
+      for (const flag of ["return_state", "go_backwards", "stateful", "unroll"] as const) if (c[flag]) throw new FormatError(`${where}: ${flag} is not supported`);
+      for (const rate of ["dropout", "recurrent_dropout"] as const) if (Number(c[rate] ?? 0) > 0) throw new FormatError(`${where}: ${rate} > 0 is not supported`);
+      const common = { returnSequences: c.return_sequences === true, activation: activation(where, c.activation ?? "tanh"), useBias: c.use_bias !== false };
+      const gates = { ...common, recurrentActivation: activation(where, c.recurrent_activation ?? "hardSigmoid") };
+      if (kind === "SimpleRNN") return new SimpleRNN(c.units as number, common);
+      if (kind === "LSTM") return new LSTM(c.units as number, gates);
+      return new GRU(c.units as number, { ...gates, resetAfter: c.reset_after === true }); // tfjs writes none: its GRU resets before
+    }
+    case "Embedding":
+      if (c.mask_zero) throw new FormatError(`${where}: mask_zero is not supported`);
+      return new Embedding(c.input_dim as number, c.output_dim as number);
+    case "BatchNormalization":
+    case "LayerNormalization": {
+      // tfjs writes the axis counted from the batch axis ([2] for [batch, time, features]): checked once built.
+      const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : null) : c.axis ?? -1;
+      if (!Number.isInteger(axis) || (axis < 1 && axis !== -1)) throw new FormatError(`${where}: axis ${JSON.stringify(c.axis)}; wasmgrad normalises over the last axis`);
+      const options = { epsilon: (c.epsilon as number) ?? 1e-3, center: c.center !== false, scale: c.scale !== false };
+      const layer = kind === "LayerNormalization" ? new LayerNorm(options) : new BatchNorm({ ...options, momentum: (c.momentum as number) ?? 0.99 });
+      if (axis !== -1) normAxes.set(layer, [axis as number, where]);
+      return layer;
+    }
     default:
-      throw new FormatError(`${where}: layer type ${JSON.stringify(kind)} has no wasmgrad equivalent here (Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout)`);
+      throw new FormatError(`${where}: layer type ${JSON.stringify(kind)} has no wasmgrad equivalent here (Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout, LSTM, GRU, SimpleRNN, Embedding, BatchNormalization, LayerNormalization)`);
   }
 }
 
@@ -155,7 +196,15 @@ export function fromTfjs(artifacts: TfjsArtifacts, options: { engine?: Engine } 
   } catch (e) {
     throw new FormatError(`tfjs: the layers do not build: ${(e as Error).message}`);
   }
-  // Weights: "<layer>/kernel" → <layer>.weight, "<layer>/bias" → <layer>.bias, in the buffer's order.
+  for (const layer of model.layers) {
+    const [axis, where] = normAxes.get(layer) ?? [];
+    if (axis !== undefined && axis !== layer.builtFor!.length) {
+      Object.values(model.stateDict()).forEach((t) => t.dispose());
+      throw new FormatError(`${where}: axis ${axis}; wasmgrad normalises over the last axis (${layer.builtFor!.length} here)`);
+    }
+  }
+  // Weights: "<layer>/<name>" → <layer>.<field> (WEIGHT_FIELDS), in the buffer's order.
+  const kinds = new Map(model.layers.map((l) => [l.name, l.kind]));
   const made: Tensor[] = [];
   try {
     const specs = artifacts.weightSpecs;
@@ -173,15 +222,16 @@ export function fromTfjs(artifacts: TfjsArtifacts, options: { engine?: Engine } 
       const data = new Float32Array(size);
       for (let i = 0; i < size; i++) data[i] = view.getFloat32(at + 4 * i, true);
       at += 4 * size;
-      const match = /^(.*)\/(kernel|bias)(?:_\d+)?$/.exec(spec.name);
-      if (!match) throw new FormatError(`tfjs: weight ${JSON.stringify(spec.name)} is not a layer's kernel or bias`);
+      const match = /^(.*?)(?:\/[^/]*_cell)?\/([a-z_]+?)(?:_\d+)?$/.exec(spec.name);
+      const field = match && Object.hasOwn(WEIGHT_FIELDS, match[2]) ? WEIGHT_FIELDS[match[2]] : undefined;
+      if (!match || !field) throw new FormatError(`tfjs: weight ${JSON.stringify(spec.name)} is none of a layer's ${Object.keys(WEIGHT_FIELDS).join(", ")}`);
       const t = tensor(data, { shape: spec.shape, engine });
       made.push(t);
-      dict[`${match[1]}.${match[2] === "kernel" ? "weight" : "bias"}`] = t;
+      dict[`${match[1]}.${field === "weight" && KERNEL_NAMED_KERNEL.has(kinds.get(match[1]) ?? "") ? "kernel" : field}`] = t;
     }
     if (at !== bytes.length) throw new FormatError(`tfjs: the weight specs cover ${at} of ${bytes.length} bytes of weight data`);
-    // Buffers (a dropout layer's generator) are wasmgrad's own: keep the ones the model made.
-    for (const [name, t] of model.namedBuffers()) dict[name] = t;
+    // Buffers the file does not carry (a dropout layer's generator) are wasmgrad's own: keep the model's.
+    for (const [name, t] of model.namedBuffers()) dict[name] ??= t;
     model.loadStateDict(dict);
     made.forEach((t) => t.dispose());
     return model;
@@ -224,6 +274,22 @@ function tfjsLayer(layer: Layer, first: boolean, inputShape: readonly number[]):
       return { class_name: "Flatten", config: base };
     case "Dropout":
       return { class_name: "Dropout", config: { ...base, rate: c.rate } };
+    case "LSTM":
+    case "GRU":
+    case "SimpleRNN": {
+      if (layer.kind === "GRU" && c.resetAfter) throw new FormatError(`${where}: tfjs's GRU resets before the recurrent product only; make the GRU with resetAfter: false`);
+      const gates = layer.kind === "SimpleRNN" ? {} : { recurrent_activation: act(c.recurrentActivation) };
+      return {
+        class_name: layer.kind,
+        config: { ...base, units: c.units, activation: act(c.activation), ...gates, use_bias: c.useBias, return_sequences: c.returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0 },
+      };
+    }
+    case "Embedding":
+      return { class_name: "Embedding", config: { ...base, input_dim: c.inputDim, output_dim: c.outputDim, mask_zero: false } };
+    case "BatchNorm":
+      return { class_name: "BatchNormalization", config: { ...base, axis: -1, momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale } };
+    case "LayerNorm":
+      return { class_name: "LayerNormalization", config: { ...base, axis: -1, epsilon: c.epsilon, center: c.center, scale: c.scale } };
     default:
       throw new FormatError(`${where}: no tfjs layers equivalent`);
   }
@@ -235,10 +301,16 @@ export function toTfjs(model: Sequential): TfjsArtifacts {
   const layers = model.layers.map((l, i) => tfjsLayer(l, i === 0, model.inputShape));
   const weightSpecs: TfjsWeightSpec[] = [];
   const parts: Float32Array[] = [];
-  for (const [name, t] of model.namedParameters()) {
-    const dot = name.lastIndexOf(".");
-    weightSpecs.push({ name: `${name.slice(0, dot)}/${name.slice(dot + 1) === "weight" ? "kernel" : "bias"}`, shape: [...t.shape], dtype: "float32" });
-    parts.push(t.data());
+  const tfjsName = Object.fromEntries(Object.entries(WEIGHT_FIELDS).map(([k, v]) => [v, k]));
+  tfjsName.kernel = "kernel";
+  // Parameters, then the buffers tfjs keeps as non-trainable weights (BatchNorm's moving statistics), per layer in order.
+  for (const layer of model.layers) {
+    for (const [name, t] of Object.entries(layer.stateDict())) {
+      const field = name.slice(name.lastIndexOf(".") + 1);
+      if (!tfjsName[field]) continue; // wasmgrad's own state (a dropout layer's generator)
+      weightSpecs.push({ name: `${layer.name}/${tfjsName[field]}`, shape: [...t.shape], dtype: "float32" });
+      parts.push(t.data());
+    }
   }
   const weightData = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   const view = new DataView(weightData.buffer);
