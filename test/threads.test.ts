@@ -91,6 +91,28 @@ console.log(engine.threads, a.matmul(a).data()[0]);`;
     expect(out.trim()).toBe("3 300");
   });
 
+  it("the shared memory grows while workers run: they see the new size, results stay exact", async () => {
+    const engine = await init({ threads: 2, initialBytes: 1 << 16 });
+    await engine.threadsReady();
+    const before = engine.memory.capacityBytes;
+    const r = new Random(9);
+    const sizes = [200, 400, 800]; // each product's operands land above what the memory had
+    for (const size of sizes) {
+      const a = tensor(random(r, size * size), { shape: [size, size] });
+      const ones = tensor(new Float32Array(size * 64).fill(1), { shape: [size, 64] }); // ≥ 2^21 multiply-adds: shared
+      const rowSums = a.matmul(ones).data(); // every column holds the rows' sums
+      const values = a.data();
+      for (const i of [0, size >> 1, size - 1]) {
+        let sum = 0;
+        for (let j = 0; j < size; j++) sum += values[i * size + j];
+        for (const col of [0, 63]) expect(Math.abs(rowSums[i * 64 + col] - sum)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(sum)));
+      }
+    }
+    expect(engine.memory.capacityBytes).toBeGreaterThan(before);
+    engine.dispose();
+    await init();
+  });
+
   it("dispose() stops the workers; the engine goes on with one thread", async () => {
     const engine = await engineWith(2);
     engine.dispose();
