@@ -20,7 +20,12 @@ interface ActivationRule {
   input?: true;
 }
 
-const TABLE = {
+/** The activations' names, each an entry of the table below (the compiler holds the two to each other). */
+export type Activation =
+  | "linear" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax" | "logSoftmax"
+  | "gelu" | "silu" | "swish" | "elu" | "softplus" | "hardSigmoid";
+
+const TABLE: Record<Activation, ActivationRule | null> = {
   linear: null,
   sigmoid: {
     forward: (k, x, y, r, c) => k.sigmoid(x, y, r * c),
@@ -75,9 +80,8 @@ const TABLE = {
     forward: (k, x, y, r, c) => k.hardSigmoid(x, y, r * c),
     backward: (k, y, gy, gx, r, c) => k.hardSigmoidBackward(y, gy, gx, r * c), // 0.2 inside (0, 1)
   },
-} satisfies Record<string, ActivationRule | null>;
+};
 
-export type Activation = keyof typeof TABLE;
 export const ACTIVATIONS = Object.keys(TABLE) as Activation[];
 
 /** An activation name and its leaky-relu slope (in [0, 1): a slope ≥ 1 or NaN is no rectifier). */
