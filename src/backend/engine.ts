@@ -6,7 +6,7 @@ import { detectFeatures } from "./features.js";
 import type { Kernels } from "./kernels.js";
 import { type Build, type WasmSource, compileModule } from "./load.js";
 import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
-import { SLOT_INTS } from "./slots.js";
+import { type ParallelKernel, SLOT_BYTES } from "./slots.js";
 import { ThreadPool } from "./threads.js";
 
 export interface InitOptions {
@@ -131,10 +131,21 @@ export class Engine {
   private readonly runGemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean) =>
     this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
 
+  /**
+   * @internal An elementwise kernel over `count` elements: `args(from, to)` are the arguments for
+   * elements [from, to). Shared between threads in whole-vector ranges when it pays; each element's
+   * arithmetic is the same whichever thread does it.
+   */
+  elementwise(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[]): void {
+    const run = (a: number[]) => (this.kernels[kernel] as unknown as (...values: number[]) => void)(...a);
+    if (this.pool?.elementwise(kernel, count, args, run)) return;
+    run(args(0, count));
+  }
+
   /** @internal Starts `count − 1` workers over this engine's shared memory (init does this). */
   async startThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<void> {
     const extra = count - 1;
-    const slots = Array.from({ length: extra }, () => this.memory.alloc(SLOT_INTS * 4));
+    const slots = Array.from({ length: extra }, () => this.memory.alloc(SLOT_BYTES));
     this.workerWorkspaces = Array.from({ length: extra }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
     this.pool = await ThreadPool.start(module, memory, slots, this.workerWorkspaces);
   }

@@ -3,7 +3,7 @@
 // the caller's own thread taking the first; every element of C is still summed over k in the one
 // order the kernel always uses, so the bits do not depend on how many threads there are.
 // Workers start in the background: a GEMM runs on the threads that are ready, the caller's always.
-import { ARGS, DONE, JOB_GEMM, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
+import { ARGC, ARGS_BYTE, DONE, KERNEL, KERNELS, MAX_ARGS, type ParallelKernel, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
 
 /**
  * Below this many multiply-adds a GEMM stays on the calling thread: handing off costs more
@@ -15,9 +15,13 @@ const MR = 4, NR = 8; // the kernel's register tile: blocks are cut on its bound
 
 interface Worker {
   slot: Slot;
+  args: Float64Array;
   request: number;
   stop(): void;
 }
+
+/** Below this many elements an elementwise kernel (an optimiser step) stays on the calling thread. */
+export const PARALLEL_MIN_ELEMENTS = 1 << 15;
 
 
 export class ThreadPool {
@@ -62,7 +66,7 @@ export class ThreadPool {
         worker.postMessage(start);
         stop = () => worker.terminate();
       }
-      pool.workers.push({ slot, request: 0, stop });
+      pool.workers.push({ slot, args: new Float64Array(memory.buffer, at + ARGS_BYTE, MAX_ARGS), request: 0, stop });
     });
     return pool;
   }
@@ -107,31 +111,59 @@ export class ThreadPool {
     if (parts < 2) return false;
     const tiles = Math.ceil(extent / tile);
     const cut = (i: number) => Math.min(extent, Math.round((tiles * i) / parts) * tile);
-    const jobs: [Worker, number][] = [];
+    const blocks: number[][] = [];
     for (let i = 1; i < parts; i++) {
       const [from, to] = [cut(i), cut(i + 1)];
       if (to <= from) continue;
-      const w = ready[i - 1];
       // Row r of op(A) starts at a + r·lda (not transposed) or a + r (transposed); likewise columns of op(B).
-      const args = byRows
+      blocks.push(byRows
         ? [transA ? 1 : 0, transB ? 1 : 0, to - from, n, k, a + 4 * from * (transA ? 1 : lda), lda, b, ldb, c + 4 * from * ldc, ldc, accumulate ? 1 : 0]
-        : [transA ? 1 : 0, transB ? 1 : 0, m, to - from, k, a, lda, b + 4 * from * (transB ? ldb : 1), ldb, c + 4 * from, ldc, accumulate ? 1 : 0];
-      w.slot[ARGS] = JOB_GEMM;
-      w.slot.set([...args, workspaces[this.workers.indexOf(w)]], ARGS + 1);
+        : [transA ? 1 : 0, transB ? 1 : 0, m, to - from, k, a, lda, b + 4 * from * (transB ? ldb : 1), ldb, c + 4 * from, ldc, accumulate ? 1 : 0]);
+    }
+    const first = cut(1);
+    this.share("sgemm", ready, blocks, (i) => workspaces[this.workers.indexOf(ready[i])], () => {
+      if (byRows) run(transA, transB, first, n, k, a, lda, b, ldb, c, ldc, accumulate);
+      else run(transA, transB, m, first, k, a, lda, b, ldb, c, ldc, accumulate);
+    });
+    return true;
+  }
+
+  /**
+   * An elementwise kernel over `count` elements cut into equal ranges, one per ready thread:
+   * `args(from, to)` gives a range's arguments, `own(args)` runs one on the calling thread.
+   * False (nothing done) when it is too small to share or no worker is ready.
+   */
+  elementwise(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[], own: (args: number[]) => void): boolean {
+    if (count < PARALLEL_MIN_ELEMENTS) return false;
+    const ready = this.workers.filter((w) => Atomics.load(w.slot, READY) === 1);
+    if (ready.length === 0) return false;
+    const parts = ready.length + 1;
+    const cut = (i: number) => Math.min(count, Math.ceil(count / parts / 4) * 4 * i); // whole vectors per range
+    const ranges = Array.from({ length: parts - 1 }, (_, i) => args(cut(i + 1), cut(i + 2))).filter((_, i) => cut(i + 2) > cut(i + 1));
+    this.share(kernel, ready, ranges, null, () => own(args(0, cut(1))));
+    return true;
+  }
+
+  /** Posts jobs[i] to ready[i] (with extra(i) appended), runs `mine`, waits for all. */
+  private share(kernel: ParallelKernel, ready: Worker[], jobs: number[][], extra: ((i: number) => number) | null, mine: () => void): void {
+    const posted: [Worker, number][] = [];
+    jobs.forEach((job, i) => {
+      const w = ready[i];
+      const all = extra ? [...job, extra(i)] : job;
+      w.args.set(all);
+      w.slot[KERNEL] = KERNELS.indexOf(kernel);
+      w.slot[ARGC] = all.length;
       w.request++;
       Atomics.store(w.slot, REQUEST, w.request);
       Atomics.notify(w.slot, REQUEST);
-      jobs.push([w, w.request]);
-    }
-    const first = cut(1);
-    if (byRows) run(transA, transB, first, n, k, a, lda, b, ldb, c, ldc, accumulate);
-    else run(transA, transB, m, first, k, a, lda, b, ldb, c, ldc, accumulate);
-    for (const [w, request] of jobs) {
+      posted.push([w, w.request]);
+    });
+    mine();
+    for (const [w, request] of posted) {
       for (let done = Atomics.load(w.slot, DONE); done !== request; done = Atomics.load(w.slot, DONE)) {
         if (this.canWait) Atomics.wait(w.slot, DONE, done, 1000);
       }
     }
-    return true;
   }
 
   /** Stops every worker. */

@@ -2,7 +2,7 @@
 // memory, waiting on its slot of the control block for a job, running it, saying it is done.
 // Runs as a Node worker_threads worker or a browser module Worker; the first message (or Node's
 // workerData) brings the compiled module, the memory and where its slot is.
-import { type Slot, JOB_GEMM, READY, REQUEST, DONE, ARGS, SLOT_INTS, STOP } from "./slots.js";
+import { ARGC, ARGS_BYTE, DONE, KERNEL, KERNELS, MAX_ARGS, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
 
 interface Start {
   module: WebAssembly.Module;
@@ -10,30 +10,27 @@ interface Start {
   slot: number; // byte address of this worker's slot
 }
 
-type Sgemm = (...args: number[]) => void;
+type Kernel = (...args: number[]) => void;
 
+/** Loads spun before sleeping: in training the next job comes within microseconds, and waking from Atomics.wait takes tens of them. */
 const SPIN = 1 << 15;
 
 function serve({ module, memory, slot }: Start): void {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const sgemm = instance.exports.sgemm as Sgemm;
-  // A view over the buffer as it is now: the slot sits low in the memory, and a shared memory's
+  const kernels = KERNELS.map((name) => instance.exports[name] as Kernel);
+  // Views over the buffer as it is now: the slot sits low in the memory, and a shared memory's
   // growth never moves what is already there.
   const control: Slot = new Int32Array(memory.buffer, slot, SLOT_INTS);
+  const args = new Float64Array(memory.buffer, slot + ARGS_BYTE, MAX_ARGS);
   Atomics.store(control, READY, 1);
   Atomics.notify(control, READY);
   let seen = Atomics.load(control, REQUEST);
   for (;;) {
-    // Spin a little before sleeping: in training the next job comes within microseconds, and
-    // waking from Atomics.wait takes tens of them.
     for (let spin = 0; spin < SPIN && Atomics.load(control, REQUEST) === seen; spin++);
     Atomics.wait(control, REQUEST, seen);
     seen = Atomics.load(control, REQUEST);
     if (seen === STOP) return;
-    if (control[ARGS] === JOB_GEMM) {
-      const a = control.subarray(ARGS + 1, ARGS + 14);
-      sgemm(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
-    }
+    kernels[control[KERNEL]](...args.subarray(0, control[ARGC]));
     Atomics.store(control, DONE, seen);
     Atomics.notify(control, DONE);
   }

@@ -41,11 +41,12 @@ export class Adam extends Optimizer {
 
   protected update(p: Tensor, grad: Tensor, [m, v]: readonly Tensor[]): void {
     const t = this.steps;
-    p.engine.kernels.adamStep(
-      p.ptr, grad.ptr, m.ptr, v.ptr, p.size,
-      this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled,
-      1 - this.beta1 ** t, 1 - this.beta2 ** t,
-    );
+    const [c1, c2] = [1 - this.beta1 ** t, 1 - this.beta2 ** t];
+    // Element by element, so the engine may share ranges of it between threads.
+    p.engine.elementwise("adamStep", p.size, (from, to) => [
+      p.ptr + 4 * from, grad.ptr + 4 * from, m.ptr + 4 * from, v.ptr + 4 * from, to - from,
+      this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled ? 1 : 0, c1, c2,
+    ]);
   }
 }
 

@@ -32,6 +32,8 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: Tensor, grad: Tensor, [velocity]: readonly Tensor[]): void {
-    p.engine.kernels.sgdStep(p.ptr, grad.ptr, velocity.ptr, p.size, this.lr, this.momentum, this.nesterov, this.weightDecay);
+    p.engine.elementwise("sgdStep", p.size, (from, to) => [
+      p.ptr + 4 * from, grad.ptr + 4 * from, velocity.ptr + 4 * from, to - from, this.lr, this.momentum, this.nesterov ? 1 : 0, this.weightDecay,
+    ]);
   }
 }
