@@ -1,8 +1,9 @@
-// The worker pool: threads that run the same kernels over the engine's one shared memory. A GEMM
-// big enough to pay for the hand-off is cut into blocks of C's rows (or columns), one per thread,
-// the caller's own thread taking the first; every element of C is still summed over k in the one
-// order the kernel always uses, so the bits do not depend on how many threads there are.
-// Workers start in the background: a GEMM runs on the threads that are ready, the caller's always.
+// The worker pool: threads that run the same kernels over the engine's one shared memory. Work big
+// enough to pay for the hand-off is divided by output, never by a sum: a GEMM into blocks of C's
+// rows (or columns), an elementwise kernel (an optimiser step) into ranges, one per thread, the
+// caller's own thread taking the first. Every output element is computed in the one order its
+// kernel always uses, so the bits do not depend on how many threads there are. Workers start in
+// the background: work runs on the threads that are ready, the caller's always.
 import { ARGC, ARGS_BYTE, DONE, KERNEL, KERNELS, MAX_ARGS, type ParallelKernel, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
 
 /**
@@ -22,7 +23,6 @@ interface Worker {
 
 /** Below this many elements an elementwise kernel (an optimiser step) stays on the calling thread. */
 export const PARALLEL_MIN_ELEMENTS = 1 << 15;
-
 
 export class ThreadPool {
   private readonly workers: Worker[] = [];
@@ -92,8 +92,8 @@ export class ThreadPool {
 
   /**
    * C (=|+=) op(A)·op(B) over the ready threads, or false (nothing done) when it is too small to
-   * share or no worker is ready. `run` computes one block on the calling thread; `work` is its
-   * GEMM workspace, each worker has its own.
+   * share or no worker is ready. `run` computes one block on the calling thread (with its own GEMM
+   * workspace); `workspaces` are the workers', in the pool's order.
    */
   gemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
