@@ -166,3 +166,24 @@ describe("fuzz: bit flips and truncations of real ONNX and tfjs files", () => {
     expect(typed).toBeGreaterThan(100);
   });
 });
+
+// Token models: an embedding (indices cast to integers for Gather), dense layers over the last axis
+// of a sequence (MatMul + Add), LayerNormalization, and a BatchNorm folded into x·a + b.
+describe("toOnnx: embeddings and normalisation, run by ONNX Runtime", () => {
+  it("Embedding → LayerNorm → Dense over every position → BatchNorm → Dense", async () => {
+    const { BatchNorm, Embedding, LayerNorm } = await import("../src/index.js");
+    const model = new Sequential([
+      new Embedding(9, 6), new LayerNorm(), new Dense(5, { activation: "tanh" }), new BatchNorm(), new Dense(3),
+    ], { inputShape: [4], seed: 12 });
+    // Random weights and moving statistics (the variance positive), so nothing hides behind an initial value.
+    model.setWeights(model.getWeights().map((w, i) => Float32Array.from(randomArray(w.length, rng(80 + i)), (v) => 0.5 + Math.abs(v))));
+    const tokens = Float32Array.from({ length: 3 * 4 }, (_, i) => (i * 4 + 1) % 9);
+    const expected = model.predict(tensor(tokens, { shape: [3, 4] })).data();
+    const session = await ort.InferenceSession.create(toOnnx(model));
+    const out = await session.run({ input: new ort.Tensor("float32", tokens, [3, 4]) });
+    expect(out.output.dims).toEqual([3, 4, 3]);
+    const got = out.output.data as Float32Array;
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
+    await expect(async () => toOnnx(model, { opset: 16 })).rejects.toThrow(/LayerNorm needs opset 17/);
+  });
+});

@@ -29,6 +29,7 @@ export function onnxModelType(): protobuf.Type {
 }
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7; // TensorProto.DataType.INT64
 const ATTRIBUTE = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 type Attribute = { name: string; type: number; f?: number; i?: number; ints?: number[] };
@@ -96,12 +97,46 @@ export function toOnnx(model: Sequential, options?: OnnxExportOptions): Uint8Arr
   model.layers.forEach((layer, index) => {
     const c = layer.config();
     const params = Object.fromEntries(layer.namedParameters()) as Record<string, Tensor>;
+    const buffers = { ...params, ...(Object.fromEntries(layer.namedBuffers()) as Record<string, Tensor>) };
     switch (layer.kind) {
       case "Dense": {
         const w = params.weight;
         const inputs = [current, weight(`${layer.name}.weight`, [...w.shape], w.data())];
-        if (params.bias) inputs.push(weight(`${layer.name}.bias`, [...params.bias.shape], params.bias.data()));
-        current = activate(layer, node("Gemm", layer.name, inputs));
+        const bias = params.bias ? weight(`${layer.name}.bias`, [...params.bias.shape], params.bias.data()) : null;
+        // Gemm is for matrices; over the last axis of a sequence it is MatMul and a broadcast Add.
+        if (shape.length === 1) current = node("Gemm", layer.name, bias ? [...inputs, bias] : inputs);
+        else current = bias ? node("Add", layer.name, [node("MatMul", layer.name, inputs), bias]) : node("MatMul", layer.name, inputs);
+        current = activate(layer, current);
+        break;
+      }
+      case "Embedding": {
+        // Gather wants integer indices; the graph's input is float, like every wasmgrad tensor.
+        const table = buffers.embeddings;
+        const indices = node("Cast", layer.name, [current], [int("to", INT64)]);
+        current = node("Gather", layer.name, [weight(`${layer.name}.embeddings`, [...table.shape], table.data()), indices], [int("axis", 0)]);
+        break;
+      }
+      case "LayerNorm": {
+        if (opset < 17) throw new FormatError(`toOnnx: ${layer.name}: LayerNorm needs opset 17 or later (ONNX's LayerNormalization), got ${opset}`);
+        const features = shape[shape.length - 1];
+        const scale = params.gamma?.data() ?? new Float32Array(features).fill(1);
+        const shift = params.beta?.data() ?? new Float32Array(features);
+        current = node("LayerNormalization", layer.name, [current, weight(`${layer.name}.gamma`, [features], scale), weight(`${layer.name}.beta`, [features], shift)], [
+          int("axis", -1), float("epsilon", c.epsilon as number),
+        ]);
+        break;
+      }
+      case "BatchNorm": {
+        // At inference a BatchNorm is x·a + b over the last axis: a = γ/√(var + ε), b = β − mean·a.
+        const features = shape[shape.length - 1];
+        const mean = buffers.movingMean.data(), variance = buffers.movingVariance.data();
+        const gamma = params.gamma?.data(), beta = params.beta?.data();
+        const a = new Float32Array(features), b = new Float32Array(features);
+        for (let i = 0; i < features; i++) {
+          a[i] = (gamma ? gamma[i] : 1) / Math.sqrt(variance[i] + (c.epsilon as number));
+          b[i] = (beta ? beta[i] : 0) - mean[i] * a[i];
+        }
+        current = node("Add", layer.name, [node("Mul", layer.name, [current, weight(`${layer.name}.scale`, [features], a)]), weight(`${layer.name}.shift`, [features], b)]);
         break;
       }
       case "Conv2D": {
