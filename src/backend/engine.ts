@@ -4,6 +4,7 @@ import { describe } from "../check.js";
 import { ArgumentError, NotInitializedError, ShapeError, UnsupportedHostError } from "../errors.js";
 import { detectFeatures } from "./features.js";
 import type { Kernels } from "./kernels.js";
+import { isNode, nodeBuiltin } from "./host.js";
 import { type Build, type WasmSource, compileModule } from "./load.js";
 import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
 import { type ParallelKernel, SLOT_BYTES } from "./slots.js";
@@ -214,10 +215,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     );
   }
   const build: Build = wanted === "auto" ? (host.relaxedSimd ? "relaxed" : "simd") : wanted;
-  const here = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (name: string) => unknown } };
-  const os = here.process?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
-  const cores = here.navigator?.hardwareConcurrency ?? os?.availableParallelism?.() ?? 1;
-  const threads = options.threads === "auto" ? Math.max(1, Math.min(8, cores)) : options.threads ?? 1;
+  const threads = options.threads === "auto" ? Math.max(1, Math.min(8, await cores())) : options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ArgumentError(`init: threads must be "auto" or an integer from 1 to 256, got ${describe(options.threads)}`);
   }
@@ -237,15 +235,23 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   return engine;
 }
 
+/** The host's processors: navigator.hardwareConcurrency (browsers, Node ≥ 21), os.availableParallelism (Node 20), else 1. */
+async function cores(): Promise<number> {
+  const browser = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  if (browser !== undefined) return browser;
+  if (!isNode()) return 1;
+  return (await nodeBuiltin<{ availableParallelism?: () => number }>("node:os")).availableParallelism?.() ?? 1;
+}
+
 /** Why this host cannot run more than one thread, or null if it can. */
 function whyNoThreads(wasm: WasmSource | undefined): string | null {
-  const host = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; process?: { versions?: { node?: string } } };
+  const host = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
   if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") {
     return host.crossOriginIsolated === false
       ? "this page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp): no shared memory, one thread"
       : "this host has no SharedArrayBuffer: one thread";
   }
-  if (typeof host.process?.versions?.node !== "string" && typeof host.Worker !== "function") return "this host has no workers: one thread";
+  if (!isNode() && typeof host.Worker !== "function") return "this host has no workers: one thread";
   if (wasm !== undefined && Object.prototype.toString.call(wasm) === "[object WebAssembly.Module]") {
     return "init({ wasm }) was given a compiled module: threads need its bytes (to import shared memory), one thread";
   }

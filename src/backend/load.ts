@@ -2,6 +2,7 @@
 // to this file (browsers and bundlers, which recognise `new URL(…, import.meta.url)`), from bytes,
 // or from an already compiled WebAssembly.Module (edge runtimes that forbid compiling at run time).
 import { UnsupportedHostError } from "../errors.js";
+import { nodeBuiltin } from "./host.js";
 import { withSharedMemory } from "./shared-module.js";
 
 export type Build = "simd" | "relaxed";
@@ -29,14 +30,9 @@ function defaultUrl(build: Build): URL {
 async function readBytes(url: URL): Promise<ArrayBuffer | ArrayBufferView> {
   try {
     if (url.protocol === "file:") {
-      // Node, Deno and Bun get here. process.getBuiltinModule (Node ≥ 20.16) hands over node:fs
-      // as it is; import("node:fs") first builds its ES-module face, which loads node:stream
-      // (~12 ms of a cold start). The specifiers are variables so browser bundlers leave them alone.
-      const [fsName, urlName] = ["node:fs", "node:url"];
-      const builtin = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process?.getBuiltinModule;
-      const load = async <T>(name: string): Promise<T> => (builtin?.(name) as T | undefined) ?? (await import(/* @vite-ignore */ /* webpackIgnore: true */ name));
-      const { readFileSync } = await load<typeof import("node:fs")>(fsName);
-      const { fileURLToPath } = await load<typeof import("node:url")>(urlName);
+      // Node, Deno and Bun get here.
+      const { readFileSync } = await nodeBuiltin<typeof import("node:fs")>("node:fs");
+      const { fileURLToPath } = await nodeBuiltin<typeof import("node:url")>("node:url");
       // Read synchronously: 32 kB, where the first asynchronous read starts libuv's thread pool.
       return readFileSync(fileURLToPath(url));
     }

@@ -4,6 +4,7 @@
 // caller's own thread taking the first. Every output element is computed in the one order its
 // kernel always uses, so the bits do not depend on how many threads there are. Workers start in
 // the background: work runs on the threads that are ready, the caller's always.
+import { isNode, nodeBuiltin, nodeProcess } from "./host.js";
 import { ARGC, ARGS_BYTE, DONE, KERNEL, KERNELS, MAX_ARGS, type ParallelKernel, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
 
 /**
@@ -38,16 +39,9 @@ export class ThreadPool {
    * addresses given; returns at once, the workers come up in the background.
    */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, slots: number[], workspaces: number[]): Promise<ThreadPool> {
-    const host = globalThis as unknown as { process?: { getBuiltinModule?: (n: string) => unknown; versions?: { node?: string }; execArgv?: string[] } };
-    const isNode = typeof host.process?.versions?.node === "string";
-    const pool = new ThreadPool(isNode);
+    const pool = new ThreadPool(isNode());
     type NodeWorkerClass = new (url: URL, options: object) => { unref(): void; terminate(): Promise<number> };
-    let NodeWorker: NodeWorkerClass | null = null;
-    if (isNode) {
-      const name = "node:worker_threads";
-      const threads = (host.process?.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as { Worker: NodeWorkerClass };
-      NodeWorker = threads.Worker;
-    }
+    const NodeWorker = isNode() ? (await nodeBuiltin<{ Worker: NodeWorkerClass }>("node:worker_threads")).Worker : null;
     slots.forEach((at, i) => {
       const slot = new Int32Array(memory.buffer, at, SLOT_INTS);
       slot.fill(0);
@@ -56,7 +50,7 @@ export class ThreadPool {
       if (NodeWorker) {
         // Workers inherit the process's flags, and refuse --input-type (of `node -e`): drop them all
         // then (V8's flags, such as relaxed SIMD's, are the whole process's anyway).
-        const inherited = host.process?.execArgv ?? [];
+        const inherited = nodeProcess()?.execArgv ?? [];
         const worker = new NodeWorker(new URL("./worker.js", import.meta.url), { workerData: start, ...(inherited.some((f) => f.startsWith("--input-type")) ? { execArgv: [] } : {}) });
         worker.unref(); // a process may end without engine.dispose(): the workers never hold it
         stop = () => void worker.terminate();

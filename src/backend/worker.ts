@@ -2,6 +2,7 @@
 // memory, waiting on its slot of the control block for a job, running it, saying it is done.
 // Runs as a Node worker_threads worker or a browser module Worker; the first message (or Node's
 // workerData) brings the compiled module, the memory and where its slot is.
+import { nodeBuiltin } from "./host.js";
 import { ARGC, ARGS_BYTE, DONE, KERNEL, KERNELS, MAX_ARGS, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
 
 interface Start {
@@ -36,11 +37,9 @@ function serve({ module, memory, slot }: Start): void {
   }
 }
 
-const scope = globalThis as unknown as { WorkerGlobalScope?: unknown; onmessage?: unknown; process?: { getBuiltinModule?: (name: string) => unknown } };
+const scope = globalThis as unknown as { WorkerGlobalScope?: unknown; onmessage?: unknown };
 if (typeof scope.WorkerGlobalScope !== "undefined") {
   scope.onmessage = (event: { data: Start }) => serve(event.data);
 } else {
-  const name = "node:worker_threads";
-  const threads = (scope.process?.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as typeof import("node:worker_threads");
-  serve(threads.workerData as Start);
+  serve((await nodeBuiltin<typeof import("node:worker_threads")>("node:worker_threads")).workerData as Start);
 }

@@ -7,6 +7,7 @@
 // A Sequential loads by architecture; a subclassed Model is saved too (weights by name) and loaded
 // by constructing it and calling model.loadStateDict(readWeights(bytes)).
 import { type Engine, getEngine } from "../backend/engine.js";
+import { nodeBuiltin } from "../backend/host.js";
 import { describe } from "../check.js";
 import { ArgumentError, FormatError, WasmgradError } from "../errors.js";
 import type { Layer } from "../nn/layer.js";
@@ -91,13 +92,11 @@ export async function readSource(source: ModelSource): Promise<Uint8Array> {
     return readSource(response);
   }
   // file: URLs and paths: Node's file system (imported only here, and only when needed).
-  const fsName = "node:fs/promises";
-  const urlName = "node:url";
   let fs: { readFile(path: string): Promise<Uint8Array> };
   let url: { fileURLToPath(u: string): string };
   try {
-    fs = await import(/* @vite-ignore */ fsName);
-    url = await import(/* @vite-ignore */ urlName);
+    fs = await nodeBuiltin("node:fs/promises");
+    url = await nodeBuiltin("node:url");
   } catch {
     throw new ArgumentError(`loadModel: ${JSON.stringify(text)} is not an http(s) URL, and this host has no file system to read a path from`);
   }
@@ -222,10 +221,9 @@ export async function saveModel(model: Model, path: string, options?: SaveOption
   if (!(model instanceof Model)) throw new ArgumentError(`saveModel: expected a Model, got ${describe(model)}`);
   if (typeof path !== "string") throw new ArgumentError(`saveModel: path must be a string, got ${describe(path)}`);
   const bytes = model.save(options);
-  const fsName = "node:fs/promises";
   let fs: { writeFile(path: string, data: Uint8Array): Promise<void> };
   try {
-    fs = await import(/* @vite-ignore */ fsName);
+    fs = await nodeBuiltin("node:fs/promises");
   } catch {
     throw new ArgumentError("saveModel: this host has no file system; use model.save() for the bytes");
   }
