@@ -71,6 +71,18 @@ let scope: Tensor[] | null = null;
  * the garbage collector, which a synchronous loop would never reach.
  */
 export function ownedBy<T>(fn: () => T, keep: (result: T) => readonly Tensor[]): T {
+  return settledBy(fn, (result, made) => {
+    const kept = new Set(keep(result));
+    for (const t of made) if (!kept.has(t)) t.dispose();
+    return [...kept];
+  });
+}
+
+/**
+ * @internal Runs fn, then hands every tensor it made (outside withArena) to `settle`, which frees
+ * or places each and returns those the enclosing scope should decide about (fn's result).
+ */
+export function settledBy<T>(fn: () => T, settle: (result: T, made: readonly Tensor[]) => readonly Tensor[]): T {
   const outer = scope;
   const made: Tensor[] = [];
   scope = made;
@@ -83,11 +95,7 @@ export function ownedBy<T>(fn: () => T, keep: (result: T) => readonly Tensor[]):
     throw e;
   }
   scope = outer;
-  const kept = new Set(keep(result));
-  for (const t of made) {
-    if (kept.has(t)) outer?.push(t); // the outer scope decides about what this one returns
-    else t.dispose();
-  }
+  for (const t of settle(result, made)) outer?.push(t); // the outer scope decides about what this one returns
   return result;
 }
 

@@ -5,6 +5,7 @@ import {
   Adam, Dense, Dropout, type Engine, Model, Sequential, ShapeError, StateDictError, type Tensor, ArgumentError,
   batches, crossEntropy, gradcheck, init, mse, noGrad, tensor, zeros,
 } from "../src/index.js";
+import { randomArray, rng } from "./helpers.js";
 
 let engine: Engine;
 beforeAll(async () => {
@@ -117,6 +118,45 @@ describe("Model", () => {
     expect(trained.some((v) => v !== inference)).toBe(true);
     model.eval();
     expect(model.call(a, b).item()).toBe(inference);
+  });
+});
+
+describe("tensors a forward() makes outside the graph", () => {
+  // A position table sliced every call: data that needs no gradient, so no graph node owns the
+  // slice. The model's call hands it (and the cached table) to the output's graph, freed with its
+  // intermediates at the next step, so a loop that never yields stays flat without dispose().
+  class Positions extends Model {
+    dense = new Dense(2);
+    #table: Tensor | null = null;
+    forward(x: Tensor) {
+      if (!this.#table || this.#table.isDisposed) this.#table = tensor(Float32Array.from({ length: 8 }, (_, i) => i / 8), { shape: [1, 8] });
+      return this.dense.call(x.add(this.#table.slice([0, 0], [1, x.shape[1]])));
+    }
+  }
+
+  it("go with the output's graph: bytes in use stay flat over 300 synchronous steps", () => {
+    const model = new Positions({ seed: 1 }).build([4]);
+    const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+    const x = tensor(randomArray(8, rng(3)), { shape: [2, 4] });
+    const samples: number[] = [];
+    for (let step = 0; step < 300; step++) {
+      optimizer.zeroGrad();
+      const loss = model.call(x).square().mean();
+      loss.backward();
+      optimizer.step();
+      if (step >= 100 && step % 50 === 0) samples.push(engine.memory.stats().bytesInUse);
+    }
+    expect(new Set(samples).size).toBe(1);
+  });
+
+  it("are freed at once when the output has no graph (parameters that need no gradient)", () => {
+    const model = new Positions({ seed: 1 }).build([4]);
+    for (const p of model.parameters()) p.requiresGrad = false;
+    const x = tensor(randomArray(8, rng(3)), { shape: [2, 4] });
+    model.call(x).dispose();
+    const before = engine.memory.stats().bytesInUse;
+    for (let i = 0; i < 5; i++) model.call(x).dispose();
+    expect(engine.memory.stats().bytesInUse).toBe(before);
   });
 });
 

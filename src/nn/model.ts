@@ -7,12 +7,12 @@
 //     out = new Dense(2);
 //     forward(x: Tensor) { return this.out.call(x.add(this.inner.call(x))); }
 //   }
-import { isGradEnabled, noGrad } from "../autograd/graph.js";
+import { isGradEnabled, noGrad, nodeOf } from "../autograd/graph.js";
 import { Engine, getEngine } from "../backend/engine.js";
 import { checkNumber, checkOptions, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import { Random } from "../random.js";
-import { type Shape, Tensor, checkShape, ownedBy, zeros } from "../tensor.js";
+import { type Shape, Tensor, checkShape, ownedBy, settledBy, zeros } from "../tensor.js";
 import { withBuildContext } from "./context.js";
 import { Layer } from "./layer.js";
 import { Module } from "./module.js";
@@ -54,7 +54,19 @@ export abstract class Model extends Module {
     if (!this.#named) this.nameLayers();
     const run = () => withBuildContext({ random: this.#random, engine: this.engine }, () => this.forward(...inputs));
     // Without a graph nothing owns the tensors forward()'s ops make along the way: free them now.
-    return isGradEnabled() ? run() : ownedBy(run, (y) => [y]);
+    if (!isGradEnabled()) return ownedBy(run, (y) => [y]);
+    // With one, tensors forward() made outside it (from data that needs no gradient: a slice of a
+    // constant, a mask) go with the output's graph, freed with its intermediates; a loop that never
+    // yields would otherwise leave them to a garbage collector it never reaches.
+    return settledBy(run, (y, made) => {
+      const graph = nodeOf(y);
+      for (const t of made) {
+        if (t === y || t.isDisposed || nodeOf(t) !== null) continue; // the output; what the graph holds already
+        if (graph) graph.adopted.push(t);
+        else t.dispose();
+      }
+      return [y];
+    });
   }
 
   /** Builds every layer for inputs of these shapes (per sample), by calling the model on empty batches. */
