@@ -59,11 +59,7 @@ class Transformer extends Model {
   forward(x) {
     // Made on first use; a call without a graph frees what it made, so make it again if it went.
     if (!this.#where || this.#where.isDisposed) this.#where = tensor(Float32Array.from({ length: T }, (_, i) => i), { shape: [1, T] });
-    // A slice made every step would be a tensor of ours that no graph frees (needing no gradient):
-    // in this loop, which never yields, the garbage collector never would either. Slice only for
-    // the shorter prompts of sampling, which runs inside withArena.
-    const where = x.shape[1] === T ? this.#where : this.#where.slice([0, 0], [1, x.shape[1]]);
-    let h = this.tokens.call(x).add(this.positions.call(where));
+    let h = this.tokens.call(x).add(this.positions.call(this.#where.slice([0, 0], [1, x.shape[1]])));
     for (const b of this.blocks) {
       h = h.add(b.attention.call(b.norm1.call(h)));
       h = h.add(b.down.call(b.up.call(b.norm2.call(h))));
