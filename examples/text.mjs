@@ -20,6 +20,10 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const kind = args.model ?? "lstm";
 const minutes = Number(args.minutes ?? 10);
 const maxSteps = args.steps === undefined ? Number.POSITIVE_INFINITY : Number(args.steps);
+if (!(maxSteps > 0 && (Number.isInteger(maxSteps) || maxSteps === Number.POSITIVE_INFINITY)) || !(minutes > 0)) {
+  log(`--steps takes a whole number of steps and --minutes a positive number, got --steps ${args.steps} --minutes ${args.minutes}`);
+  process.exit(2);
+}
 const seed = Number(args.seed ?? 1);
 const T = 64, B = 32;
 

@@ -75,6 +75,10 @@ describe("tfjs → wasmgrad", () => {
     expect(() => fromTfjs(b)).toThrow(/layer type "RepeatVector" has no wasmgrad equivalent/);
     const d = await artifactsOf(tfl.sequential({ layers: [tfl.layers.lstm({ inputShape: [3, 2], units: 2, goBackwards: true, recurrentInitializer: "glorotUniform" })] }));
     expect(() => fromTfjs(d)).toThrow(/go_backwards is not supported/);
+    const e = await artifactsOf(tfl.sequential({ layers: [tfl.layers.layerNormalization({ inputShape: [3, 2], axis: 1 })] }));
+    expect(() => fromTfjs(e)).toThrow(/axis 1; wasmgrad normalises over the last axis \(2 here\)/);
+    const f = await artifactsOf(tfl.sequential({ layers: [tfl.layers.embedding({ inputDim: 4, outputDim: 2, inputLength: 3, maskZero: true })] }));
+    expect(() => fromTfjs(f)).toThrow(/mask_zero is not supported/);
     const c = await artifactsOf(tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 2 })] }));
     expect(() => fromTfjs({ ...c, weightData: new ArrayBuffer(8) })).toThrow(/runs past the 8 bytes of weight data/);
   });
