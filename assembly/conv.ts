@@ -324,9 +324,10 @@ function addRun(dst: usize, src: usize, count: i32): void {
 }
 
 /**
- * Max over each kh×kw window (no padding); `argmax` (i32) records which input element won, as an
- * index into x, for the backward pass. Ties go to the first in row-major window order; a NaN
- * beats every number, so a window holding one gives NaN wherever it sits. Four
+ * Max over each kh×kw window (no padding); `argmax` (i32) records which input element won, as
+ * an index into its own image (a range of images pools the same wherever it starts), for the
+ * backward pass. Ties go to the first in row-major window order; a NaN beats every number, so a
+ * window holding one gives NaN wherever it sits. Four
  * channels at a time (NHWC keeps them together); a last partial vector reads past its pixel, which
  * the allocator allows, and stores only its own lanes.
  */
@@ -336,10 +337,10 @@ export function maxPool(
 ): void {
   const lanes = i32x4(0, 1, 2, 3); // channel ch + lane is at index i + lane
   let out = 0;
-  for (let b = 0; b < n; b++) {
+  for (let b = 0; b < n; b++, x += <usize>(h * w * c) << 2) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
-        const corner = ((b * h + oy * stride) * w + ox * stride) * c; // index of the window's first element
+        const corner = (oy * stride * w + ox * stride) * c; // the window's first element, as an index into image b
         for (let ch = 0; ch < c; ch += 4) {
           const first = corner + ch;
           let where = i32x4.add(i32x4.splat(first), lanes);
@@ -371,11 +372,12 @@ export function maxPool(
   }
 }
 
-/** dx (zeroed first) += gy at each window's argmax. */
-export function maxPoolBackward(gy: usize, argmax: usize, count: i32, dx: usize, inputSize: i32): void {
-  memory.fill(dx, 0, <usize>inputSize << 2);
-  for (let o = 0; o < count; o++) {
-    const at = dx + (<usize>load<i32>(argmax + (<usize>o << 2)) << 2);
+/** dx (zeroed first) += gy at each window's argmax, which indexes into its own image (outSize outputs and inSize inputs an image). */
+export function maxPoolBackward(gy: usize, argmax: usize, n: i32, outSize: i32, dx: usize, inSize: i32): void {
+  memory.fill(dx, 0, <usize>(n * inSize) << 2);
+  for (let o = 0; o < n * outSize; o++) {
+    // argmax indexes into its own image: image o / outSize of dx.
+    const at = dx + (<usize>(o / outSize * inSize + load<i32>(argmax + (<usize>o << 2))) << 2);
     store<f32>(at, load<f32>(at) + load<f32>(gy + (<usize>o << 2)));
   }
 }

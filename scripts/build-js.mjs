@@ -2,7 +2,7 @@
 // and the chunk they share, so Tensor is one class), because loading ~40 small modules was most of
 // the cold start; and the declarations beside them, from tsc. No source maps are shipped.
 import { execFileSync } from "node:child_process";
-import { readFile, readdir, rm } from "node:fs/promises";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { build } from "esbuild";
 
@@ -45,7 +45,7 @@ await build({
   format: "esm",
   platform: "neutral",
   target: "es2022",
-  minify: true,
+  minify: process.env.WASMGRAD_NO_MINIFY !== "1",
   keepNames: true, // messages name classes (Sequential, Dense, …) by constructor.name
   legalComments: "none",
   external: ["protobufjs", "protobufjs/*", "node:*"],
@@ -66,4 +66,9 @@ await walk("dist/onnx.d.ts");
 const all = (await readdir("dist", { recursive: true })).map((f) => join("dist", f)).filter((f) => f.endsWith(".d.ts"));
 const unreached = all.filter((f) => !reached.has(f));
 await Promise.all(unreached.map((f) => rm(f)));
+// A private member's doc comment reaches no user (its declaration has no type to hover): drop it.
+await Promise.all([...reached].filter((f) => all.includes(f)).map(async (f) => {
+  const text = await readFile(f, "utf8");
+  await writeFile(f, text.replace(/\n\s*\/\*\*(?:[^*]|\*(?!\/))*\*\/(?=\n\s*(?:private |#private))/g, ""));
+}));
 console.error(`built dist/index.js, dist/onnx.js (${unreached.length} unreachable declaration files left out: ${unreached.map((f) => relative("dist", f)).join(", ")})`);

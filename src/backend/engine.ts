@@ -7,8 +7,8 @@ import type { Kernels } from "./kernels.js";
 import { isNode, nodeBuiltin } from "./host.js";
 import { type Build, type WasmSource, compileModule } from "./load.js";
 import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
-import { type ParallelKernel, SLOT_BYTES } from "./slots.js";
-import { ThreadPool } from "./threads.js";
+import { type Call, KERNELS, type ParallelKernel } from "./slots.js";
+import { PARALLEL_MIN_ELEMENTS, ThreadPool } from "./threads.js";
 
 export interface InitOptions {
   /** Which build to run: `auto` picks relaxed SIMD where the host has it. Default `auto`. */
@@ -49,14 +49,21 @@ export interface GemmArgs {
   accumulate?: boolean;
 }
 
+/** @internal How work over items is shared between threads: in ranges of whole `unit`s, when `work` (in the caller's measure) reaches `minWork`. */
+export interface ShareOptions {
+  unit?: number;
+  work?: number;
+  minWork?: number;
+}
+
 /** Most axes a tensor may have (the layout kernels take shape and strides from a fixed block). */
 export const MAX_DIMS = 16;
 
 export class Engine {
-  private readonly gemmWork: number;
+  /** This thread's scratch: a GEMM workspace (the kernels that take one get the thread's own). */
+  private readonly scratch: number;
   private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
   private pool: ThreadPool | null = null;
-  private workerWorkspaces: number[] = [];
   #threadsNote: string | null = null;
 
   /** Threads the kernels run on, the caller's included. */
@@ -76,7 +83,11 @@ export class Engine {
     readonly memory: Memory,
     readonly build: Build,
   ) {
-    this.gemmWork = memory.alloc(kernels.gemmWorkspaceBytes());
+    this.scratch = memory.alloc(kernels.gemmWorkspaceBytes());
+    this.runners = Object.fromEntries(Object.entries(KERNELS).map(([name, scratch]) => {
+      const kernel = kernels[name as ParallelKernel] as unknown as (...values: number[]) => void;
+      return [name, scratch ? (args: number[]) => kernel(...args, this.scratch) : (args: number[]) => kernel(...args)];
+    })) as Record<ParallelKernel, (args: number[]) => void>;
     this.layoutBlock = memory.alloc(3 * MAX_DIMS * 4);
   }
 
@@ -125,30 +136,40 @@ export class Engine {
       if (a < endC && c < endA) throw new ArgumentError("gemm: C overlaps A; the output needs memory of its own");
       if (b < endC && c < endB) throw new ArgumentError("gemm: C overlaps B; the output needs memory of its own");
     }
-    if (this.pool?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.runGemm, this.workerWorkspaces)) return;
-    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
+    if (this.pool?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.runCall)) return;
+    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.scratch);
   }
 
-  private readonly runGemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean) =>
-    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.gemmWork);
+  /** Each parallel kernel called on this thread with a block's arguments (and this thread's scratch, if it takes one). */
+  private readonly runners: Record<ParallelKernel, (args: number[]) => void>;
+  /** Runs one call of a block on this thread. */
+  private readonly runCall = ([kernel, ...args]: Call) => this.runners[kernel](args);
 
   /**
-   * @internal An elementwise kernel over `count` elements: `args(from, to)` are the arguments for
-   * elements [from, to). Shared between threads in whole-vector ranges when it pays; each element's
-   * arithmetic is the same whichever thread does it.
+   * @internal A kernel over `count` items (elements, rows, images): `args(from, to)` are its
+   * arguments for items [from, to). Shared between threads in ranges of whole `unit`s when `work`
+   * reaches `minWork` (default: the elementwise cut-over, for work counted in elements); each item
+   * is computed the same whichever thread does it.
    */
-  elementwise(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[]): void {
-    const run = (a: number[]) => (this.kernels[kernel] as unknown as (...values: number[]) => void)(...a);
-    if (this.pool?.elementwise(kernel, count, args, run)) return;
-    run(args(0, count));
+  parallel(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[], options: ShareOptions = {}): void {
+    this.share(count, (from, to) => [[kernel, ...args(from, to)]], options);
+  }
+
+  /**
+   * @internal As parallel(), for work that is a list of kernel calls per range (a chunk loop over
+   * images): `calls(from, to)` are the calls for items [from, to), run in order on one thread.
+   */
+  share(count: number, calls: (from: number, to: number) => Call[], { unit = 4, work = count, minWork = PARALLEL_MIN_ELEMENTS }: ShareOptions = {}): void {
+    if (work >= minWork && this.pool?.split(count, unit, calls, this.runCall)) return;
+    for (const call of calls(0, count)) this.runCall(call);
   }
 
   /** @internal Starts `count − 1` workers over this engine's shared memory (init does this). */
   async startThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<void> {
-    const extra = count - 1;
-    const slots = Array.from({ length: extra }, () => this.memory.alloc(SLOT_BYTES));
-    this.workerWorkspaces = Array.from({ length: extra }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
-    this.pool = await ThreadPool.start(module, memory, slots, this.workerWorkspaces);
+    const control = this.memory.alloc(ThreadPool.controlBytes + 64);
+    const scratches = Array.from({ length: count - 1 }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
+    // The table's contended words each own a cache line: start it on one.
+    this.pool = await ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches);
   }
 
   /** @internal */

@@ -93,7 +93,7 @@ export interface Kernels {
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
     y: number, argmax: number,
   ): void;
-  maxPoolBackward(gy: number, argmax: number, count: number, dx: number, inputSize: number): void;
+  maxPoolBackward(gy: number, argmax: number, n: number, outSize: number, dx: number, inSize: number): void;
   avgPool(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, y: number): void;
   avgPoolBackward(gy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, dx: number): void;
   padImage(x: number, n: number, h: number, w: number, c: number, top: number, left: number, hp: number, wp: number, out: number): void;

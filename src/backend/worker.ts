@@ -1,45 +1,54 @@
 // One thread of the pool (threads.ts): the same module, instantiated over the engine's shared
-// memory, waiting on its slot of the control block for a job, running it, saying it is done.
+// memory, claiming blocks of each job posted in the job table (slots.ts) until none are left.
 // Runs as a Node worker_threads worker or a browser module Worker; the first message (or Node's
-// workerData) brings the compiled module, the memory and where its slot is.
+// workerData) brings the compiled module, the memory, where the table is and this thread's scratch.
 import { nodeBuiltin } from "./host.js";
-import { ARGC, ARGS_BYTE, DONE, KERNEL, KERNELS, MAX_ARGS, READY, REQUEST, SLOT_INTS, STOP, type Slot } from "./slots.js";
+import { CLAIM, FINISHED, KERNEL_NAMES, KERNELS, PROGRAM_BYTE, PROGRAM_FLOATS, READY, STARTS, STOP_BIT, blocksOf, claim, hasWork } from "./slots.js";
+import type { ThreadStart } from "./threads.js";
 
-interface Start {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  slot: number; // byte address of this worker's slot
-}
+/**
+ * How long a worker keeps polling for the next job before it sleeps: in training the next job
+ * comes within tens of microseconds, and waking from Atomics.wait costs about as much as a small
+ * GEMM. Bounded in time, so that an idle pool sleeps within a couple of milliseconds.
+ */
+const SPIN_MS = 0.1;
 
-type Kernel = (...args: number[]) => void;
-
-/** Loads spun before sleeping: in training the next job comes within microseconds, and waking from Atomics.wait takes tens of them. */
-const SPIN = 1 << 15;
-
-function serve({ module, memory, slot }: Start): void {
+function serve({ module, memory, control: at, index, scratch }: ThreadStart): void {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const kernels = KERNELS.map((name) => instance.exports[name] as Kernel);
-  // Views over the buffer as it is now: the slot sits low in the memory, and a shared memory's
+  const kernels = KERNEL_NAMES.map((name) => instance.exports[name] as (...args: number[]) => void);
+  const takesScratch = KERNEL_NAMES.map((name) => KERNELS[name]);
+  // Views over the buffer as it is now: the table sits low in the memory, and a shared memory's
   // growth never moves what is already there.
-  const control: Slot = new Int32Array(memory.buffer, slot, SLOT_INTS);
-  const args = new Float64Array(memory.buffer, slot + ARGS_BYTE, MAX_ARGS);
-  Atomics.store(control, READY, 1);
-  Atomics.notify(control, READY);
-  let seen = Atomics.load(control, REQUEST);
+  const control = new Int32Array(memory.buffer, at, PROGRAM_BYTE / 4);
+  const program = new Float64Array(memory.buffer, at + PROGRAM_BYTE, PROGRAM_FLOATS);
+  const args: number[] = [];
+  Atomics.store(control, READY + index, 1);
   for (;;) {
-    for (let spin = 0; spin < SPIN && Atomics.load(control, REQUEST) === seen; spin++);
-    Atomics.wait(control, REQUEST, seen);
-    seen = Atomics.load(control, REQUEST);
-    if (seen === STOP) return;
-    kernels[control[KERNEL]](...args.subarray(0, control[ARGC]));
-    Atomics.store(control, DONE, seen);
-    Atomics.notify(control, DONE);
+    // Wait for a job with blocks left: poll for SPIN_MS, then sleep until the claim word changes.
+    const until = performance.now() + SPIN_MS;
+    for (let spin = 1, word = Atomics.load(control, CLAIM); !hasWork(word); spin++, word = Atomics.load(control, CLAIM)) {
+      if (word & STOP_BIT) return;
+      if ((spin & 1023) === 0 && performance.now() > until) Atomics.wait(control, CLAIM, word);
+    }
+    for (let block = claim(control); block >= 0; block = claim(control)) {
+      // Read while this block is unfinished: the job cannot change under us until we count it.
+      const blocks = blocksOf(Atomics.load(control, CLAIM));
+      for (let pc = control[STARTS + block], end = control[STARTS + block + 1]; pc < end; ) {
+        const kernel = program[pc];
+        args.length = program[pc + 1];
+        for (let i = 0; i < args.length; i++) args[i] = program[pc + 2 + i];
+        pc += 2 + args.length;
+        if (takesScratch[kernel]) args.push(scratch);
+        kernels[kernel](...args);
+      }
+      if (Atomics.add(control, FINISHED, 1) + 1 === blocks) Atomics.notify(control, FINISHED);
+    }
   }
 }
 
 const scope = globalThis as unknown as { WorkerGlobalScope?: unknown; onmessage?: unknown };
 if (typeof scope.WorkerGlobalScope !== "undefined") {
-  scope.onmessage = (event: { data: Start }) => serve(event.data);
+  scope.onmessage = (event: { data: ThreadStart }) => serve(event.data);
 } else {
-  serve((await nodeBuiltin<typeof import("node:worker_threads")>("node:worker_threads")).workerData as Start);
+  serve((await nodeBuiltin<typeof import("node:worker_threads")>("node:worker_threads")).workerData as ThreadStart);
 }

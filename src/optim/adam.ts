@@ -43,7 +43,7 @@ export class Adam extends Optimizer {
     const t = this.steps;
     const [c1, c2] = [1 - this.beta1 ** t, 1 - this.beta2 ** t];
     // Element by element, so the engine may share ranges of it between threads.
-    p.engine.elementwise("adamStep", p.size, (from, to) => [
+    p.engine.parallel("adamStep", p.size, (from, to) => [
       p.ptr + 4 * from, grad.ptr + 4 * from, m.ptr + 4 * from, v.ptr + 4 * from, to - from,
       this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled ? 1 : 0, c1, c2,
     ]);

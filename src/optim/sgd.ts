@@ -32,7 +32,7 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: Tensor, grad: Tensor, [velocity]: readonly Tensor[]): void {
-    p.engine.elementwise("sgdStep", p.size, (from, to) => [
+    p.engine.parallel("sgdStep", p.size, (from, to) => [
       p.ptr + 4 * from, grad.ptr + 4 * from, velocity.ptr + 4 * from, to - from, this.lr, this.momentum, this.nesterov ? 1 : 0, this.weightDecay,
     ]);
   }

@@ -3,7 +3,8 @@
 // exactly where x > 0). Everything that applies an activation reads this table: the elementwise
 // ops (x.sigmoid(), …), the fused dense and conv2d ops, and the layers' `activation` option.
 // Adding an activation is one entry here and its kernels in assembly/activations.ts.
-import type { Kernels } from "../../backend/kernels.js";
+import type { Engine } from "../../backend/engine.js";
+import type { ParallelKernel } from "../../backend/slots.js";
 import { checkNumber, checkOneOf } from "../../check.js";
 import type { Tensor } from "../../tensor.js";
 import { record } from "../graph.js";
@@ -11,9 +12,9 @@ import { checkTensor, empty } from "./util.js";
 
 interface ActivationRule {
   /** y = f(x) over `rows` rows of `cols` (x and y may be one address: in place). */
-  forward(k: Kernels, x: number, y: number, rows: number, cols: number, slope: number): void;
+  forward(e: Engine, x: number, y: number, rows: number, cols: number, slope: number): void;
   /** gx = gy ⊙ f'(x), from y = f(x) (from x itself when `input` is set). */
-  backward(k: Kernels, y: number, gy: number, gx: number, rows: number, cols: number, slope: number): void;
+  backward(e: Engine, y: number, gy: number, gx: number, rows: number, cols: number, slope: number): void;
   /** Works on whole rows (the last axis), not element by element. */
   rows?: true;
   /** f' does not follow from the output (gelu, silu): backward takes the input. */
@@ -25,60 +26,67 @@ export type Activation =
   | "linear" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax" | "logSoftmax"
   | "gelu" | "silu" | "swish" | "elu" | "softplus" | "hardSigmoid";
 
+/**
+ * An elementwise kernel over `n` floats, its last argument the count: `args(offset)` are its other
+ * arguments for the elements from byte `offset` on. Threads may share it in ranges.
+ */
+const each = (e: Engine, kernel: ParallelKernel, n: number, args: (offset: number) => number[]) =>
+  e.parallel(kernel, n, (from, to) => [...args(4 * from), to - from]);
+
 const TABLE: Record<Activation, ActivationRule | null> = {
   linear: null,
   sigmoid: {
-    forward: (k, x, y, r, c) => k.sigmoid(x, y, r * c),
-    backward: (k, y, gy, gx, r, c) => k.sigmoidBackward(y, gy, gx, r * c), // σ' = σ(1 − σ)
+    forward: (e, x, y, r, c) => each(e, "sigmoid", r * c, (o) => [x + o, y + o]),
+    backward: (e, y, gy, gx, r, c) => each(e, "sigmoidBackward", r * c, (o) => [y + o, gy + o, gx + o]), // σ' = σ(1 − σ)
   },
   tanh: {
-    forward: (k, x, y, r, c) => k.tanh(x, y, r * c),
-    backward: (k, y, gy, gx, r, c) => k.tanhBackward(y, gy, gx, r * c), // tanh' = 1 − tanh²
+    forward: (e, x, y, r, c) => each(e, "tanh", r * c, (o) => [x + o, y + o]),
+    backward: (e, y, gy, gx, r, c) => each(e, "tanhBackward", r * c, (o) => [y + o, gy + o, gx + o]), // tanh' = 1 − tanh²
   },
   relu: {
-    forward: (k, x, y, r, c) => k.leakyRelu(x, 0, y, r * c),
-    backward: (k, y, gy, gx, r, c) => k.leakyReluBackward(y, 0, gy, gx, r * c), // 1 where x > 0, else 0
+    forward: (e, x, y, r, c) => each(e, "leakyRelu", r * c, (o) => [x + o, 0, y + o]),
+    backward: (e, y, gy, gx, r, c) => each(e, "leakyReluBackward", r * c, (o) => [y + o, 0, gy + o, gx + o]), // 1 where x > 0, else 0
   },
   leakyRelu: {
-    forward: (k, x, y, r, c, slope) => k.leakyRelu(x, slope, y, r * c),
-    backward: (k, y, gy, gx, r, c, slope) => k.leakyReluBackward(y, slope, gy, gx, r * c), // 1 where x > 0, else slope
+    forward: (e, x, y, r, c, slope) => each(e, "leakyRelu", r * c, (o) => [x + o, slope, y + o]),
+    backward: (e, y, gy, gx, r, c, slope) => each(e, "leakyReluBackward", r * c, (o) => [y + o, slope, gy + o, gx + o]), // 1 where x > 0, else slope
   },
   softmax: {
     rows: true,
-    forward: (k, x, y, r, c) => k.softmaxRows(x, y, r, c),
-    backward: (k, y, gy, gx, r, c) => k.softmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)
+    forward: (e, x, y, r, c) => e.kernels.softmaxRows(x, y, r, c),
+    backward: (e, y, gy, gx, r, c) => e.kernels.softmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)
   },
   logSoftmax: {
     rows: true,
-    forward: (k, x, y, r, c) => k.logSoftmaxRows(x, y, r, c),
-    backward: (k, y, gy, gx, r, c) => k.logSoftmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
+    forward: (e, x, y, r, c) => e.kernels.logSoftmaxRows(x, y, r, c),
+    backward: (e, y, gy, gx, r, c) => e.kernels.logSoftmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
   },
   gelu: {
     input: true,
-    forward: (k, x, y, r, c) => k.gelu(x, y, r * c),
-    backward: (k, x, gy, gx, r, c) => k.geluBackward(x, gy, gx, r * c), // Φ(x) + x·φ(x)
+    forward: (e, x, y, r, c) => each(e, "gelu", r * c, (o) => [x + o, y + o]),
+    backward: (e, x, gy, gx, r, c) => each(e, "geluBackward", r * c, (o) => [x + o, gy + o, gx + o]), // Φ(x) + x·φ(x)
   },
   silu: {
     input: true,
-    forward: (k, x, y, r, c) => k.silu(x, y, r * c),
-    backward: (k, x, gy, gx, r, c) => k.siluBackward(x, gy, gx, r * c), // σ(x)(1 + x(1 − σ(x)))
+    forward: (e, x, y, r, c) => each(e, "silu", r * c, (o) => [x + o, y + o]),
+    backward: (e, x, gy, gx, r, c) => each(e, "siluBackward", r * c, (o) => [x + o, gy + o, gx + o]), // σ(x)(1 + x(1 − σ(x)))
   },
   swish: { // silu's other name (Keras, tfjs)
     input: true,
-    forward: (k, x, y, r, c) => k.silu(x, y, r * c),
-    backward: (k, x, gy, gx, r, c) => k.siluBackward(x, gy, gx, r * c),
+    forward: (e, x, y, r, c) => each(e, "silu", r * c, (o) => [x + o, y + o]),
+    backward: (e, x, gy, gx, r, c) => each(e, "siluBackward", r * c, (o) => [x + o, gy + o, gx + o]),
   },
   elu: {
-    forward: (k, x, y, r, c) => k.elu(x, y, r * c),
-    backward: (k, y, gy, gx, r, c) => k.eluBackward(y, gy, gx, r * c), // 1, or eˣ = y + 1
+    forward: (e, x, y, r, c) => each(e, "elu", r * c, (o) => [x + o, y + o]),
+    backward: (e, y, gy, gx, r, c) => each(e, "eluBackward", r * c, (o) => [y + o, gy + o, gx + o]), // 1, or eˣ = y + 1
   },
   softplus: {
-    forward: (k, x, y, r, c) => k.softplus(x, y, r * c),
-    backward: (k, y, gy, gx, r, c) => k.softplusBackward(y, gy, gx, r * c), // σ(x) = 1 − e^−y
+    forward: (e, x, y, r, c) => each(e, "softplus", r * c, (o) => [x + o, y + o]),
+    backward: (e, y, gy, gx, r, c) => each(e, "softplusBackward", r * c, (o) => [y + o, gy + o, gx + o]), // σ(x) = 1 − e^−y
   },
   hardSigmoid: {
-    forward: (k, x, y, r, c) => k.hardSigmoid(x, y, r * c),
-    backward: (k, y, gy, gx, r, c) => k.hardSigmoidBackward(y, gy, gx, r * c), // 0.2 inside (0, 1)
+    forward: (e, x, y, r, c) => each(e, "hardSigmoid", r * c, (o) => [x + o, y + o]),
+    backward: (e, y, gy, gx, r, c) => each(e, "hardSigmoidBackward", r * c, (o) => [y + o, gy + o, gx + o]), // 0.2 inside (0, 1)
   },
 };
 
@@ -104,7 +112,7 @@ export function activateInPlace(y: Tensor, cols: number, activation: Activation,
     before = empty(y);
     y.engine.kernels.scale(y.ptr, 1, before.ptr, y.size);
   }
-  rule.forward(y.engine.kernels, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
+  rule.forward(y.engine, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
   return before;
 }
 
@@ -113,7 +121,7 @@ export function activationDelta(y: Tensor, before: Tensor | null, gy: Tensor, co
   const rule = TABLE[activation];
   if (!rule) return gy;
   const delta = empty(y);
-  rule.backward(y.engine.kernels, ("input" in rule ? before! : y).ptr, gy.ptr, delta.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
+  rule.backward(y.engine, ("input" in rule ? before! : y).ptr, gy.ptr, delta.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
   return delta;
 }
 
@@ -125,11 +133,11 @@ export function activate(x: Tensor, activation: Activation, slope = 0.01, op: st
   const cols = rule && "rows" in rule ? x.shape[x.rank - 1] : x.size;
   const rows = cols === 0 ? 0 : x.size / cols;
   const y = empty(x);
-  if (rule) rule.forward(x.engine.kernels, x.ptr, y.ptr, rows, cols, slope);
+  if (rule) rule.forward(x.engine, x.ptr, y.ptr, rows, cols, slope);
   else x.engine.kernels.scale(x.ptr, 1, y.ptr, x.size);
   return record(y, op, [x], (gy) => {
     const gx = empty(x);
-    if (rule) rule.backward(x.engine.kernels, ("input" in rule ? x : y).ptr, gy.ptr, gx.ptr, rows, cols, slope);
+    if (rule) rule.backward(x.engine, ("input" in rule ? x : y).ptr, gy.ptr, gx.ptr, rows, cols, slope);
     else x.engine.kernels.scale(gy.ptr, 1, gx.ptr, gy.size);
     return [gx];
   }, activation === "leakyRelu" ? { slope } : {});

@@ -7,10 +7,16 @@
 // the lanes, so that six filters leave no lane empty.
 // Backward: ∂W = Σ patch·δ, summed in registers straight from the (padded) image on both paths;
 // ∂x = col2im(δ·Wᵀ), a chunk of images at a time.
+// Threads share a batch by images (each image's forward and backward run whole on one thread,
+// its data staying in that core's cache); ∂W, a sum over images, is summed per group of images
+// (the batch cut into at most WEIGHT_GRAD_GROUPS) and the groups' sums added in order: the groups
+// follow from the batch alone, so the bits do not depend on how many threads there are.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
 import { checkOptions, describe } from "../../check.js";
+import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
+import type { Call } from "../../backend/slots.js";
 import { type Activation, activateInPlace, activationDelta, checkActivation } from "./activate.js";
 import { checkSameEngine, checkTensor, empty } from "./util.js";
 
@@ -22,6 +28,9 @@ export const DIRECT_PATCH = 32;
 /** Floats of patch matrix per chunk of images (128 KiB: it, its δ rows and its ∂cols fit in L2). */
 export const CHUNK_FLOATS = 32768;
 
+/** The most groups of images whose ∂W contributions are summed apart, then added in order. */
+export const WEIGHT_GRAD_GROUPS = 8;
+
 /** How a convolution slides and what it applies: the options of conv2d() and, with the initialisers, of the Conv2D layer. */
 export interface Conv2DOptions {
   /** Default 1. */
@@ -32,6 +41,9 @@ export interface Conv2DOptions {
   /** For leakyRelu. Default 0.01. */
   slope?: number;
 }
+
+/** Address of image i of a batch tensor of n images. */
+const imageOf = (t: Tensor, n: number, i: number) => t.ptr + (4 * i * t.size) / n;
 
 /** Output size and the padding before the first element, along one axis. */
 export function convOutput(op: string, size: number, kernel: number, stride: number, padding: Padding): { out: number; before: number } {
@@ -76,13 +88,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
   // The im2col path goes a few images at a time, so that one chunk's patch matrix stays in L2 (its
   // GEMMs run from cache, not memory) and scratch memory does not grow with the batch.
   const chunk = Math.min(n, Math.max(1, Math.floor(CHUNK_FLOATS / (oh * ow * patch))));
-  const forChunks = (fn: (first: number, count: number) => void) => {
-    for (let first = 0; first < n; first += chunk) fn(first, Math.min(chunk, n - first));
-  };
-  const image = (t: Tensor, i: number) => t.ptr + (4 * i * t.size) / n; // address of image i of a batch tensor
+  const image = (t: Tensor, i: number) => imageOf(t, n, i);
 
   const direct = patch <= DIRECT_PATCH;
   const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W, and write ∂W, in rows of 8 filters
+  const macs = pixels * patch * filters;
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
   if (direct) {
@@ -90,18 +100,36 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     const oneChannel = c === 1 && stride === 1;
     const needW = oneChannel ? Math.ceil(ow / 16) * 16 + kw - 1 : (ow - 1) * stride + kw;
     padded = padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, needW);
+    const source = padded;
     const wRows = padRows(w, patch, filters, wStride);
     // The bias starts the sums: no second pass over y.
     const bias = b ? b.ptr : 0;
-    if (oneChannel) k.convOneChannel(padded.t.ptr, n, padded.h, padded.w, kh, kw, oh, ow, wRows.ptr, wStride, filters, bias, y.ptr);
-    else k.convDirect(padded.t.ptr, n, padded.h, padded.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, y.ptr);
+    engine.share(n, (from, to): Call[] => [oneChannel
+      ? ["convOneChannel", image(source.t, from), to - from, source.h, source.w, kh, kw, oh, ow, wRows.ptr, wStride, filters, bias, image(y, from)]
+      : ["convDirect", image(source.t, from), to - from, source.h, source.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, image(y, from)]],
+    { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
     wRows.dispose();
+  } else if (n > 1) {
+    // A range of images a thread, each with its own patch matrix, chunk by chunk.
+    const scratch: Tensor[] = [];
+    engine.share(n, (from, to) => {
+      const cols = empty(x, [Math.min(chunk, to - from) * oh * ow, patch]);
+      scratch.push(cols);
+      const calls: Call[] = [];
+      for (let first = from; first < to; first += chunk) {
+        const count = Math.min(chunk, to - first);
+        calls.push(["im2col", image(x, first), count, ...geometry, cols.ptr]);
+        calls.push(["sgemm", 0, 0, count * oh * ow, filters, patch, cols.ptr, patch, w.ptr, filters, image(y, first), filters, 0]);
+        if (b) calls.push(["addBias", image(y, first), b.ptr, image(y, first), count * oh * ow, filters]);
+      }
+      return calls;
+    }, { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
+    for (const t of scratch) t.dispose();
   } else {
-    const cols = empty(x, [chunk * oh * ow, patch]);
-    forChunks((first, count) => {
-      k.im2col(image(x, first), count, ...geometry, cols.ptr);
-      engine.gemm({ m: count * oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: image(y, first) });
-    });
+    // One image: its GEMM is the work to share.
+    const cols = empty(x, [oh * ow, patch]);
+    k.im2col(x.ptr, 1, ...geometry, cols.ptr);
+    engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr });
     cols.dispose();
     if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
   }
@@ -114,24 +142,50 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     const gw = needs[1] ? (wTarget ?? empty(w)) : null;
     if (gw) {
       // ∂W straight from the (padded) image and δ on either path: no patch matrix to make or read.
+      // One partial sum per group of images, whichever thread makes it; then the groups in order.
       const source = padded ?? padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, (ow - 1) * stride + kw);
-      const dw = empty(w, [patch, wStride]);
-      k.fill(dw.ptr, 0, dw.size);
-      k.convWeightGrad(source.t.ptr, n, source.h, source.w, c, kh, kw, stride, oh, ow, delta.ptr, filters, dw.ptr, wStride);
+      const group = Math.ceil(n / WEIGHT_GRAD_GROUPS);
+      const groups = Math.ceil(n / group);
+      const partials = empty(w, [groups, patch, wStride]);
+      const partial = (g: number) => partials.ptr + 4 * g * patch * wStride;
+      engine.share(n, (from, to) => {
+        const calls: Call[] = [];
+        for (let first = from; first < to; first += group) {
+          const g = first / group, count = Math.min(group, to - first);
+          calls.push(["fill", partial(g), 0, patch * wStride]);
+          calls.push(["convWeightGrad", image(source.t, first), count, source.h, source.w, c, kh, kw, stride, oh, ow, image(delta, first), filters, partial(g), wStride]);
+        }
+        return calls;
+      }, { unit: group, work: macs, minWork: PARALLEL_MIN_MACS });
+      for (let g = 1; g < groups; g++) k.add(partial(0), partial(g), partial(0), patch * wStride);
       if (!wTarget) k.fill(gw.ptr, 0, gw.size);
-      for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, dw.ptr + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
-      dw.dispose();
+      for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, partial(0) + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
+      partials.dispose();
       if (source !== padded && source.t !== x) source.t.dispose();
     }
-    // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
+    // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches
+    // back; a range of images a thread, each with its own ∂cols.
     const gx = needs[0] ? empty(x) : null;
-    if (gx) {
-      const dcols = empty(x, [chunk * oh * ow, patch]);
-      forChunks((first, count) => {
-        engine.gemm({ transB: true, m: count * oh * ow, n: patch, k: filters, a: image(delta, first), b: w.ptr, c: dcols.ptr });
-        k.col2im(dcols.ptr, count, ...geometry, image(gx, first));
-      });
+    if (gx && n === 1) {
+      // One image: its GEMM is the work to share.
+      const dcols = empty(x, [oh * ow, patch]);
+      engine.gemm({ transB: true, m: oh * ow, n: patch, k: filters, a: delta.ptr, b: w.ptr, c: dcols.ptr });
+      k.col2im(dcols.ptr, 1, ...geometry, gx.ptr);
       dcols.dispose();
+    } else if (gx) {
+      const scratch: Tensor[] = [];
+      engine.share(n, (from, to) => {
+        const dcols = empty(x, [Math.min(chunk, to - from) * oh * ow, patch]);
+        scratch.push(dcols);
+        const calls: Call[] = [];
+        for (let first = from; first < to; first += chunk) {
+          const count = Math.min(chunk, to - first);
+          calls.push(["sgemm", 0, 1, count * oh * ow, patch, filters, image(delta, first), filters, w.ptr, filters, dcols.ptr, patch, 0]);
+          calls.push(["col2im", dcols.ptr, count, ...geometry, image(gx, first)]);
+        }
+        return calls;
+      }, { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
+      for (const t of scratch) t.dispose();
     }
     grads[0] = gx;
     grads[1] = wTarget ? null : gw;
@@ -158,7 +212,7 @@ function padInput(x: Tensor, top: number, left: number, needH: number, needW: nu
   const wp = Math.max(left + w, needW);
   if (top === 0 && left === 0 && hp === h && wp === w) return { t: x, h, w };
   const t = empty(x, [n, hp, wp, c]);
-  x.engine.kernels.padImage(x.ptr, n, h, w, c, top, left, hp, wp, t.ptr);
+  x.engine.share(n, (from, to) => [["padImage", imageOf(x, n, from), to - from, h, w, c, top, left, hp, wp, imageOf(t, n, from)]], { unit: 1, work: t.size });
   return { t, h: hp, w: wp };
 }
 
@@ -187,31 +241,34 @@ function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
   const [n, h, w, c] = x.shape;
   const oh = convOutput(op, h, size, stride, "valid").out;
   const ow = convOutput(op, w, size, stride, "valid").out;
-  return { shape: [n, oh, ow, c], args: [n, h, w, c, size, size, stride, oh, ow] as const };
+  return { n, shape: [n, oh, ow, c], geometry: [h, w, c, size, size, stride, oh, ow] as const, inSize: h * w * c, outSize: oh * ow * c };
 }
 
 /** The largest value in each window; its gradient goes to that element alone. */
 export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
-  const { shape, args } = poolGeometry("maxPool2d", x, options);
+  const { n, shape, geometry, inSize, outSize } = poolGeometry("maxPool2d", x, options);
   const y = empty(x, shape);
-  const argmax = empty(x, shape); // i32 indices into x, stored in a float tensor's memory
-  x.engine.kernels.maxPool(x.ptr, ...args, y.ptr, argmax.ptr);
+  const argmax = empty(x, shape); // i32 indices into each image of x, stored in a float tensor's memory
+  const at = (t: Tensor, i: number) => imageOf(t, n, i);
+  const byImages = { unit: 1, work: x.size };
+  x.engine.share(n, (from, to) => [["maxPool", at(x, from), to - from, ...geometry, at(y, from), at(argmax, from)]], byImages);
   return record(y, "maxPool2d", [x], (gy) => {
     const gx = empty(x);
-    x.engine.kernels.maxPoolBackward(gy.ptr, argmax.ptr, y.size, gx.ptr, x.size);
+    x.engine.share(n, (from, to) => [["maxPoolBackward", at(gy, from), at(argmax, from), to - from, outSize, at(gx, from), inSize]], byImages);
     return [gx];
   }, { size: options.size }, [argmax]);
 }
 
 /** The mean of each window; its gradient is shared equally. */
 export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
-  const { shape, args } = poolGeometry("avgPool2d", x, options);
+  const { n, shape, geometry } = poolGeometry("avgPool2d", x, options);
   const y = empty(x, shape);
-  x.engine.kernels.avgPool(x.ptr, ...args, y.ptr);
+  const at = (t: Tensor, i: number) => imageOf(t, n, i);
+  const byImages = { unit: 1, work: x.size };
+  x.engine.share(n, (from, to) => [["avgPool", at(x, from), to - from, ...geometry, at(y, from)]], byImages);
   return record(y, "avgPool2d", [x], (gy) => {
     const gx = empty(x);
-    x.engine.kernels.avgPoolBackward(gy.ptr, ...args, gx.ptr);
+    x.engine.share(n, (from, to) => [["avgPoolBackward", at(gy, from), to - from, ...geometry, at(gx, from)]], byImages);
     return [gx];
   }, { size: options.size });
 }
-
