@@ -3,8 +3,9 @@
 // the cold start; and the declarations beside them, from tsc. No source maps are shipped.
 import { execFileSync } from "node:child_process";
 import { readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { join } from "node:path";
 import { build } from "esbuild";
+import { generateDtsBundle } from "dts-bundle-generator";
 
 await rm("dist", { recursive: true, force: true });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" });
@@ -53,22 +54,32 @@ await build({
   plugins: [wasmNextToBundle, protoWithoutComments],
   logLevel: "warning",
 });
-// Declarations the two entries' types never reach (kernels, threads, the worker) are not shipped.
-const reached = new Set();
-const walk = async (file) => {
-  if (reached.has(file)) return;
-  reached.add(file);
-  const text = await readFile(file, "utf8");
-  for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)\.js"/g)) await walk(join(dirname(file), `${spec}.d.ts`));
-};
-await walk("dist/index.d.ts");
-await walk("dist/onnx.d.ts");
-const all = (await readdir("dist", { recursive: true })).map((f) => join("dist", f)).filter((f) => f.endsWith(".d.ts"));
-const unreached = all.filter((f) => !reached.has(f));
-await Promise.all(unreached.map((f) => rm(f)));
+// Two declaration files, one per entry, instead of tsc's one per module (the tarball carries a
+// header per file): index.d.ts bundled by dts-bundle-generator; onnx.d.ts made of the ONNX
+// modules' declarations, taking the library's own types from ./index.js so that Tensor, Model and
+// the rest stay one declaration each.
+const [indexTypes] = generateDtsBundle([{ filePath: "dist/index.d.ts", output: { noBanner: true, exportReferencedTypes: false } }]);
+const onnxEntry = await readFile("dist/onnx.d.ts", "utf8");
+const onnxExports = new Set([...onnxEntry.matchAll(/export \{([^}]*)\}/g)].flatMap(([, names]) => names.split(",").map((n) => n.replace(/^\s*type\s+/, "").trim())));
+const fromLibrary = new Set(), external = new Set(), onnxBody = [];
+for (const [, spec] of onnxEntry.matchAll(/from "\.\/([^"]+)\.js"/g)) {
+  for (const line of (await readFile(join("dist", `${spec}.d.ts`), "utf8")).split("\n")) {
+    const local = line.match(/^import \{([^}]*)\} from "\.\.\/\.\.\/[^"]+\.js";$/);
+    if (local) local[1].split(",").forEach((n) => fromLibrary.add(n.replace(/^\s*type\s+/, "").trim()));
+    else if (/^import .* from "\./.test(line)) throw new Error(`build-js: ${spec}.d.ts imports another ONNX module (${line}): teach onnx.d.ts's assembly about it`);
+    else if (line.startsWith("import ")) external.add(line);
+    else {
+      // What the entry does not re-export stays a local declaration.
+      const declared = line.match(/^export (?:declare )?(?:function|class|interface|type|const) (\w+)/);
+      onnxBody.push(declared && !onnxExports.has(declared[1]) ? line.replace(/^export /, "") : line);
+    }
+  }
+}
 // A private member's doc comment reaches no user (its declaration has no type to hover): drop it.
-await Promise.all([...reached].filter((f) => all.includes(f)).map(async (f) => {
-  const text = await readFile(f, "utf8");
-  await writeFile(f, text.replace(/\n\s*\/\*\*(?:[^*]|\*(?!\/))*\*\/(?=\n\s*(?:private |#private))/g, ""));
-}));
-console.error(`built dist/index.js, dist/onnx.js (${unreached.length} unreachable declaration files left out: ${unreached.map((f) => relative("dist", f)).join(", ")})`);
+const withoutPrivateDocs = (text) => text.replace(/\n\s*\/\*\*(?:[^*]|\*(?!\/))*\*\/(?=\n\s*(?:private |#private))/g, "");
+const modules = (await readdir("dist", { recursive: true })).map((f) => join("dist", f)).filter((f) => f.endsWith(".d.ts"));
+await Promise.all(modules.map((f) => rm(f)));
+await Promise.all((await readdir("dist", { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => rm(join("dist", e.name), { recursive: true })));
+await writeFile("dist/index.d.ts", withoutPrivateDocs(indexTypes));
+await writeFile("dist/onnx.d.ts", withoutPrivateDocs([...external, `import { ${[...fromLibrary].join(", ")} } from "./index.js";`, ...onnxBody].join("\n")));
+console.error(`built dist/index.js, dist/onnx.js, dist/worker.js and their declarations, dist/index.d.ts and dist/onnx.d.ts (from ${modules.length} modules)`);

@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Adam, ArgumentError, Random, init, tensor } from "../dist/index.js";
+import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, conv2d, init, maxPool2d, tensor } from "../dist/index.js";
+import { init as initFromSource, tensor as tensorFromSource } from "../src/index.js";
 import { lenet, mnistMlp } from "../examples/models.mjs";
 
 const root = resolve(import.meta.dirname, "..");
@@ -80,7 +81,89 @@ describe("threads: the same bits for any thread count", () => {
   }, 120_000);
 });
 
+describe("threads: convolutions, pooling and activations, shared by images and ranges", () => {
+  // Each big enough to be shared (≥ 2^20 multiply-adds, ≥ 2^15 elements), with batches that do
+  // not divide evenly: values and every gradient, bit for bit.
+  const convolutions: [string, number[], number[], { stride?: number; padding?: "same" | "valid"; activation?: "relu" | "tanh" }][] = [
+    ["direct, one channel (LeNet's first layer)", [13, 28, 28, 1], [5, 5, 1, 6], { padding: "same", activation: "relu" }],
+    ["direct, three channels, stride 2", [17, 33, 33, 3], [3, 3, 3, 12], { stride: 2, activation: "tanh" }],
+    ["im2col, odd batch", [13, 16, 16, 8], [3, 3, 8, 16], { padding: "same", activation: "relu" }],
+    ["im2col, one image (its GEMM shared instead)", [1, 64, 64, 8], [3, 3, 8, 32], { padding: "same" }],
+  ];
+  for (const [name, xShape, wShape, options] of convolutions) {
+    it(`conv2d ${name}: output, ∂x, ∂W, ∂b`, async () => {
+      await sameBits(() => {
+        const r = new Random(11);
+        const x = tensor(random(r, xShape.reduce((a, b) => a * b)), { shape: xShape, requiresGrad: true });
+        const w = tensor(random(r, wShape.reduce((a, b) => a * b)), { shape: wShape, requiresGrad: true });
+        const b = tensor(random(r, wShape[3]), { requiresGrad: true });
+        const y = conv2d(x, w, b, options);
+        y.mul(y).sum().backward();
+        return [y.data(), x.grad!.data(), w.grad!.data(), b.grad!.data()];
+      });
+    }, 60_000);
+  }
+
+  it("maxPool2d (overlapping windows, ties and NaN) and avgPool2d: output and ∂x", async () => {
+    await sameBits(() => {
+      const r = new Random(12);
+      const values = random(r, 13 * 30 * 30 * 12).map((v, i) => (i % 97 === 0 ? Math.round(v) : i === 5000 ? NaN : v));
+      const results: Float32Array[] = [];
+      for (const pool of [(x: never) => maxPool2d(x, { size: 3, stride: 2 }), (x: never) => maxPool2d(x, { size: 2 }), (x: never) => avgPool2d(x, { size: 2 })]) {
+        const x = tensor(values, { shape: [13, 30, 30, 12], requiresGrad: true });
+        const y = pool(x as never);
+        y.sum().backward();
+        results.push(y.data(), x.grad!.data());
+      }
+      return results;
+    });
+  }, 60_000);
+
+  it("every activation over 40,003 elements: values and gradients", async () => {
+    await sameBits(() => {
+      const r = new Random(13);
+      const values = random(r, 40_003).map((v) => 4 * v);
+      return ACTIVATIONS.filter((a) => a !== "linear").flatMap((activation) => {
+        const x = tensor(values, { shape: [40_003], requiresGrad: true });
+        const y = activate(x, activation);
+        y.mul(y).sum().backward();
+        return [y.data(), x.grad!.data()];
+      });
+    });
+  }, 60_000);
+});
+
 describe("threads: starting and stopping", () => {
+  it("workers start with the first job worth sharing, not with init() or a small product", async () => {
+    const one = await init({ threads: 1 });
+    const baseline = one.memory.stats().bytesInUse;
+    const engine = await init({ threads: 2 });
+    expect(engine.threads).toBe(2);
+    const small = tensor(new Float32Array(16 * 16).fill(1), { shape: [16, 16] });
+    small.matmul(small).dispose();
+    small.dispose();
+    // The pool's job table and the worker's scratch are not there yet: nothing was started.
+    expect(engine.memory.stats().bytesInUse).toBe(baseline);
+    const a = tensor(new Float32Array(256 * 256).fill(1), { shape: [256, 256] }); // 2^24 multiply-adds: shared
+    expect(a.matmul(a).data()[0]).toBe(256); // right even before the worker is up: the caller claims every block
+    expect(engine.memory.stats().bytesInUse).toBeGreaterThan(baseline + 2 * 256 * 256 * 4);
+    await engine.threadsReady();
+    expect(engine.threads).toBe(2);
+    engine.dispose();
+  });
+
+  it("a worker that cannot start (its file missing) leaves one thread, says why, and every result right", async () => {
+    // From the TypeScript sources there is no worker.js beside threads.ts to start.
+    const engine = await initFromSource({ threads: 2 });
+    const a = tensorFromSource(new Float32Array(256 * 256).fill(1), { shape: [256, 256] });
+    expect(a.matmul(a).data()[0]).toBe(256);
+    await engine.threadsReady();
+    expect(engine.threads).toBe(1);
+    expect(engine.threadsNote).toMatch(/a worker thread did not start \(.*worker\.js.*\): 1 thread/);
+    expect(a.matmul(a).data()[255]).toBe(256);
+    engine.dispose();
+  });
+
   it("a process using 3 threads ends without engine.dispose()", () => {
     const script = `import { init, tensor } from ${JSON.stringify(`${root}/dist/index.js`)};
 const engine = await init({ threads: 3 });

@@ -8,7 +8,7 @@ import { isNode, nodeBuiltin } from "./host.js";
 import { type Build, type WasmSource, compileModule } from "./load.js";
 import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
 import { type Call, KERNELS, type ParallelKernel } from "./slots.js";
-import { PARALLEL_MIN_ELEMENTS, ThreadPool } from "./threads.js";
+import { PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_MACS, ThreadPool, type WorkerClass } from "./threads.js";
 
 export interface InitOptions {
   /** Which build to run: `auto` picks relaxed SIMD where the host has it. Default `auto`. */
@@ -22,9 +22,10 @@ export interface InitOptions {
   /**
    * Threads to run kernels on, the caller's included: a number (honoured as given, even above the
    * host's cores, so that determinism can be tested anywhere), or "auto" (the host's cores, at most
-   * 8). Default 1. More than one needs shared memory (Node; browsers only on cross-origin isolated
-   * pages) and the module's bytes (not a precompiled module); otherwise the engine runs one thread
-   * and `engine.threadsNote` says why. Results are the same bits for any thread count.
+   * 8). Default "auto". More than one needs shared memory (Node; browsers only on cross-origin
+   * isolated pages) and the module's bytes (not a precompiled module); otherwise the engine runs
+   * one thread and `engine.threadsNote` says why. The workers start with the first job worth
+   * sharing, not before. Results are the same bits for any thread count.
    */
   threads?: number | "auto";
 }
@@ -64,16 +65,18 @@ export class Engine {
   private readonly scratch: number;
   private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
   private pool: ThreadPool | null = null;
+  /** What starting the pool takes, until the first job big enough to share starts it. */
+  private unstarted: { module: WebAssembly.Module; memory: WebAssembly.Memory; count: number; NodeWorker: WorkerClass | null } | null = null;
   #threadsNote: string | null = null;
 
   /** Threads the kernels run on, the caller's included. */
   get threads(): number {
-    return this.pool?.size ?? 1;
+    return this.pool?.size ?? this.unstarted?.count ?? 1;
   }
 
   /** Why the engine runs fewer threads than asked for, if it does; null otherwise. */
   get threadsNote(): string | null {
-    return this.#threadsNote;
+    return this.pool?.failure ?? this.#threadsNote;
   }
 
   /** @internal */
@@ -136,7 +139,7 @@ export class Engine {
       if (a < endC && c < endA) throw new ArgumentError("gemm: C overlaps A; the output needs memory of its own");
       if (b < endC && c < endB) throw new ArgumentError("gemm: C overlaps B; the output needs memory of its own");
     }
-    if (this.pool?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.runCall)) return;
+    if (m * n * k >= PARALLEL_MIN_MACS && this.threadPool()?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.runCall)) return;
     this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.scratch);
   }
 
@@ -160,16 +163,26 @@ export class Engine {
    * images): `calls(from, to)` are the calls for items [from, to), run in order on one thread.
    */
   share(count: number, calls: (from: number, to: number) => Call[], { unit = 4, work = count, minWork = PARALLEL_MIN_ELEMENTS }: ShareOptions = {}): void {
-    if (work >= minWork && this.pool?.split(count, unit, calls, this.runCall)) return;
+    if (work >= minWork && this.threadPool()?.split(count, unit, calls, this.runCall)) return;
     for (const call of calls(0, count)) this.runCall(call);
   }
 
-  /** @internal Starts `count − 1` workers over this engine's shared memory (init does this). */
-  async startThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<void> {
-    const control = this.memory.alloc(ThreadPool.controlBytes + 64);
-    const scratches = Array.from({ length: count - 1 }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
-    // The table's contended words each own a cache line: start it on one.
-    this.pool = await ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches);
+  /** @internal Makes this engine run `count` threads over its shared memory, the workers started by the first job worth sharing (init does this). */
+  planThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number, NodeWorker: WorkerClass | null): void {
+    this.unstarted = { module, memory, count, NodeWorker };
+  }
+
+  /** The pool, started now if it was not: its workers come up in the background, the caller's thread claiming every block until they do. */
+  private threadPool(): ThreadPool | null {
+    if (this.unstarted) {
+      const { module, memory, count, NodeWorker } = this.unstarted;
+      this.unstarted = null;
+      const control = this.memory.alloc(ThreadPool.controlBytes + 64);
+      const scratches = Array.from({ length: count - 1 }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
+      // The table's contended words each own a cache line: start it on one.
+      this.pool = ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches, NodeWorker);
+    }
+    return this.pool;
   }
 
   /** @internal */
@@ -177,15 +190,19 @@ export class Engine {
     this.#threadsNote = note;
   }
 
-  /** Resolves once every worker thread has started (they start in the background; work runs meanwhile on those up). */
+  /**
+   * Starts the worker threads if the first job worth sharing has not yet, and resolves once every
+   * one is up (work runs meanwhile on those up, the caller's thread always).
+   */
   async threadsReady(): Promise<void> {
-    await this.pool?.whenReady();
+    await this.threadPool()?.whenReady();
   }
 
   /** Stops the engine's worker threads (a process also ends without this: they never hold it open). */
   dispose(): void {
     this.pool?.dispose();
     this.pool = null;
+    this.unstarted = null;
   }
 
   /** Checks a rows×cols matrix with row stride ld at byte address ptr; returns the end of its bytes. */
@@ -236,7 +253,8 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     );
   }
   const build: Build = wanted === "auto" ? (host.relaxedSimd ? "relaxed" : "simd") : wanted;
-  const threads = options.threads === "auto" ? Math.max(1, Math.min(8, await cores())) : options.threads ?? 1;
+  const asked = options.threads ?? "auto";
+  const threads = asked === "auto" ? Math.max(1, Math.min(8, await cores())) : asked;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ArgumentError(`init: threads must be "auto" or an integer from 1 to 256, got ${describe(options.threads)}`);
   }
@@ -250,7 +268,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   // A module passed in says which build it is; trust it over the name asked for.
   const actual: Build = kernels.isRelaxed() ? "relaxed" : "simd";
   const engine = new Engine(kernels, new Memory(memory, kernels.heapBase(), Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES), actual);
-  if (shared) await engine.startThreads(module, memory, threads);
+  if (shared) engine.planThreads(module, memory, threads, isNode() ? (await nodeBuiltin<{ Worker: WorkerClass }>("node:worker_threads")).Worker : null);
   engine.noteThreads(why);
   defaultEngine = engine;
   return engine;

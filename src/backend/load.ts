@@ -63,8 +63,9 @@ export async function compileModule(build: Build, wasm?: WasmSource, { shared = 
   if (shared) {
     const view = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
     const patched = withSharedMemory(view);
-    if (!patched) throw new UnsupportedHostError("init: the module's memory import is not the one wasmgrad builds (env.memory): cannot share it between threads");
-    code = patched as BufferSource;
+    // Bytes that are no module at all fail to compile below, with the error that says so.
+    if (!patched && WebAssembly.validate(code)) throw new UnsupportedHostError("init: the module's memory import is not the one wasmgrad builds (env.memory): cannot share it between threads");
+    code = (patched ?? code) as BufferSource;
   }
   try {
     return await WebAssembly.compile(code);

@@ -5,7 +5,7 @@
 // depend on how many threads there are, nor on which thread runs which block (slots.ts: blocks are
 // claimed, the caller's thread claiming too). Workers start in the background; until they are up,
 // the caller claims every block itself.
-import { isNode, nodeBuiltin, nodeProcess } from "./host.js";
+import { isNode, nodeProcess } from "./host.js";
 import {
   CLAIM, CONTROL_BYTES, type Call, type Control, FINISHED, KERNEL_NAMES, MAX_BLOCKS, MAX_WORKERS, PROGRAM_BYTE, PROGRAM_FLOATS,
   READY, STARTS, STOP_BIT, claim, openClaim,
@@ -34,8 +34,14 @@ export interface ThreadStart {
   scratch: number;
 }
 
+/** Node's worker_threads Worker, as the pool uses it. */
+export type WorkerClass = new (url: URL, options: object) => { unref(): void; terminate(): Promise<number>; on(event: "error", listener: (error: Error) => void): void };
+
 export class ThreadPool {
   private readonly stops: (() => void)[] = [];
+  /** Why a worker did not start (its file missing, say), if one did not: the others, the caller's thread too, claim its blocks. */
+  failure: string | null = null;
+  private failed = 0;
   private readonly control: Control;
   private readonly program: Float64Array;
   /** The main thread may not Atomics.wait in browsers: it spins there instead. */
@@ -51,15 +57,14 @@ export class ThreadPool {
   static readonly controlBytes = CONTROL_BYTES;
 
   /**
-   * Starts one worker per scratch over `memory` (shared), the job table at `control`; returns at
-   * once, the workers come up in the background.
+   * Starts one worker per scratch over `memory` (shared), the job table at `control`: Node's
+   * worker_threads where `NodeWorker` is given, browser module Workers otherwise. Returns at once;
+   * the workers come up in the background.
    */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, scratches: number[]): Promise<ThreadPool> {
+  static start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, scratches: number[], NodeWorker: WorkerClass | null): ThreadPool {
     if (scratches.length > MAX_WORKERS) throw new RangeError(`threads: at most ${MAX_WORKERS + 1} threads`);
     new Int32Array(memory.buffer, control, PROGRAM_BYTE / 4).fill(0);
     const pool = new ThreadPool(memory, control, scratches.length);
-    type NodeWorkerClass = new (url: URL, options: object) => { unref(): void; terminate(): Promise<number> };
-    const NodeWorker = isNode() ? (await nodeBuiltin<{ Worker: NodeWorkerClass }>("node:worker_threads")).Worker : null;
     scratches.forEach((scratch, index) => {
       const start: ThreadStart = { module, memory, control, index, scratch };
       if (NodeWorker) {
@@ -68,15 +73,22 @@ export class ThreadPool {
         const inherited = nodeProcess()?.execArgv ?? [];
         const worker = new NodeWorker(new URL("./worker.js", import.meta.url), { workerData: start, ...(inherited.some((f) => f.startsWith("--input-type")) ? { execArgv: [] } : {}) });
         worker.unref(); // a process may end without engine.dispose(): the workers never hold it
+        worker.on("error", (error) => pool.fail(error.message));
         pool.stops.push(() => void worker.terminate());
       } else {
         // Written out in full, so that bundlers (Vite, webpack) see new Worker(new URL(…)) and bundle the worker.
         const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+        worker.addEventListener("error", (event) => pool.fail(event.message || "its script did not load"));
         worker.postMessage(start);
         pool.stops.push(() => worker.terminate());
       }
     });
     return pool;
+  }
+
+  private fail(message: string): void {
+    this.failed++;
+    this.failure ??= `a worker thread did not start (${message}): ${this.size} thread${this.size === 1 ? "" : "s"}`;
   }
 
   /** Workers that have come up. */
@@ -89,19 +101,19 @@ export class ThreadPool {
   /** Resolves once every worker is up (or rejects after `timeoutMs`). */
   async whenReady(timeoutMs = 20_000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (this.readyWorkers < this.workers) {
+    while (this.readyWorkers < this.workers - this.failed) {
       if (Date.now() > until) throw new Error(`threads: ${this.workers - this.readyWorkers} worker(s) did not start within ${timeoutMs} ms`);
       await new Promise((done) => setTimeout(done, 2));
     }
   }
 
-  /** Threads in all: the caller's and the workers'. */
+  /** Threads in all: the caller's and the workers' (less any that did not start). */
   get size(): number {
-    return this.workers + 1;
+    return this.workers - this.failed + 1;
   }
 
   /**
-   * C (=|+=) op(A)·op(B) in blocks of C, or false (nothing done) when it is too small to share.
+   * C (=|+=) op(A)·op(B) in blocks of C, or false (nothing done) when C is too narrow to cut.
    * `own` runs one block on the calling thread, with its own scratch.
    */
   gemm(
@@ -109,7 +121,6 @@ export class ThreadPool {
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean,
     own: (call: Call) => void,
   ): boolean {
-    if (m * n * k < PARALLEL_MIN_MACS) return false;
     // Cut C along its longer side, on the register tile's boundaries.
     const byRows = m >= n;
     const [extent, tile] = byRows ? [m, MR] : [n, NR];

@@ -32,16 +32,20 @@ export type Activation =
  */
 const each = (e: Engine, kernel: ParallelKernel, n: number, args: (offset: number) => number[]) =>
   e.parallel(kernel, n, (from, to) => [...args(4 * from), to - from]);
+/** y = f(x) by `kernel`(x, y, n). */
+const map = (kernel: ParallelKernel): ActivationRule["forward"] => (e, x, y, r, c) => each(e, kernel, r * c, (o) => [x + o, y + o]);
+/** gx = gy ⊙ f'(·) by `kernel`(y or x, gy, gx, n). */
+const chain = (kernel: ParallelKernel): ActivationRule["backward"] => (e, y, gy, gx, r, c) => each(e, kernel, r * c, (o) => [y + o, gy + o, gx + o]);
 
 const TABLE: Record<Activation, ActivationRule | null> = {
   linear: null,
   sigmoid: {
-    forward: (e, x, y, r, c) => each(e, "sigmoid", r * c, (o) => [x + o, y + o]),
-    backward: (e, y, gy, gx, r, c) => each(e, "sigmoidBackward", r * c, (o) => [y + o, gy + o, gx + o]), // σ' = σ(1 − σ)
+    forward: map("sigmoid"),
+    backward: chain("sigmoidBackward"), // σ' = σ(1 − σ)
   },
   tanh: {
-    forward: (e, x, y, r, c) => each(e, "tanh", r * c, (o) => [x + o, y + o]),
-    backward: (e, y, gy, gx, r, c) => each(e, "tanhBackward", r * c, (o) => [y + o, gy + o, gx + o]), // tanh' = 1 − tanh²
+    forward: map("tanh"),
+    backward: chain("tanhBackward"), // tanh' = 1 − tanh²
   },
   relu: {
     forward: (e, x, y, r, c) => each(e, "leakyRelu", r * c, (o) => [x + o, 0, y + o]),
@@ -63,30 +67,30 @@ const TABLE: Record<Activation, ActivationRule | null> = {
   },
   gelu: {
     input: true,
-    forward: (e, x, y, r, c) => each(e, "gelu", r * c, (o) => [x + o, y + o]),
-    backward: (e, x, gy, gx, r, c) => each(e, "geluBackward", r * c, (o) => [x + o, gy + o, gx + o]), // Φ(x) + x·φ(x)
+    forward: map("gelu"),
+    backward: chain("geluBackward"), // Φ(x) + x·φ(x)
   },
   silu: {
     input: true,
-    forward: (e, x, y, r, c) => each(e, "silu", r * c, (o) => [x + o, y + o]),
-    backward: (e, x, gy, gx, r, c) => each(e, "siluBackward", r * c, (o) => [x + o, gy + o, gx + o]), // σ(x)(1 + x(1 − σ(x)))
+    forward: map("silu"),
+    backward: chain("siluBackward"), // σ(x)(1 + x(1 − σ(x)))
   },
   swish: { // silu's other name (Keras, tfjs)
     input: true,
-    forward: (e, x, y, r, c) => each(e, "silu", r * c, (o) => [x + o, y + o]),
-    backward: (e, x, gy, gx, r, c) => each(e, "siluBackward", r * c, (o) => [x + o, gy + o, gx + o]),
+    forward: map("silu"),
+    backward: chain("siluBackward"),
   },
   elu: {
-    forward: (e, x, y, r, c) => each(e, "elu", r * c, (o) => [x + o, y + o]),
-    backward: (e, y, gy, gx, r, c) => each(e, "eluBackward", r * c, (o) => [y + o, gy + o, gx + o]), // 1, or eˣ = y + 1
+    forward: map("elu"),
+    backward: chain("eluBackward"), // 1, or eˣ = y + 1
   },
   softplus: {
-    forward: (e, x, y, r, c) => each(e, "softplus", r * c, (o) => [x + o, y + o]),
-    backward: (e, y, gy, gx, r, c) => each(e, "softplusBackward", r * c, (o) => [y + o, gy + o, gx + o]), // σ(x) = 1 − e^−y
+    forward: map("softplus"),
+    backward: chain("softplusBackward"), // σ(x) = 1 − e^−y
   },
   hardSigmoid: {
-    forward: (e, x, y, r, c) => each(e, "hardSigmoid", r * c, (o) => [x + o, y + o]),
-    backward: (e, y, gy, gx, r, c) => each(e, "hardSigmoidBackward", r * c, (o) => [y + o, gy + o, gx + o]), // 0.2 inside (0, 1)
+    forward: map("hardSigmoid"),
+    backward: chain("hardSigmoidBackward"), // 0.2 inside (0, 1)
   },
 };
 
