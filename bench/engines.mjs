@@ -1,6 +1,7 @@
 // The wasmgrad builds every suite compares: baseline SIMD always, relaxed SIMD where the host runs
 // it; with `--threads N` (N > 1) each build also with N threads, named "… N threads", so the
-// table shows thread scaling beside the one-thread rows of the same run.
+// table shows thread scaling beside the one-thread rows of the same run. (init's default is
+// "auto": the one-thread engines ask for one.)
 import { detectFeatures, init } from "../dist/index.js";
 
 export function threadsAsked() {
@@ -16,7 +17,7 @@ export async function wasmgradEngines() {
   const threads = threadsAsked();
   const engines = [];
   for (const build of builds) {
-    engines.push([`wasmgrad-${build}`, await init({ build })]);
+    engines.push([`wasmgrad-${build}`, await init({ build, threads: 1 })]);
     if (threads > 1) {
       const engine = await init({ build, threads });
       await engine.threadsReady();
@@ -25,4 +26,23 @@ export async function wasmgradEngines() {
     }
   }
   return engines;
+}
+
+/**
+ * N threads ÷ 1 thread measured interleaved: `rounds` rounds, each timing `one()` then `many()`
+ * once, and the median (and range) of the rounds' ratios — on a shared machine whose speed moves
+ * by ±30% within minutes, only runs side by side in time compare.
+ */
+export function interleavedScaling(one, many, rounds = 9) {
+  const ratios = [];
+  for (let i = 0; i < rounds; i++) {
+    let started = performance.now();
+    one();
+    const t1 = performance.now() - started;
+    started = performance.now();
+    many();
+    ratios.push(t1 / (performance.now() - started));
+  }
+  ratios.sort((a, b) => a - b);
+  return { metric: "×", median: ratios[ratios.length >> 1], min: ratios[0], max: ratios[ratios.length - 1] };
 }

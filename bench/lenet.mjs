@@ -10,7 +10,7 @@ import { Adam, conv2d, noGrad, ones, tensor, withArena } from "../dist/index.js"
 import { lenet } from "../examples/models.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { gflops, measure, perSecond } from "./measure.mjs";
-import { wasmgradEngines } from "./engines.mjs";
+import { interleavedScaling, wasmgradEngines } from "./engines.mjs";
 
 export const describe = () => ({ peer: "tfjs-cpu" });
 const BATCH = 64;
@@ -47,6 +47,23 @@ export async function* run(log) {
     model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
     const t = await measure(() => model.fitSync(x, y, { epochs: 1, batchSize: BATCH, verbose: false }), { time: 4000, iterations: 3 });
     yield { suite: "lenet", case: "train LeNet-5 batch 64", impl, ...perSecond(labels.length, t) };
+  }
+  // Thread scaling measured side by side in time: an epoch over 2,048 digits on one thread, then
+  // on N, by turns.
+  const epochOn = (engine) => {
+    const n = 2048;
+    const x = tensor(images.subarray(0, n * 784), { shape: [n, 28, 28, 1], engine });
+    const y = tensor(labels.slice(0, n), { engine });
+    const model = lenet({ seed: 1, engine });
+    model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters(), { lr: 0.001 }) });
+    const epoch = () => model.fitSync(x, y, { epochs: 1, batchSize: BATCH, verbose: false });
+    epoch(); // warm
+    return epoch;
+  };
+  for (const [impl, engine] of engines.filter(([name]) => / \d+ threads$/.test(name))) {
+    log(`lenet: ${impl} ÷ one thread, interleaved`);
+    const one = engines.find(([name]) => name === impl.replace(/ \d+ threads$/, ""))[1];
+    yield { suite: "lenet", case: "train LeNet-5 batch 64: N threads ÷ 1 (interleaved epochs)", impl, ...interleavedScaling(epochOn(one), epochOn(engine), 7) };
   }
   tf.env().set("PROD", true); // no advice printed about tfjs-node
   for (const backend of ["cpu", "wasm"]) {

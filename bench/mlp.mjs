@@ -1,5 +1,5 @@
 // MLP suite: the main job's network (784-128-64-10, ReLU, softmax cross-entropy, Adam) on real
-// MNIST digits: training samples/s at batch 64, and inference latency at batch 1 and 64, for
+// MNIST digits: training samples/s at batch 64 (and 256), and inference latency at batch 1 and 64, for
 // wasmgrad (both builds), TensorFlow.js layers on its wasm backend, brain.js, and for inference
 // ONNX Runtime Web (wasm backend) on the same network exported with toOnnx.
 import { createRequire } from "node:module";
@@ -9,7 +9,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import * as ort from "onnxruntime-web";
 import { Adam, Dense, Sequential, tensor } from "../dist/index.js";
 import { toOnnx } from "../dist/onnx.js";
-import { threadsAsked } from "./engines.mjs";
+import { interleavedScaling, threadsAsked } from "./engines.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { measure, micros, perSecond } from "./measure.mjs";
 import { wasmgradEngines } from "./engines.mjs";
@@ -88,6 +88,27 @@ export async function* run(log) {
     yield { suite: "mlp", case: "train batch 64, await fit (interleaved)", impl, ...perSecond(labels.length, stats(times.async)) };
     yield { suite: "mlp", case: "await fit: longest event-loop block", impl, metric: "ms", median: longest, min: longest, max: longest };
   }
+  log("mlp: training at batch 256");
+  const epochAt = (engine, batchSize) => {
+    const x = tensor(images, { shape: [labels.length, 784], engine });
+    const y = tensor(labels, { engine });
+    const model = wasmgradModel(engine);
+    const epoch = () => model.fitSync(x, y, { epochs: 1, batchSize, verbose: false });
+    epoch(); // warm
+    return epoch;
+  };
+  for (const [impl, engine] of engines) {
+    const t = await measure(epochAt(engine, 256), { time: 2000, iterations: 5 });
+    yield { suite: "mlp", case: "train batch 256", impl, ...perSecond(labels.length, t) };
+  }
+  // Thread scaling measured side by side in time: an epoch on one thread, then one on N, by turns.
+  for (const [impl, engine] of engines.filter(([name]) => / \d+ threads$/.test(name))) {
+    const one = engines.find(([name]) => name === impl.replace(/ \d+ threads$/, ""))[1];
+    for (const batch of [64, 256]) {
+      log(`mlp: ${impl} ÷ one thread, batch ${batch}, interleaved`);
+      yield { suite: "mlp", case: `train batch ${batch}: N threads ÷ 1 (interleaved epochs)`, impl, ...interleavedScaling(epochAt(one, batch), epochAt(engine, batch)) };
+    }
+  }
   {
     const n = 2000; // tfjs trains at a few thousand samples/s: a quarter of the data keeps the run short
     const xs = tf.tensor2d(images.subarray(0, n * 784), [n, 784]);
@@ -120,15 +141,23 @@ export async function* run(log) {
     const name = `predict batch ${batch}`;
     log(`mlp: ${name}`);
     const input = images.subarray(0, batch * 784);
-    for (const [impl, engine] of engines) {
+    const predictOn = (engine) => {
       const x = tensor(input, { shape: [batch, 784], engine });
       const model = wasmgradModel(engine);
-      const t = await measure(() => {
+      return () => {
         const out = model.predict(x);
         out.data();
         out.dispose();
-      }, { time: 1000, iterations: 200 });
+      };
+    };
+    for (const [impl, engine] of engines) {
+      const t = await measure(predictOn(engine), { time: 1000, iterations: 200 });
       yield { suite: "mlp", case: name, impl, ...micros(t) };
+    }
+    for (const [impl, engine] of engines.filter(([name]) => / \d+ threads$/.test(name))) {
+      const one = engines.find(([name]) => name === impl.replace(/ \d+ threads$/, ""))[1];
+      const times = (fn) => () => { for (let i = 0; i < 200; i++) fn(); };
+      yield { suite: "mlp", case: `${name}: N threads ÷ 1 (interleaved, 200 calls a turn)`, impl, ...interleavedScaling(times(predictOn(one)), times(predictOn(engine)), 15) };
     }
     {
       const model = tfjsModel();

@@ -152,6 +152,15 @@ describe("threads: starting and stopping", () => {
     engine.dispose();
   });
 
+  it("no memory left for the workers' scratch: one thread, said why, the product right", async () => {
+    // 4 MiB holds the engine's own GEMM workspace and the operands, not a worker's too.
+    const engine = await initFromSource({ threads: 2, maxBytes: 4 << 20 });
+    const a = tensorFromSource(new Float32Array(256 * 256).fill(1), { shape: [256, 256] });
+    expect(a.matmul(a).data()[0]).toBe(256);
+    expect(engine.threads).toBe(1);
+    expect(engine.threadsNote).toMatch(/no memory left for the workers' job table and scratch .*: one thread/);
+  });
+
   it("a worker that cannot start (its file missing) leaves one thread, says why, and every result right", async () => {
     // From the TypeScript sources there is no worker.js beside threads.ts to start.
     const engine = await initFromSource({ threads: 2 });

@@ -1,7 +1,7 @@
 // An Engine is one instantiated module with the memory it owns. `init()` makes one and sets it as
 // the default that tensors use.
 import { describe } from "../check.js";
-import { ArgumentError, NotInitializedError, ShapeError, UnsupportedHostError } from "../errors.js";
+import { ArgumentError, NotInitializedError, OutOfMemoryError, ShapeError, UnsupportedHostError } from "../errors.js";
 import { detectFeatures } from "./features.js";
 import type { Kernels } from "./kernels.js";
 import { isNode, nodeBuiltin } from "./host.js";
@@ -69,7 +69,7 @@ export class Engine {
   private unstarted: { module: WebAssembly.Module; memory: WebAssembly.Memory; count: number; NodeWorker: WorkerClass | null } | null = null;
   #threadsNote: string | null = null;
 
-  /** Threads the kernels run on, the caller's included. */
+  /** Threads the kernels run on, the caller's included (as planned, before the workers start). */
   get threads(): number {
     return this.pool?.size ?? this.unstarted?.count ?? 1;
   }
@@ -154,8 +154,9 @@ export class Engine {
    * reaches `minWork` (default: the elementwise cut-over, for work counted in elements); each item
    * is computed the same whichever thread does it.
    */
-  parallel(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[], options: ShareOptions = {}): void {
-    this.share(count, (from, to) => [[kernel, ...args(from, to)]], options);
+  parallel(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[], { unit = 4, work = count, minWork = PARALLEL_MIN_ELEMENTS }: ShareOptions = {}): void {
+    if (work >= minWork && this.threadPool()?.split(count, unit, (from, to) => [[kernel, ...args(from, to)]], this.runCall)) return;
+    this.runners[kernel](args(0, count)); // small work (a batch of one): no blocks built
   }
 
   /**
@@ -177,8 +178,17 @@ export class Engine {
     if (this.unstarted) {
       const { module, memory, count, NodeWorker } = this.unstarted;
       this.unstarted = null;
-      const control = this.memory.alloc(ThreadPool.controlBytes + 64);
-      const scratches = Array.from({ length: count - 1 }, () => this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
+      const blocks: number[] = [];
+      try {
+        blocks.push(this.memory.alloc(ThreadPool.controlBytes + 64));
+        for (let i = 1; i < count; i++) blocks.push(this.memory.alloc(this.kernels.gemmWorkspaceBytes()));
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError)) throw e;
+        for (const at of blocks) this.memory.free(at);
+        this.#threadsNote = `no memory left for the workers' job table and scratch (${e.message}): one thread`;
+        return null;
+      }
+      const [control, ...scratches] = blocks;
       // The table's contended words each own a cache line: start it on one.
       this.pool = ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches, NodeWorker);
     }
