@@ -7,7 +7,7 @@
 // the caller claims every block itself.
 import { isNode, nodeProcess } from "./host.js";
 import {
-  CLAIM, CONTROL_BYTES, type Call, type Control, FINISHED, KERNEL_NAMES, MAX_BLOCKS, MAX_WORKERS, PROGRAM_BYTE, PROGRAM_FLOATS,
+  BLOCKS, CLAIM, CONTROL_BYTES, type Call, type Control, FINISHED, KERNEL_NAMES, MAX_BLOCKS, MAX_WORKERS, PROGRAM_BYTE, PROGRAM_FLOATS,
   READY, STARTS, STOP_BIT, claim, openClaim,
 } from "./slots.js";
 
@@ -169,10 +169,11 @@ export class ThreadPool {
       }
     }
     control[STARTS + blocks.length] = at;
+    control[BLOCKS] = blocks.length;
     Atomics.store(control, FINISHED, 0);
     Atomics.store(control, CLAIM, openClaim(blocks.length)); // the table is written: open the job
     Atomics.notify(control, CLAIM);
-    for (let block = claim(control); block >= 0; block = claim(control)) {
+    for (let block = claim(control, 0); block >= 0; block = claim(control, 0)) {
       for (const call of blocks[block]) own(call);
       Atomics.add(control, FINISHED, 1);
     }

@@ -3,7 +3,7 @@
 // Runs as a Node worker_threads worker or a browser module Worker; the first message (or Node's
 // workerData) brings the compiled module, the memory, where the table is and this thread's scratch.
 import { nodeBuiltin } from "./host.js";
-import { CLAIM, FINISHED, KERNEL_NAMES, KERNELS, PROGRAM_BYTE, PROGRAM_FLOATS, READY, STARTS, STOP_BIT, blocksOf, claim, hasWork } from "./slots.js";
+import { BLOCKS, CLAIM, FINISHED, KERNEL_NAMES, KERNELS, PROGRAM_BYTE, PROGRAM_FLOATS, READY, STARTS, STOP_BIT, claim, hasWork } from "./slots.js";
 import type { ThreadStart } from "./threads.js";
 
 /**
@@ -31,9 +31,10 @@ function serve({ module, memory, control: at, index, scratch }: ThreadStart): vo
       if (word & STOP_BIT) return;
       if ((spin & 1023) === 0 && performance.now() > until) Atomics.wait(control, CLAIM, word);
     }
-    for (let block = claim(control); block >= 0; block = claim(control)) {
+    // This worker's own block is the one after the caller's (block 0).
+    for (let block = claim(control, index + 1); block >= 0; block = claim(control, index + 1)) {
       // Read while this block is unfinished: the job cannot change under us until we count it.
-      const blocks = blocksOf(Atomics.load(control, CLAIM));
+      const blocks = control[BLOCKS];
       for (let pc = control[STARTS + block], end = control[STARTS + block + 1]; pc < end; ) {
         const kernel = program[pc];
         args.length = program[pc + 1];
