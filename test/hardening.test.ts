@@ -116,6 +116,22 @@ describe("silent wrong answers are right answers or typed errors now", () => {
     }
   });
 
+  it("convolutions and pooling over an empty batch: empty outputs, zero ∂W and ∂b, memory untouched", () => {
+    for (const [patch, filters] of [[[5, 5, 1], 6], [[3, 3, 8], 16]] as const) { // the direct path and the im2col path
+      const canary = tensor([1, 2, 3, 4]);
+      const x = zeros([0, 12, 12, patch[2]], { requiresGrad: true });
+      const w = tensor(Float32Array.from({ length: patch[0] * patch[1] * patch[2] * filters }, (_, i) => Math.sin(i)), { shape: [...patch, filters], requiresGrad: true });
+      const b = tensor(new Float32Array(filters).fill(0.5), { requiresGrad: true });
+      const y = maxPool2d(conv2d(x, w, b, { padding: "same", activation: "relu" }), { size: 2 });
+      expect(y.shape).toEqual([0, 6, 6, filters]);
+      y.sum().backward();
+      expect(Array.from(w.grad!.data()).every((v) => v === 0)).toBe(true);
+      expect(Array.from(b.grad!.data()).every((v) => v === 0)).toBe(true);
+      expect(x.grad!.shape).toEqual([0, 12, 12, patch[2]]);
+      expect(Array.from(canary.data())).toEqual([1, 2, 3, 4]);
+    }
+  });
+
   it("empty batches: fit and evaluate refuse them, Flatten keeps the width", () => {
     const model = new Sequential([new Flatten(), new Dense(2)], { inputShape: [2, 3] });
     model.compile({ loss: "crossEntropy", optimizer: new SGD(model.parameters(), { lr: 0.1 }) });

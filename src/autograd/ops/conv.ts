@@ -109,7 +109,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
       : ["convDirect", image(source.t, from), to - from, source.h, source.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, image(y, from)]],
     { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
     wRows.dispose();
-  } else if (n > 1) {
+  } else if (n !== 1) {
     // A range of images a thread, each with its own patch matrix, chunk by chunk.
     const scratch: Tensor[] = [];
     engine.share(n, (from, to) => {
@@ -144,10 +144,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
       // ∂W straight from the (padded) image and δ on either path: no patch matrix to make or read.
       // One partial sum per group of images, whichever thread makes it; then the groups in order.
       const source = padded ?? padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, (ow - 1) * stride + kw);
-      const group = Math.ceil(n / WEIGHT_GRAD_GROUPS);
-      const groups = Math.ceil(n / group);
+      const group = Math.max(1, Math.ceil(n / WEIGHT_GRAD_GROUPS));
+      const groups = Math.max(1, Math.ceil(n / group)); // one, of zeros, for an empty batch
       const partials = empty(w, [groups, patch, wStride]);
       const partial = (g: number) => partials.ptr + 4 * g * patch * wStride;
+      if (n === 0) k.fill(partial(0), 0, patch * wStride);
       engine.share(n, (from, to) => {
         const calls: Call[] = [];
         for (let first = from; first < to; first += group) {
