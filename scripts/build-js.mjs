@@ -46,7 +46,7 @@ await build({
   format: "esm",
   platform: "neutral",
   target: "es2022",
-  minify: process.env.WASMGRAD_NO_MINIFY !== "1",
+  minify: process.env.WASMGRAD_NO_MINIFY !== "1", // WASMGRAD_NO_MINIFY=1: readable names in a profile
   keepNames: true, // messages name classes (Sequential, Dense, …) by constructor.name
   legalComments: "none",
   external: ["protobufjs", "protobufjs/*", "node:*"],

@@ -89,10 +89,25 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
   // GEMMs run from cache, not memory) and scratch memory does not grow with the batch.
   const chunk = Math.min(n, Math.max(1, Math.floor(CHUNK_FLOATS / (oh * ow * patch))));
   const image = (t: Tensor, i: number) => imageOf(t, n, i);
+  const macs = pixels * patch * filters;
+  /**
+   * The im2col path's work over the batch: a range of images a thread, each range with its own
+   * patch matrix, chunk by chunk; `calls(first, count, patches)` are one chunk's kernel calls.
+   */
+  const byImageChunks = (calls: (first: number, count: number, patches: number) => Call[]) => {
+    const buffers: Tensor[] = [];
+    engine.share(n, (from, to) => {
+      const patches = empty(x, [Math.min(chunk, to - from) * oh * ow, patch]);
+      buffers.push(patches);
+      const range: Call[] = [];
+      for (let first = from; first < to; first += chunk) range.push(...calls(first, Math.min(chunk, to - first), patches.ptr));
+      return range;
+    }, { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
+    for (const t of buffers) t.dispose();
+  };
 
   const direct = patch <= DIRECT_PATCH;
   const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W, and write ∂W, in rows of 8 filters
-  const macs = pixels * patch * filters;
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
   if (direct) {
@@ -110,21 +125,11 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
     wRows.dispose();
   } else if (n !== 1) {
-    // A range of images a thread, each with its own patch matrix, chunk by chunk.
-    const scratch: Tensor[] = [];
-    engine.share(n, (from, to) => {
-      const cols = empty(x, [Math.min(chunk, to - from) * oh * ow, patch]);
-      scratch.push(cols);
-      const calls: Call[] = [];
-      for (let first = from; first < to; first += chunk) {
-        const count = Math.min(chunk, to - first);
-        calls.push(["im2col", image(x, first), count, ...geometry, cols.ptr]);
-        calls.push(["sgemm", 0, 0, count * oh * ow, filters, patch, cols.ptr, patch, w.ptr, filters, image(y, first), filters, 0]);
-        if (b) calls.push(["addBias", image(y, first), b.ptr, image(y, first), count * oh * ow, filters]);
-      }
-      return calls;
-    }, { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
-    for (const t of scratch) t.dispose();
+    byImageChunks((first, count, cols) => [
+      ["im2col", image(x, first), count, ...geometry, cols],
+      ["sgemm", 0, 0, count * oh * ow, filters, patch, cols, patch, w.ptr, filters, image(y, first), filters, 0],
+      ...(b ? [["addBias", image(y, first), b.ptr, image(y, first), count * oh * ow, filters] as Call] : []),
+    ]);
   } else {
     // One image: its GEMM is the work to share.
     const cols = empty(x, [oh * ow, patch]);
@@ -164,8 +169,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
       partials.dispose();
       if (source !== padded && source.t !== x) source.t.dispose();
     }
-    // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches
-    // back; a range of images a thread, each with its own ∂cols.
+    // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
     const gx = needs[0] ? empty(x) : null;
     if (gx && n === 1) {
       // One image: its GEMM is the work to share.
@@ -174,19 +178,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
       k.col2im(dcols.ptr, 1, ...geometry, gx.ptr);
       dcols.dispose();
     } else if (gx) {
-      const scratch: Tensor[] = [];
-      engine.share(n, (from, to) => {
-        const dcols = empty(x, [Math.min(chunk, to - from) * oh * ow, patch]);
-        scratch.push(dcols);
-        const calls: Call[] = [];
-        for (let first = from; first < to; first += chunk) {
-          const count = Math.min(chunk, to - first);
-          calls.push(["sgemm", 0, 1, count * oh * ow, patch, filters, image(delta, first), filters, w.ptr, filters, dcols.ptr, patch, 0]);
-          calls.push(["col2im", dcols.ptr, count, ...geometry, image(gx, first)]);
-        }
-        return calls;
-      }, { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
-      for (const t of scratch) t.dispose();
+      byImageChunks((first, count, dcols) => [
+        ["sgemm", 0, 1, count * oh * ow, patch, filters, image(delta, first), filters, w.ptr, filters, dcols, patch, 0],
+        ["col2im", dcols, count, ...geometry, image(gx, first)],
+      ]);
     }
     grads[0] = gx;
     grads[1] = wTarget ? null : gw;
