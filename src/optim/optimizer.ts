@@ -94,7 +94,11 @@ export abstract class Optimizer {
 
   /** Sets every gradient to zero, keeping its memory for the next step. */
   zeroGrad(): void {
-    for (const p of withGradients(`${this.constructor.name}.zeroGrad`, this.params)) p.engine.kernels.fill(p.grad!.ptr, 0, p.size);
+    // By ranges, as the step and the ∂W GEMMs cut it: each thread zeroes the rows it then sums into.
+    for (const p of withGradients(`${this.constructor.name}.zeroGrad`, this.params)) {
+      const at = p.grad!.ptr;
+      p.engine.parallel("fill", p.size, (from, to) => [at + 4 * from, 0, to - from]);
+    }
   }
 
   protected abstract update(p: Tensor, grad: Tensor, state: readonly Tensor[]): void;
