@@ -104,6 +104,26 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     }, 60_000);
   }
 
+  it("batched matmul (attention's heads), broadcast either way: output and both gradients", async () => {
+    await sameBits(() => {
+      const r = new Random(14);
+      const results: Float32Array[] = [];
+      // a's gradient blocks each sum 5 products, b's 3; then one block summing all of them.
+      for (const [aShape, bShape] of [[[3, 1, 40, 33], [5, 33, 70]], [[1, 64, 48], [6, 48, 64]], [[4, 2, 50, 40], [4, 2, 40, 60]]]) {
+        const a = tensor(random(r, aShape.reduce((p, q) => p * q)), { shape: aShape, requiresGrad: true });
+        const b = tensor(random(r, bShape.reduce((p, q) => p * q)), { shape: bShape, requiresGrad: true });
+        const y = a.matmul(b);
+        y.mul(y).sum().backward();
+        results.push(y.data(), a.grad!.data(), b.grad!.data());
+      }
+      // No products at all: a broadcast operand's gradient is zeros.
+      const a = tensor(random(r, 6), { shape: [1, 2, 3], requiresGrad: true });
+      a.matmul(tensor(new Float32Array(0), { shape: [0, 3, 4] })).sum().backward();
+      expect(Array.from(a.grad!.data())).toEqual([0, 0, 0, 0, 0, 0]);
+      return results;
+    });
+  }, 60_000);
+
   it("maxPool2d (overlapping windows, ties and NaN) and avgPool2d: output and ∂x", async () => {
     await sameBits(() => {
       const r = new Random(12);
@@ -119,12 +139,12 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     });
   }, 60_000);
 
-  it("every activation over 40,003 elements: values and gradients", async () => {
+  it("every activation over 401 rows of 101 (softmax by rows, the rest by element ranges): values and gradients", async () => {
     await sameBits(() => {
       const r = new Random(13);
-      const values = random(r, 40_003).map((v) => 4 * v);
+      const values = random(r, 401 * 101).map((v) => 4 * v);
       return ACTIVATIONS.filter((a) => a !== "linear").flatMap((activation) => {
-        const x = tensor(values, { shape: [40_003], requiresGrad: true });
+        const x = tensor(values, { shape: [401, 101], requiresGrad: true });
         const y = activate(x, activation);
         y.mul(y).sum().backward();
         return [y.data(), x.grad!.data()];

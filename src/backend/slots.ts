@@ -63,6 +63,7 @@ export const KERNELS = {
   leakyRelu: false, leakyReluBackward: false, gelu: false, geluBackward: false,
   silu: false, siluBackward: false, elu: false, eluBackward: false,
   softplus: false, softplusBackward: false, hardSigmoid: false, hardSigmoidBackward: false,
+  softmaxRows: false, softmaxBackward: false, logSoftmaxRows: false, logSoftmaxBackward: false,
   addBias: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false,
   maxPool: false, maxPoolBackward: false, avgPool: false, avgPoolBackward: false,
 } as const;

@@ -37,6 +37,13 @@ const map = (kernel: ParallelKernel): ActivationRule["forward"] => (e, x, y, r, 
 /** gx = gy ⊙ f'(·) by `kernel`(y or x, gy, gx, n). */
 const chain = (kernel: ParallelKernel): ActivationRule["backward"] => (e, y, gy, gx, r, c) => each(e, kernel, r * c, (o) => [y + o, gy + o, gx + o]);
 
+/** y = f(x) row by row by `kernel`(x, y, rows, cols), shared between threads by ranges of rows. */
+const rowsMap = (kernel: ParallelKernel): ActivationRule["forward"] => (e, x, y, r, c) =>
+  e.parallel(kernel, r, (from, to) => [x + 4 * from * c, y + 4 * from * c, to - from, c], { unit: 1, work: r * c });
+/** gx = gy ⊙ f'(·) row by row by `kernel`(y, gy, gx, rows, cols). */
+const rowsChain = (kernel: ParallelKernel): ActivationRule["backward"] => (e, y, gy, gx, r, c) =>
+  e.parallel(kernel, r, (from, to) => [y + 4 * from * c, gy + 4 * from * c, gx + 4 * from * c, to - from, c], { unit: 1, work: r * c });
+
 const TABLE: Record<Activation, ActivationRule | null> = {
   linear: null,
   sigmoid: {
@@ -57,13 +64,13 @@ const TABLE: Record<Activation, ActivationRule | null> = {
   },
   softmax: {
     rows: true,
-    forward: (e, x, y, r, c) => e.kernels.softmaxRows(x, y, r, c),
-    backward: (e, y, gy, gx, r, c) => e.kernels.softmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)
+    forward: rowsMap("softmaxRows"),
+    backward: rowsChain("softmaxBackward"), // ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)
   },
   logSoftmax: {
     rows: true,
-    forward: (e, x, y, r, c) => e.kernels.logSoftmaxRows(x, y, r, c),
-    backward: (e, y, gy, gx, r, c) => e.kernels.logSoftmaxBackward(y, gy, gx, r, c), // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
+    forward: rowsMap("logSoftmaxRows"),
+    backward: rowsChain("logSoftmaxBackward"), // ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ
   },
   gelu: {
     input: true,

@@ -2,12 +2,16 @@
 // ∂L/∂A = ∂L/∂Y · Bᵀ (NT) and ∂L/∂B = Aᵀ · ∂L/∂Y (TN).
 // Batched: operands of rank ≥ 3 are stacks of matrices over leading batch axes, broadcast as
 // NumPy does (a [2, 1, m, k] times b [3, k, n] gives [2, 3, m, n]); one GEMM per output matrix,
-// and an operand repeated over a batch axis gets the sum of its gradients there.
+// and an operand repeated over a batch axis gets the sum of its gradients there. Threads share
+// the products (attention's heads), each output's products on one thread in order.
 import { ShapeError } from "../../errors.js";
 import { type Shape, type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
 import { broadcastShapes } from "./shape.js";
 import { checkSameEngine, checkTensor, contiguousStrides, empty } from "./util.js";
+import type { Engine } from "../../backend/engine.js";
+import type { Call } from "../../backend/slots.js";
+import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor("matmul", "the left operand", a);
@@ -71,21 +75,61 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
   const y = empty(a, [...batch, m, n]);
   const aAt = batchOffsets(a.shape, batch, m * k);
   const bAt = batchOffsets(b.shape, batch, k * n);
-  aAt.forEach((offset, i) => engine.gemm({ m, n, k, a: a.ptr + offset, b: b.ptr + bAt[i], c: y.ptr + 4 * i * m * n }));
+  const items = aAt.map((_, i) => i);
+  byTargets(engine, items.map((i) => [i]), m * n * k, (i) => [false, false, m, n, k, a.ptr + aAt[i], b.ptr + bAt[i], y.ptr + 4 * i * m * n, false]);
   return record(y, "matmul", [a, b], (gy, needs) => {
     const grads: (Tensor | null)[] = [null, null];
+    // A broadcast operand's gradient block sums several products: each block's products stay
+    // together, in order, on one thread.
     if (needs[0]) {
       const ga = empty(a);
-      engine.kernels.fill(ga.ptr, 0, ga.size);
-      aAt.forEach((offset, i) => engine.gemm({ transB: true, m, n: k, k: n, a: gy.ptr + 4 * i * m * n, b: b.ptr + bAt[i], c: ga.ptr + offset, accumulate: true }));
+      if (items.length === 0) engine.kernels.fill(ga.ptr, 0, ga.size); // no products: a zero gradient
+      byTargets(engine, groupedBy(aAt), m * n * k, (i) => [false, true, m, k, n, gy.ptr + 4 * i * m * n, b.ptr + bAt[i], ga.ptr + aAt[i], true], (i) => [ga.ptr + aAt[i], m * k]);
       grads[0] = ga;
     }
     if (needs[1]) {
       const gb = empty(b);
-      engine.kernels.fill(gb.ptr, 0, gb.size);
-      bAt.forEach((offset, i) => engine.gemm({ transA: true, m: k, n, k: m, a: a.ptr + aAt[i], b: gy.ptr + 4 * i * m * n, c: gb.ptr + offset, accumulate: true }));
+      if (items.length === 0) engine.kernels.fill(gb.ptr, 0, gb.size);
+      byTargets(engine, groupedBy(bAt), m * n * k, (i) => [true, false, k, n, m, a.ptr + aAt[i], gy.ptr + 4 * i * m * n, gb.ptr + bAt[i], true], (i) => [gb.ptr + bAt[i], k * n]);
       grads[1] = gb;
     }
     return grads;
   });
+}
+
+/** Indices of `offsets` grouped by offset (each group in ascending order), groups in order of first appearance. */
+function groupedBy(offsets: number[]): number[][] {
+  const groups = new Map<number, number[]>();
+  offsets.forEach((offset, i) => (groups.get(offset) ?? groups.set(offset, []).get(offset)!).push(i));
+  return [...groups.values()];
+}
+
+type Product = [transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, b: number, c: number, accumulate: boolean];
+
+/**
+ * GEMMs of `macs` multiply-adds each, in `groups` whose products share an output (zeroed first
+ * when `zero` gives its address and length): a group a thread when there are enough of them to go
+ * round, else each GEMM shared by itself. Either way an output is summed in group order.
+ */
+function byTargets(engine: Engine, groups: number[][], macs: number, product: (i: number) => Product, zero?: (i: number) => [number, number]): void {
+  const gemm = ([transA, transB, m, n, k, a, b, c, accumulate]: Product): Call =>
+    ["sgemm", +transA, +transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n, +accumulate];
+  const calls = (group: number[]): Call[] => [
+    ...(zero ? [["fill", zero(group[0])[0], 0, zero(group[0])[1]] as Call] : []),
+    ...group.map((i) => gemm(product(i))),
+  ];
+  if (groups.length >= engine.threads) {
+    engine.share(groups.length, (from, to) => groups.slice(from, to).flatMap(calls), { unit: 1, work: macs * groups.flat().length, minWork: PARALLEL_MIN_MACS });
+    return;
+  }
+  for (const group of groups) {
+    if (zero) {
+      const [at, floats] = zero(group[0]);
+      engine.kernels.fill(at, 0, floats);
+    }
+    for (const i of group) {
+      const [transA, transB, m, n, k, a, b, c, accumulate] = product(i);
+      engine.gemm({ transA, transB, m, n, k, a, b, c, accumulate });
+    }
+  }
 }
