@@ -154,8 +154,8 @@ export class Engine {
    * reaches `minWork` (default: the elementwise cut-over, for work counted in elements); each item
    * is computed the same whichever thread does it.
    */
-  parallel(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[], { unit = 4, work = count, minWork = PARALLEL_MIN_ELEMENTS }: ShareOptions = {}): void {
-    if (work >= minWork && this.threadPool()?.split(count, unit, (from, to) => [[kernel, ...args(from, to)]], this.runCall)) return;
+  parallel(kernel: ParallelKernel, count: number, args: (from: number, to: number) => number[], options: ShareOptions = {}): void {
+    if (this.shared(count, (from, to) => [[kernel, ...args(from, to)]], options)) return;
     this.runners[kernel](args(0, count)); // small work (a batch of one): no blocks built
   }
 
@@ -163,9 +163,14 @@ export class Engine {
    * @internal As parallel(), for work that is a list of kernel calls per range (a chunk loop over
    * images): `calls(from, to)` are the calls for items [from, to), run in order on one thread.
    */
-  share(count: number, calls: (from: number, to: number) => Call[], { unit = 4, work = count, minWork = PARALLEL_MIN_ELEMENTS }: ShareOptions = {}): void {
-    if (work >= minWork && this.threadPool()?.split(count, unit, calls, this.runCall)) return;
+  share(count: number, calls: (from: number, to: number) => Call[], options: ShareOptions = {}): void {
+    if (this.shared(count, calls, options)) return;
     for (const call of calls(0, count)) this.runCall(call);
+  }
+
+  /** True when the work was big enough and threads shared it; false (nothing done) otherwise. */
+  private shared(count: number, calls: (from: number, to: number) => Call[], { unit = 4, work = count, minWork = PARALLEL_MIN_ELEMENTS }: ShareOptions): boolean {
+    return work >= minWork && (this.threadPool()?.split(count, unit, calls, this.runCall) ?? false);
   }
 
   /** @internal Makes this engine run `count` threads over its shared memory, the workers started by the first job worth sharing (init does this). */
