@@ -4,7 +4,7 @@ import { describe } from "../check.js";
 import { ArgumentError, NotInitializedError, OutOfMemoryError, ShapeError, UnsupportedHostError } from "../errors.js";
 import { detectFeatures } from "./features.js";
 import type { Kernels } from "./kernels.js";
-import { isNode, nodeBuiltin } from "./host.js";
+import { isNode, nodeBuiltin, nodeBuiltinNow, nodeProcess } from "./host.js";
 import { type Build, type WasmSource, compileModule } from "./load.js";
 import { MAX_WASM32_BYTES, Memory, PAGE_BYTES } from "./memory.js";
 import { type Call, KERNELS, type ParallelKernel } from "./slots.js";
@@ -66,7 +66,7 @@ export class Engine {
   private readonly layoutBlock: number; // shape, strides and the kernel's index scratch: 3 × MAX_DIMS i32
   private pool: ThreadPool | null = null;
   /** What starting the pool takes, until the first job big enough to share starts it. */
-  private unstarted: { module: WebAssembly.Module; memory: WebAssembly.Memory; count: number; NodeWorker: WorkerClass | null } | null = null;
+  private unstarted: { module: WebAssembly.Module; memory: WebAssembly.Memory; count: number; NodeWorker: (() => WorkerClass) | null } | null = null;
   #threadsNote: string | null = null;
 
   /** Threads the kernels run on, the caller's included (as planned, before the workers start). */
@@ -174,7 +174,7 @@ export class Engine {
   }
 
   /** @internal Makes this engine run `count` threads over its shared memory, the workers started by the first job worth sharing (init does this). */
-  planThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number, NodeWorker: WorkerClass | null): void {
+  planThreads(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number, NodeWorker: (() => WorkerClass) | null): void {
     this.unstarted = { module, memory, count, NodeWorker };
   }
 
@@ -195,7 +195,7 @@ export class Engine {
       }
       const [control, ...scratches] = blocks;
       // The table's contended words each own a cache line: start it on one.
-      this.pool = ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches, NodeWorker);
+      this.pool = ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches, NodeWorker?.() ?? null);
     }
     return this.pool;
   }
@@ -283,10 +283,23 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   // A module passed in says which build it is; trust it over the name asked for.
   const actual: Build = kernels.isRelaxed() ? "relaxed" : "simd";
   const engine = new Engine(kernels, new Memory(memory, kernels.heapBase(), Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES), actual);
-  if (shared) engine.planThreads(module, memory, threads, isNode() ? (await nodeBuiltin<{ Worker: WorkerClass }>("node:worker_threads")).Worker : null);
+  if (shared) engine.planThreads(module, memory, threads, isNode() ? await nodeWorkerClass() : null);
   engine.noteThreads(why);
   defaultEngine = engine;
   return engine;
+}
+
+/**
+ * Node's Worker class, for when the first worker starts. Loading node:worker_threads costs ~1.5 ms,
+ * which init() need not pay for a pool that a small model never starts: where
+ * process.getBuiltinModule hands modules over at once, the class is fetched then; elsewhere (Node
+ * before 20.16) it is imported now.
+ */
+async function nodeWorkerClass(): Promise<() => WorkerClass> {
+  type WorkerThreads = { Worker: WorkerClass };
+  if (nodeProcess()?.getBuiltinModule) return () => nodeBuiltinNow<WorkerThreads>("node:worker_threads")!.Worker;
+  const { Worker } = await nodeBuiltin<WorkerThreads>("node:worker_threads");
+  return () => Worker;
 }
 
 /** The host's processors: navigator.hardwareConcurrency (browsers, Node ≥ 21), os.availableParallelism (Node 20), else 1. */

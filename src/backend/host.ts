@@ -21,5 +21,8 @@ export const isNode = (): boolean => typeof nodeProcess()?.versions?.node === "s
  * Rejects where the host has no such module (a browser).
  */
 export async function nodeBuiltin<T>(name: string): Promise<T> {
-  return (nodeProcess()?.getBuiltinModule?.(name) as T | undefined) ?? (await import(/* @vite-ignore */ /* webpackIgnore: true */ name));
+  return nodeBuiltinNow<T>(name) ?? (await import(/* @vite-ignore */ /* webpackIgnore: true */ name));
 }
+
+/** A Node built-in module at once, where process.getBuiltinModule has it; undefined elsewhere. */
+export const nodeBuiltinNow = <T>(name: string): T | undefined => nodeProcess()?.getBuiltinModule?.(name) as T | undefined;
