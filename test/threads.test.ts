@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, conv2d, init, maxPool2d, tensor } from "../dist/index.js";
 import { init as initFromSource, tensor as tensorFromSource } from "../src/index.js";
+import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots.js";
 import { lenet, mnistMlp } from "../examples/models.mjs";
 
 const root = resolve(import.meta.dirname, "..");
@@ -151,6 +152,26 @@ describe("threads: convolutions, pooling and activations, shared by images and r
       });
     });
   }, 60_000);
+});
+
+describe("threads: claiming blocks", () => {
+  it("each thread takes its own block first, then the lowest left; none once all are taken or the pool stops", () => {
+    const control = new Int32Array(new SharedArrayBuffer(64));
+    control[CLAIM] = openClaim(4);
+    expect(hasWork(control[CLAIM])).toBe(true);
+    expect(claim(control, 2)).toBe(2); // its own
+    expect(claim(control, 2)).toBe(0); // its own is gone: the lowest left
+    expect(claim(control, 0)).toBe(1); // block 0 was taken by the other: steal
+    expect(claim(control, 3)).toBe(3);
+    expect(claim(control, 1)).toBe(-1); // all four taken
+    expect(hasWork(control[CLAIM])).toBe(false);
+    control[CLAIM] = openClaim(3);
+    expect(claim(control, 33)).toBe(0); // an index past the blocks (a 34th thread, 33 ≡ 1 as a shift) steals
+    expect(claim(control, 40)).toBe(1);
+    control[CLAIM] |= STOP_BIT;
+    expect(claim(control, 1)).toBe(-1);
+    expect(hasWork(control[CLAIM])).toBe(false);
+  });
 });
 
 describe("threads: starting and stopping", () => {

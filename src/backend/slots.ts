@@ -44,7 +44,8 @@ export function claim(control: Control, own: number): number {
     const word = Atomics.load(control, CLAIM);
     const left = word & UNCLAIMED;
     if (word & STOP_BIT || left === 0) return -1;
-    const block = (left >>> own) & 1 ? own : 31 - Math.clz32(left & -left);
+    // A thread past the last block has none of its own (and a shift counts modulo 32: test first).
+    const block = own < MAX_BLOCKS && (left >>> own) & 1 ? own : 31 - Math.clz32(left & -left);
     if (Atomics.compareExchange(control, CLAIM, word, word & ~(1 << block)) === word) return block;
   }
 }
