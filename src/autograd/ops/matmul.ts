@@ -114,10 +114,10 @@ type Product = [transA: boolean, transB: boolean, m: number, n: number, k: numbe
 function byTargets(engine: Engine, groups: number[][], macs: number, product: (i: number) => Product, zero?: (i: number) => [number, number]): void {
   const gemm = ([transA, transB, m, n, k, a, b, c, accumulate]: Product): Call =>
     ["sgemm", +transA, +transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n, +accumulate];
-  const calls = (group: number[]): Call[] => [
-    ...(zero ? [["fill", zero(group[0])[0], 0, zero(group[0])[1]] as Call] : []),
-    ...group.map((i) => gemm(product(i))),
-  ];
+  const calls = (group: number[]): Call[] => {
+    const output = zero?.(group[0]);
+    return [...(output ? [["fill", output[0], 0, output[1]] as Call] : []), ...group.map((i) => gemm(product(i)))];
+  };
   if (groups.length >= engine.threads) {
     engine.share(groups.length, (from, to) => groups.slice(from, to).flatMap(calls), { unit: 1, work: macs * groups.flat().length, minWork: PARALLEL_MIN_MACS });
     return;
