@@ -46,3 +46,7 @@ export function interleavedScaling(one, many, rounds = 9) {
   ratios.sort((a, b) => a - b);
   return { metric: "×", median: ratios[ratios.length >> 1], min: ratios[0], max: ratios[ratios.length - 1] };
 }
+
+/** [[impl name, N-thread engine, its build's one-thread engine], …]: the pairs interleavedScaling compares. */
+export const threadPairs = (engines) =>
+  engines.filter(([name]) => / \d+ threads$/.test(name)).map(([name, engine]) => [name, engine, engines.find(([one]) => one === name.replace(/ \d+ threads$/, ""))[1]]);

@@ -10,7 +10,7 @@ import { Adam, conv2d, noGrad, ones, tensor, withArena } from "../dist/index.js"
 import { lenet } from "../examples/models.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { gflops, measure, perSecond } from "./measure.mjs";
-import { interleavedScaling, wasmgradEngines } from "./engines.mjs";
+import { interleavedScaling, threadPairs, wasmgradEngines } from "./engines.mjs";
 
 export const describe = () => ({ peer: "tfjs-cpu" });
 const BATCH = 64;
@@ -60,9 +60,8 @@ export async function* run(log) {
     epoch(); // warm
     return epoch;
   };
-  for (const [impl, engine] of engines.filter(([name]) => / \d+ threads$/.test(name))) {
+  for (const [impl, engine, one] of threadPairs(engines)) {
     log(`lenet: ${impl} ÷ one thread, interleaved`);
-    const one = engines.find(([name]) => name === impl.replace(/ \d+ threads$/, ""))[1];
     yield { suite: "lenet", case: "train LeNet-5 batch 64: N threads ÷ 1 (interleaved epochs)", impl, ...interleavedScaling(epochOn(one), epochOn(engine), 7) };
   }
   tf.env().set("PROD", true); // no advice printed about tfjs-node

@@ -9,7 +9,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import * as ort from "onnxruntime-web";
 import { Adam, Dense, Sequential, tensor } from "../dist/index.js";
 import { toOnnx } from "../dist/onnx.js";
-import { interleavedScaling, threadsAsked } from "./engines.mjs";
+import { interleavedScaling, threadPairs, threadsAsked } from "./engines.mjs";
 import { loadMnist } from "../examples/mnist-data.mjs";
 import { measure, micros, perSecond } from "./measure.mjs";
 import { wasmgradEngines } from "./engines.mjs";
@@ -102,8 +102,7 @@ export async function* run(log) {
     yield { suite: "mlp", case: "train batch 256", impl, ...perSecond(labels.length, t) };
   }
   // Thread scaling measured side by side in time: an epoch on one thread, then one on N, by turns.
-  for (const [impl, engine] of engines.filter(([name]) => / \d+ threads$/.test(name))) {
-    const one = engines.find(([name]) => name === impl.replace(/ \d+ threads$/, ""))[1];
+  for (const [impl, engine, one] of threadPairs(engines)) {
     for (const batch of [64, 256]) {
       log(`mlp: ${impl} ÷ one thread, batch ${batch}, interleaved`);
       yield { suite: "mlp", case: `train batch ${batch}: N threads ÷ 1 (interleaved epochs)`, impl, ...interleavedScaling(epochAt(one, batch), epochAt(engine, batch)) };
@@ -154,8 +153,7 @@ export async function* run(log) {
       const t = await measure(predictOn(engine), { time: 1000, iterations: 200 });
       yield { suite: "mlp", case: name, impl, ...micros(t) };
     }
-    for (const [impl, engine] of engines.filter(([name]) => / \d+ threads$/.test(name))) {
-      const one = engines.find(([name]) => name === impl.replace(/ \d+ threads$/, ""))[1];
+    for (const [impl, engine, one] of threadPairs(engines)) {
       const times = (fn) => () => { for (let i = 0; i < 200; i++) fn(); };
       yield { suite: "mlp", case: `${name}: N threads ÷ 1 (interleaved, 200 calls a turn)`, impl, ...interleavedScaling(times(predictOn(one)), times(predictOn(engine)), 15) };
     }
