@@ -19,6 +19,7 @@ const SUITES = {
   lstm: () => import("./lstm.mjs"),
   attention: () => import("./attention.mjs"),
   cold: () => import("./cold.mjs"),
+  profile: () => import("./profile.mjs"),
 };
 
 const args = process.argv.slice(2);
