@@ -216,6 +216,26 @@ export function geluBackward(x: usize, gy: usize, gx: usize, n: i32): void {
   }
 }
 
+/** y = erf(x), as erf((x·√2)/√2): the helper above, also what ONNX's Erf computes. */
+export function erf(x: usize, y: usize, n: i32): void {
+  const root2 = f32x4.splat(1.41421356);
+  for (let i = 0; i < n; i += 4) {
+    const at = <usize>i << 2;
+    const v = f32x4.mul(loadUpTo4(x + at, n - i), root2);
+    storeUpTo4(y + at, n - i, erfOverRoot2(v, gaussian(v)));
+  }
+}
+
+/** gx = gy · 2/√π · e^(−x²) */
+export function erfBackward(x: usize, gy: usize, gx: usize, n: i32): void {
+  const root2 = f32x4.splat(1.41421356), norm = f32x4.splat(1.12837917);
+  for (let i = 0; i < n; i += 4) {
+    const at = <usize>i << 2;
+    const v = f32x4.mul(loadUpTo4(x + at, n - i), root2);
+    storeUpTo4(gx + at, n - i, f32x4.mul(loadUpTo4(gy + at, n - i), f32x4.mul(norm, gaussian(v))));
+  }
+}
+
 /** y = x·σ(x) (silu, also called swish) */
 export function silu(x: usize, y: usize, n: i32): void {
   for (let i = 0; i < n; i++) {

@@ -7,6 +7,7 @@ export * from "./losses";
 export * from "./optim";
 export * from "./data";
 export * from "./conv";
+export * from "./conv-planes";
 export * from "./select";
 
 /** First byte the module's own static data does not use; the façade's heap starts here. */

@@ -1,34 +1,32 @@
-"""Writes the ONNX project's own backend node test cases for the ops wasmgrad imports.
+"""Writes ONNX test cases for the importer's conformance test (test/onnx-conformance.test.ts).
 
-Each case (from onnx.backend.test.case.node.collect_testcases(), generated offline by the onnx
-package) goes to test/.onnx-cases/<name>/: model.onnx, and case.json with its tolerances and
+Three sources, all shipped by the onnx package:
+  node:      the backend node test cases (onnx.backend.test.case.node.collect_testcases(),
+             generated offline) of every op in wasmgrad's op table: each case whose nodes all
+             use ops of the table, listed by `node scripts/onnx-ops.mjs` from the built package;
+  pytorch-converted, pytorch-operator: the models PyTorch exported, with their stored data sets.
+Each case goes to test/.onnx-cases/<name>/: model.onnx, and case.json with its tolerances and
 every data set's inputs and expected outputs (name, dtype, shape, little-endian bytes in base64).
-Run with the project's venv: .venv/bin/python scripts/onnx-cases.py
+Run with the project's venv, after the build: .venv/bin/python scripts/onnx-cases.py
 """
 import base64
+import glob
 import json
 import os
 import shutil
+import subprocess
 import warnings
 
 import numpy as np
 
 warnings.filterwarnings("ignore")  # the case generators compute some infinities on purpose
+import onnx  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
 from onnx.backend.test.case.node import collect_testcases  # noqa: E402
 
-FAMILIES = [
-    "gemm", "matmul", "add", "sub", "mul", "div", "relu", "leakyrelu", "sigmoid", "tanh", "softmax", "logsoftmax",
-    "conv", "maxpool", "averagepool", "globalaveragepool", "flatten", "reshape", "transpose", "identity", "dropout",
-    "constant", "cast",
-]
-OUT = os.path.join(os.path.dirname(__file__), "..", "test", ".onnx-cases")
-
-
-def family(name):
-    """The op family a case belongs to: its name's first word after test_, as listed above (longest match)."""
-    rest = name[len("test_"):]
-    matches = [f for f in FAMILIES if rest == f or rest.startswith(f + "_")]
-    return max(matches, key=len) if matches else None
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "test", ".onnx-cases")
+DATA = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
 
 
 def tensor(name, array):
@@ -37,25 +35,37 @@ def tensor(name, array):
             "data": base64.b64encode(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()).decode()}
 
 
-shutil.rmtree(OUT, ignore_errors=True)
-os.makedirs(OUT)
-count = 0
-for case in collect_testcases(None):
-    fam = family(case.name)
-    if fam is None:
-        continue
-    graph = case.model.graph
-    folder = os.path.join(OUT, case.name)
+def write(name, source, model, data_sets, rtol, atol):
+    folder = os.path.join(OUT, name)
     os.makedirs(folder)
     with open(os.path.join(folder, "model.onnx"), "wb") as f:
-        f.write(case.model.SerializeToString())
-    sets = []
-    for inputs, outputs in case.data_sets:
-        sets.append({
-            "inputs": [tensor(graph.input[i].name, x) for i, x in enumerate(inputs)],
-            "outputs": [tensor(graph.output[i].name, y) for i, y in enumerate(outputs)],
-        })
+        f.write(model.SerializeToString())
+    graph = model.graph
+    initialized = {i.name for i in graph.initializer}
+    feeds = [i for i in graph.input if i.name not in initialized]
+    sets = [{"inputs": [tensor(feeds[i].name, x) for i, x in enumerate(inputs)],
+             "outputs": [tensor(graph.output[i].name, y) for i, y in enumerate(outputs)]} for inputs, outputs in data_sets]
     with open(os.path.join(folder, "case.json"), "w") as f:
-        json.dump({"name": case.name, "family": fam, "rtol": case.rtol, "atol": case.atol, "dataSets": sets}, f)
-    count += 1
-print(f"wrote {count} cases to {os.path.normpath(OUT)}")
+        json.dump({"name": name, "family": source, "rtol": rtol, "atol": atol, "dataSets": sets}, f)
+
+
+ops = {entry["op"] for entry in json.loads(subprocess.check_output(["node", os.path.join(HERE, "onnx-ops.mjs")]))}
+shutil.rmtree(OUT, ignore_errors=True)
+os.makedirs(OUT)
+count = {"node": 0, "pytorch-converted": 0, "pytorch-operator": 0}
+for case in collect_testcases(None):
+    used = {n.op_type for n in case.model.graph.node}
+    if not used or not used <= ops or any(n.domain not in ("", "ai.onnx") for n in case.model.graph.node):
+        continue
+    write(case.name, "node", case.model, case.data_sets, case.rtol, case.atol)
+    count["node"] += 1
+for source in ("pytorch-converted", "pytorch-operator"):
+    for folder in sorted(glob.glob(os.path.join(DATA, source, "test_*"))):
+        model = onnx.load(os.path.join(folder, "model.onnx"))
+        sets = []
+        for data in sorted(glob.glob(os.path.join(folder, "test_data_set_*"))):
+            read = lambda pattern: [numpy_helper.to_array(onnx.load_tensor(p)) for p in sorted(glob.glob(os.path.join(data, pattern)))]
+            sets.append((read("input_*.pb"), read("output_*.pb")))
+        write(os.path.basename(folder), source, model, sets, 1e-3, 1e-7)
+        count[source] += 1
+print(f"wrote {sum(count.values())} cases to {os.path.normpath(OUT)}: {count}")

@@ -2,3 +2,4 @@
 // It needs the protobufjs package (an optional peer dependency: install it to use this entry).
 export { toOnnx, type OnnxExportOptions } from "./io/onnx/export.js";
 export { OnnxModel, fromOnnx, type OnnxImportOptions } from "./io/onnx/import.js";
+export { supportedOnnxOps, type SupportedOnnxOp } from "./io/onnx/supported.js";

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Tensor, gradcheck, init, tensor } from "../src/index.js";
 import { record } from "../src/autograd/graph.js";
+import { erf } from "../src/autograd/ops/arithmetic.js";
+import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../src/autograd/ops/planes.js";
 import { rng } from "./helpers.js";
 
 beforeAll(async () => {
@@ -66,6 +68,14 @@ const CASES: Case[] = [
   ["leakyRelu 0.1", (a) => a.leakyRelu(0.1), [[3, 4]], "awayFromZero"],
   ["softmax", (a) => a.softmax(), [[3, 5]]],
   ["logSoftmax", (a) => a.logSoftmax(), [[3, 5]]],
+  ["erf", (a) => erf(a), [[3, 5]]],
+  ["convPlanes (grouped 2 of 4 → 6, stride 2, dilation 2, asymmetric pads)", (x, w) => convPlanes(x, w, { groups: 2, strides: [2, 1], dilations: [2, 1], pads: [1, 2, 0, 1] }), [[2, 4, 7, 6], [6, 2, 2, 3]]],
+  ["convPlanes (depthwise, channel multiplier 2)", (x, w) => convPlanes(x, w, { groups: 3, pads: [1, 1, 1, 1] }), [[1, 3, 5, 5], [6, 1, 3, 3]]],
+  ["convPlanes (1-D: one row)", (x, w) => convPlanes(x, w, { strides: [1, 2], pads: [0, 1, 0, 1] }), [[2, 3, 1, 9], [4, 3, 1, 3]]],
+  ["convTransposePlanes (stride 2, output padding, groups 2)", (x, w) => convTransposePlanes(x, w, { groups: 2, strides: [2, 2], pads: [1, 0, 0, 1], outputPadding: [1, 1] }), [[2, 4, 3, 3], [4, 3, 3, 2]]],
+  ["maxPoolPlanes (ceil mode, padding, dilation)", (x) => maxPoolPlanes(x, { kernel: [3, 2], strides: [2, 2], dilations: [1, 2], pads: [1, 1, 1, 0], ceilMode: true }), [[2, 2, 7, 7]]],
+  ["avgPoolPlanes (count_include_pad, ceil mode)", (x) => avgPoolPlanes(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: true }), [[1, 3, 6, 6]]],
+  ["avgPoolPlanes (padding left out of the mean)", (x) => avgPoolPlanes(x, { kernel: [2, 3], strides: [1, 2], pads: [0, 1, 1, 1] }), [[2, 2, 4, 5]]],
   [
     "two-layer network (all ops together)",
     (x, w1, b1, w2, b2) => x.matmul(w1).add(b1).sigmoid().matmul(w2).add(b2).logSoftmax().mean(),

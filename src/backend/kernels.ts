@@ -109,4 +109,31 @@ export interface Kernels {
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
     delta: number, filters: number, dw: number, wStride: number,
   ): void;
+  erf(x: number, y: number, n: number): void;
+  erfBackward(x: number, gy: number, gx: number, n: number): void;
+  convPlanes(
+    x: number, n: number, c: number, h: number, w: number, weights: number, m: number, kh: number, kw: number, groups: number,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, y: number, accumulate: boolean,
+  ): void;
+  convPlanesBackwardData(
+    dy: number, n: number, c: number, h: number, w: number, weights: number, m: number, kh: number, kw: number, groups: number,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, dx: number,
+  ): void;
+  convPlanesBackwardFilter(
+    x: number, n: number, c: number, h: number, w: number, dy: number, m: number, kh: number, kw: number, groups: number,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, dweights: number,
+  ): void;
+  maxPoolPlanes(
+    x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
+    pt: number, pl: number, oh: number, ow: number, y: number, argmax: number,
+  ): void;
+  maxPoolPlanesBackward(gy: number, argmax: number, planes: number, inSize: number, outSize: number, gx: number): void;
+  avgPoolPlanes(
+    x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
+    pt: number, pl: number, pb: number, pr: number, includePad: boolean, oh: number, ow: number, y: number,
+  ): void;
+  avgPoolPlanesBackward(
+    gy: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
+    pt: number, pl: number, pb: number, pr: number, includePad: boolean, oh: number, ow: number, gx: number,
+  ): void;
 }

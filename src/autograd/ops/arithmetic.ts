@@ -176,3 +176,15 @@ export function sqrt(a: Tensor): Tensor {
     return [g];
   });
 }
+
+/** The error function; ∂erf(a)/∂a = 2/√π · e^(−a²). */
+export function erf(a: Tensor): Tensor {
+  checkTensor("erf", "the tensor", a);
+  const y = empty(a);
+  a.engine.kernels.erf(a.ptr, y.ptr, a.size);
+  return record(y, "erf", [a], (gy) => {
+    const g = empty(a);
+    a.engine.kernels.erfBackward(a.ptr, gy.ptr, g.ptr, a.size);
+    return [g];
+  });
+}

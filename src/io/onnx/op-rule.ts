@@ -1,0 +1,54 @@
+// The shape of one entry of the ONNX op table: how to build a node's step once, at import, from
+// its attributes and its opset (so forward() decodes nothing), and what the node's inputs and
+// outputs are (which must be floats, which initialisers are buffers, what types come out).
+import { FormatError } from "../../errors.js";
+import { DataType, type Attributes, type OnnxNode } from "./graph.js";
+import type { Value } from "./values.js";
+
+/** What a step sees when it runs: the model's mode. */
+export interface RunContext {
+  /** model.train() was called: dropout drops; BatchNorm uses batch statistics if batchStatistics. */
+  training: boolean;
+  /** BatchNorm normalises by the batch's own statistics while training (and updates its running ones). */
+  batchStatistics: boolean;
+}
+
+/** A node's work: its inputs' values ("" inputs undefined) to its outputs' values. */
+export type Step = (args: (Value | undefined)[], run: RunContext) => (Value | undefined)[];
+
+/** What a rule's build reads: the node, its attributes, the model's opset. */
+export interface BuildContext {
+  node: OnnxNode;
+  attrs: Attributes;
+  opset: number;
+  where: string;
+  /** The element types of the node's inputs (0 for an absent one). */
+  inputTypes: number[];
+  /** Input i's value when it is known at import (a constant, an integer initialiser, a folded node). */
+  constant(i: number): Value | undefined;
+}
+
+export interface OpRule {
+  /** The oldest opset whose semantics this rule reads (the op's first version, or 7). */
+  since: number;
+  /** The newest opset it reads, where a later version changed what the op means. Default MAX_OPSET. */
+  until?: number;
+  build(ctx: BuildContext): Step;
+  /** Inputs that must be floats (an integer there is a FormatError at import). Default [0]. */
+  floats?: number[];
+  /** Inputs whose float initialisers are state, not trained (running statistics, bounds, scales). */
+  buffers?: number[];
+  /** The outputs' element types. Default: every output has input 0's type (float without inputs). */
+  types?(ctx: BuildContext): number[];
+  /** Its outputs follow from its inputs' shapes alone (Shape, Size). */
+  shapeOnly?: true;
+}
+
+export const FLOAT_OUT = (): number[] => [DataType.FLOAT];
+export const INT64_OUT = (): number[] => [DataType.INT64];
+export const BOOL_OUT = (): number[] => [DataType.BOOL];
+
+/** A FormatError naming the node: what it has that wasmgrad cannot run, and why. */
+export const refuse = (ctx: { where: string }, what: string): never => {
+  throw new FormatError(`${ctx.where}: ${what}`);
+};

@@ -1,0 +1,241 @@
+// ONNX's elementwise ops: arithmetic with NumPy broadcasting (on integers too, for shape
+// arithmetic), the unary maths and activations, the n-ary Sum/Mean/Max/Min, Clip, and the
+// comparisons and logic, which give integers (masks) and no gradient. Activations whose ONNX
+// parameters wasmgrad's fused kernels do not take are composed from differentiable ops.
+import { erf } from "../../../autograd/ops/arithmetic.js";
+import { where as select } from "../../../autograd/ops/select.js";
+import { type Tensor, tensor } from "../../../tensor.js";
+import { DataType, isIntegerType } from "../graph.js";
+import { BOOL_OUT, type BuildContext, type OpRule, refuse } from "../op-rule.js";
+import { type Ints, type Value, asTensor, broadcastDims, intsElementwise, isInts } from "../values.js";
+
+/** A float op of one input. */
+const unary = (f: (x: Tensor, ctx: BuildContext) => Tensor): OpRule => ({
+  since: 6,
+  build: (ctx) => (args) => [f(asTensor(args[0], ctx.where, "input"), ctx)],
+});
+
+/** A float op of one input that integers may take too (shape arithmetic). */
+const numeric = (f: (x: Tensor) => Tensor, g: (v: number) => number): OpRule => ({
+  since: 6,
+  floats: [],
+  build: (ctx) => (args) => [isInts(args[0]) ? intsElementwise([args[0]], ([v]) => g(v), ctx.where) : f(asTensor(args[0], ctx.where, "input"))],
+});
+
+/** The operands broadcast to one shape (where() and the comparisons need it). */
+function broadcastAll(ts: Tensor[], where: string): Tensor[] {
+  let dims: number[] = [];
+  for (const t of ts) dims = broadcastDims(dims, t.shape) ?? refuse({ where }, `shapes [${dims}] and [${t.shape}] do not broadcast`);
+  return ts.map((t) => (t.shape.join() === dims.join() ? t : t.broadcastTo(dims)));
+}
+
+/**
+ * B as opset 6's `broadcast` attribute reads it: its shape a run of A's axes from `axis` (the
+ * trailing ones by default), given ones for the rest; from opset 7 NumPy broadcasting needs none.
+ */
+function legacyBroadcast(ctx: BuildContext, a: Value, b: Value): Value {
+  if (ctx.opset >= 7 || ctx.attrs.int("broadcast", 0) !== 1) return b;
+  const [ra, bd] = [(isInts(a) ? a.dims : a.shape).length, isInts(b) ? b.dims : [...b.shape]];
+  const axis = ctx.attrs.int("axis", ra - bd.length);
+  const dims = [...new Array<number>(axis).fill(1), ...bd, ...new Array<number>(Math.max(ra - axis - bd.length, 0)).fill(1)];
+  return isInts(b) ? { ints: b.ints, dims } : b.reshape(dims);
+}
+
+/** a, b elementwise: on tensors by `f` (broadcasting ops), on integers by `g`. */
+const binary = (f: (a: Tensor, b: Tensor) => Tensor, g: (a: number, b: number) => number): OpRule => ({
+  since: 6,
+  floats: [],
+  build: (ctx) => (args) => {
+    const a = args[0], b = args[1] && args[0] ? legacyBroadcast(ctx, args[0], args[1]) : args[1];
+    if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => g(x, y), ctx.where)];
+    return [f(asTensor(a, ctx.where, "A"), asTensor(b, ctx.where, "B"))];
+  },
+});
+
+/** The larger (or smaller) of a and b, the gradient to the one chosen (a on ties). */
+function extreme(a: Tensor, b: Tensor, largest: boolean, where: string): Tensor {
+  const [x, y] = broadcastAll([a, b], where);
+  const xs = x.data(), ys = y.data();
+  const chooseX = tensor(Float32Array.from(xs, (v, i) => (Number.isNaN(v) || (largest ? v >= ys[i] : v <= ys[i]) ? 1 : 0)), { shape: x.shape, engine: x.engine });
+  return select(chooseX, x, y);
+}
+
+/** Sum, Mean, Max, Min over any number of inputs, broadcast. */
+const nary = (combine: (a: Tensor, b: Tensor, where: string) => Tensor, g: (a: number, b: number) => number, mean = false): OpRule => ({
+  since: 6,
+  floats: [],
+  build: (ctx) => (args) => {
+    const present = args.filter((a): a is Value => a !== undefined);
+    if (present.length === 0) refuse(ctx, "no inputs");
+    if (present.every(isInts)) return [present.slice(1).reduce((acc: Ints, v) => intsElementwise([acc, v as Ints], ([x, y]) => g(x, y), ctx.where), present[0] as Ints)];
+    const ts = present.map((v) => asTensor(v, ctx.where, "input"));
+    let y = ts.slice(1).reduce((acc, t) => combine(acc, t, ctx.where), ts[0]);
+    if (ts.length === 1) y = y.mul(1); // a new tensor: outputs never alias inputs
+    return [mean ? y.div(ts.length) : y];
+  },
+});
+
+/** The scalar value of an optional input (Clip's bounds, Pow's exponent), or undefined. */
+export function scalarOf(v: Value | undefined, where: string, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const values = isInts(v) ? v.ints : Array.from(v.data());
+  if (values.length !== 1) refuse({ where }, `${what} must be one value, got ${values.length}`);
+  return values[0];
+}
+
+/** A comparison or logic op: integers (0/1) out, read from the inputs' values; no gradient. */
+const compare = (f: (a: number, b: number) => boolean, since = 7): OpRule => ({
+  since,
+  floats: [],
+  types: BOOL_OUT,
+  build: (ctx) => (args) => {
+    const [a, b] = [numbersOf(args[0], ctx.where), numbersOf(args[1], ctx.where)];
+    return [intsElementwise([a, b], ([x, y]) => (f(x, y) ? 1 : 0), ctx.where)];
+  },
+});
+
+/** Any value as numbers (floats read out of their tensor) for the non-differentiable ops. */
+function numbersOf(v: Value | undefined, where: string): Ints {
+  if (v === undefined) return refuse({ where }, "an input is missing");
+  return isInts(v) ? v : { ints: Array.from(v.data()), dims: [...v.shape] };
+}
+
+const relu = (x: Tensor) => x.relu();
+/** α·x for x < 0 for any α (wasmgrad's leakyRelu takes 0 ≤ α < 1). */
+const leaky = (x: Tensor, alpha: number) => (alpha >= 0 && alpha < 1 ? x.leakyRelu(alpha) : x.relu().sub(x.neg().relu().mul(alpha)));
+/** α(eˣ − 1) for x < 0: relu(x) + α(e^min(x, 0) − 1). */
+const elu = (x: Tensor, alpha: number) => x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha));
+
+const gelu = (ctx: BuildContext) => {
+  const approximate = ctx.attrs.string("approximate", "none");
+  if (approximate !== "none" && approximate !== "tanh") refuse(ctx, `approximate ${approximate}`);
+  return (x: Tensor) => approximate === "none"
+    ? x.mul(erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5)
+    : x.mul(x.pow(3).mul(0.044715).add(x).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)).mul(0.5);
+};
+
+/** Pow: a constant exponent is one pow kernel; a varying one is e^(b·ln a). */
+const pow: OpRule = {
+  since: 6,
+  floats: [],
+  build: (ctx) => (args): Value[] => {
+    const a = args[0], b = args[1] && args[0] ? legacyBroadcast(ctx, args[0], args[1]) : args[1];
+    if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => x ** y, ctx.where)];
+    const base = asTensor(a, ctx.where, "X");
+    const e = b === undefined ? undefined : isInts(b) ? b.ints : Array.from(b.data());
+    if (e === undefined) return refuse(ctx, "the exponent is missing");
+    if (e.length > 0 && e.every((v) => v === e[0])) {
+      const dims = broadcastDims(base.shape, isInts(b!) ? b.dims : [...(b as Tensor).shape]) ?? refuse(ctx, "X and Y do not broadcast");
+      const y = e[0] === 2 ? base.square() : e[0] === 1 ? base.mul(1) : base.pow(e[0]);
+      return [y.shape.join() === dims.join() ? y : y.broadcastTo(dims)];
+    }
+    return [base.log().mul(asTensor(b, ctx.where, "Y")).exp()];
+  },
+};
+
+const clip: OpRule = {
+  since: 6,
+  floats: [],
+  buffers: [1, 2],
+  build: (ctx) => {
+    const attrs = ctx.opset < 11;
+    return (args) => {
+      const lo = attrs ? ctx.attrs.float("min", -Infinity) : scalarOf(args[1], ctx.where, "min") ?? -Infinity;
+      const hi = attrs ? ctx.attrs.float("max", Infinity) : scalarOf(args[2], ctx.where, "max") ?? Infinity;
+      const x = args[0];
+      if (isInts(x)) return [intsElementwise([x], ([v]) => Math.min(Math.max(v, lo), hi), ctx.where)];
+      const t = asTensor(x, ctx.where, "input");
+      if (lo > hi) return [t.mul(0).add(hi)]; // ONNX: every value becomes max when min > max
+      return [t.clip(lo, hi)];
+    };
+  },
+};
+
+const cast: (like: boolean) => OpRule = (like) => ({
+  since: 6,
+  floats: [],
+  types: (ctx) => [like ? ctx.inputTypes[1] : ctx.attrs.int("to", 0)],
+  build: (ctx) => {
+    const to = like ? ctx.inputTypes[1] : ctx.attrs.int("to", 0);
+    const toFloat = to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16;
+    if (!toFloat && !isIntegerType(to)) refuse(ctx, `cast to type ${to}; wasmgrad holds floats and integers`);
+    const wrap = to === DataType.BOOL ? (v: number) => (v !== 0 ? 1 : 0) : (v: number) => (Number.isNaN(v) ? 0 : Math.trunc(v));
+    return (args): Value[] => {
+      const x = args[0];
+      if (toFloat) return [isInts(x) ? asTensor(x, ctx.where, "input") : asTensor(x, ctx.where, "input").mul(1)];
+      const n = numbersOf(x, ctx.where);
+      return [{ ints: n.ints.map(wrap), dims: n.dims }];
+    };
+  },
+});
+
+const whereOp: OpRule = {
+  since: 9,
+  floats: [],
+  types: (ctx) => [ctx.inputTypes[1]],
+  build: (ctx) => (args) => {
+    const cond = numbersOf(args[0], ctx.where);
+    const [a, b] = [args[1], args[2]];
+    if (isInts(a) && isInts(b)) return [intsElementwise([cond, a, b], ([c, x, y]) => (c ? x : y), ctx.where)];
+    const [c, x, y] = broadcastAll([asTensor(cond, ctx.where, "condition"), asTensor(a, ctx.where, "X"), asTensor(b, ctx.where, "Y")], ctx.where);
+    return [select(c, x, y)];
+  },
+};
+
+const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where)], ([v]) => (v ? 0 : 1), ctx.where)] };
+
+export const ELEMENTWISE_OPS: Record<string, OpRule> = {
+  Identity: { since: 6, floats: [], build: () => (args) => [args[0]] },
+  Add: binary((a, b) => a.add(b), (a, b) => a + b),
+  Sub: binary((a, b) => a.sub(b), (a, b) => a - b),
+  Mul: binary((a, b) => a.mul(b), (a, b) => a * b),
+  Div: binary((a, b) => a.div(b), (a, b) => Math.trunc(a / b)),
+  Pow: pow,
+  Neg: numeric((x) => x.neg(), (v) => -v),
+  Abs: numeric((x) => x.abs(), (v) => Math.abs(v)),
+  Sqrt: unary((x) => x.sqrt()),
+  Reciprocal: unary((x) => tensor(1, { engine: x.engine }).div(x)),
+  Exp: unary((x) => x.exp()),
+  Log: unary((x) => x.log()),
+  Erf: unary((x) => erf(x)),
+  Relu: unary(relu),
+  Sigmoid: unary((x) => x.sigmoid()),
+  Tanh: unary((x) => x.tanh()),
+  LeakyRelu: unary((x, ctx) => leaky(x, ctx.attrs.float("alpha", 0.01))),
+  Elu: unary((x, ctx) => elu(x, ctx.attrs.float("alpha", 1))),
+  Selu: unary((x, ctx) => elu(x, ctx.attrs.float("alpha", 1.67326319217681884765625)).mul(ctx.attrs.float("gamma", 1.05070102214813232421875))),
+  Celu: { ...unary((x, ctx) => { const a = ctx.attrs.float("alpha", 1); return x.relu().add(x.neg().relu().neg().div(a).exp().sub(1).mul(a)); }), since: 12 },
+  Softplus: unary((x) => x.relu().add(x.abs().neg().exp().add(1).log())), // log(1 + eˣ), stable for large |x|
+  Softsign: unary((x) => x.div(x.abs().add(1))),
+  Mish: { ...unary((x) => x.mul(x.relu().add(x.abs().neg().exp().add(1).log()).tanh())), since: 18 },
+  HardSigmoid: unary((x, ctx) => x.mul(ctx.attrs.float("alpha", 0.2)).add(ctx.attrs.float("beta", 0.5)).clip(0, 1)),
+  HardSwish: { ...unary((x) => x.mul(x.div(6).add(0.5).clip(0, 1))), since: 14 },
+  Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx.where, "input"))]; } },
+  PRelu: {
+    since: 6,
+    floats: [0, 1],
+    build: (ctx) => (args) => {
+      const x = asTensor(args[0], ctx.where, "X"), slope = asTensor(args[1], ctx.where, "slope");
+      // In opset 6 a slope [C] lines up with axis 1 (unidirectional broadcasting from opset 7 on).
+      const s = ctx.opset < 7 && slope.rank === 1 && x.rank > 2 && slope.shape[0] === x.shape[1] ? slope.reshape([slope.shape[0], ...x.shape.slice(2).map(() => 1)]) : slope;
+      return [x.relu().sub(x.neg().relu().mul(s))];
+    },
+  },
+  Clip: clip,
+  Sum: nary((a, b) => a.add(b), (a, b) => a + b),
+  Mean: nary((a, b) => a.add(b), (a, b) => a + b, true),
+  Max: nary((a, b, w) => extreme(a, b, true, w), Math.max),
+  Min: nary((a, b, w) => extreme(a, b, false, w), Math.min),
+  Cast: cast(false),
+  CastLike: { ...cast(true), since: 15 },
+  Where: whereOp,
+  Not: not,
+  Equal: compare((a, b) => a === b),
+  Less: compare((a, b) => a < b),
+  Greater: compare((a, b) => a > b),
+  LessOrEqual: compare((a, b) => a <= b, 12),
+  GreaterOrEqual: compare((a, b) => a >= b, 12),
+  And: compare((a, b) => !!a && !!b),
+  Or: compare((a, b) => !!a || !!b),
+  Xor: compare((a, b) => !!a !== !!b),
+};

@@ -1,0 +1,352 @@
+// ONNX's network ops: Conv and ConvTranspose (1-D and 2-D, groups, dilations, auto_pad), MaxPool
+// and AveragePool (ceil_mode, dilations, count_include_pad) and the global pools, the
+// normalisations (BatchNormalization in both forms, InstanceNormalization, LayerNormalization,
+// LRN), Softmax and LogSoftmax (with the 2-D coercion before opset 13), Gemm and MatMul.
+// An ungrouped, undilated 2-D Conv runs on wasmgrad's fast NHWC conv2d (between transposes, the
+// weights permuted by an op so that gradients reach them); every other form runs on the NCHW
+// kernels of autograd/ops/planes.ts.
+import { conv2d } from "../../../autograd/ops/conv.js";
+import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
+import { concat } from "../../../autograd/ops/select.js";
+import { type Tensor, full } from "../../../tensor.js";
+import { DataType } from "../graph.js";
+import { type BuildContext, type OpRule, refuse } from "../op-rule.js";
+import { asTensor, axisOf } from "../values.js";
+
+/** One spatial axis's padding before and after, from pads or auto_pad. */
+function spatialPads(ctx: BuildContext, sizes: number[], kernel: number[], strides: number[], dilations: number[]): [number[], number[]] {
+  const auto = ctx.attrs.string("auto_pad", "NOTSET");
+  const rank = sizes.length;
+  if (auto === "NOTSET") {
+    const pads = ctx.attrs.ints("pads") ?? new Array<number>(2 * rank).fill(0);
+    if (pads.length !== 2 * rank || pads.some((p) => p < 0)) refuse(ctx, `pads [${pads}] for ${rank} spatial axes`);
+    return [pads.slice(0, rank), pads.slice(rank)];
+  }
+  if (auto === "VALID") return [new Array(rank).fill(0), new Array(rank).fill(0)];
+  if (auto !== "SAME_UPPER" && auto !== "SAME_LOWER") refuse(ctx, `auto_pad ${auto}`);
+  const total = sizes.map((size, i) => Math.max((Math.ceil(size / strides[i]) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size, 0));
+  const before = total.map((t) => (auto === "SAME_UPPER" ? Math.floor(t / 2) : Math.ceil(t / 2)));
+  return [before, total.map((t, i) => t - before[i])];
+}
+
+/** The spatial attributes of a conv or pool node, read once. */
+function windowAttrs(ctx: BuildContext, rank: number) {
+  const ones = new Array<number>(rank).fill(1);
+  const strides = ctx.attrs.ints("strides") ?? ones;
+  const dilations = ctx.attrs.ints("dilations") ?? ones;
+  if (strides.length !== rank || dilations.length !== rank) refuse(ctx, `strides [${strides}] and dilations [${dilations}] for ${rank} spatial axes`);
+  return { strides, dilations };
+}
+
+/** A 1-D op's NCL tensor as NCHW with H = 1, or a 2-D one as it is; anything else refused. */
+function planar(t: Tensor, ctx: BuildContext, what: string): Tensor {
+  if (t.rank === 4) return t;
+  if (t.rank === 3) return t.reshape([t.shape[0], t.shape[1], 1, t.shape[2]]);
+  return refuse(ctx, `${what} has rank ${t.rank}; wasmgrad imports 1-D and 2-D convolution and pooling`);
+}
+/** [1, d] / [0, a, 0, b] versions of 1-D attributes for the 2-D kernels. */
+const pair = (v: number[]): [number, number] => (v.length === 1 ? [1, v[0]] : [v[0], v[1]]);
+const padPair = (before: number[], after: number[]): [number, number, number, number] =>
+  before.length === 1 ? [0, before[0], 0, after[0]] : [before[0], before[1], after[0], after[1]];
+
+/** x (NHWC) with rows and columns of zeros around it: concatenations, so gradients flow. */
+function padNhwc(x: Tensor, [top, left, bottom, right]: number[]): Tensor {
+  const [n, h, w, c] = x.shape;
+  const around = (y: Tensor, before: number, after: number, axis: 1 | 2, shape: (k: number) => number[]) => {
+    if (!before && !after) return y;
+    return concat([...(before ? [full(shape(before), 0)] : []), y, ...(after ? [full(shape(after), 0)] : [])], axis);
+  };
+  return around(around(x, top, bottom, 1, (k) => [n, k, w, c]), left, right, 2, (k) => [n, h + top + bottom, k, c]);
+}
+
+const conv: OpRule = {
+  since: 6,
+  floats: [0, 1, 2],
+  build: (ctx) => {
+    const groups = ctx.attrs.int("group", 1);
+    const kernelAttr = ctx.attrs.ints("kernel_shape");
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X"), w = asTensor(args[1], ctx.where, "W");
+      const b = args[2] === undefined ? null : asTensor(args[2], ctx.where, "B");
+      const rank = x.rank - 2;
+      if (w.rank !== x.rank) refuse(ctx, `W has rank ${w.rank} for an input of rank ${x.rank}`);
+      const kernel = kernelAttr ?? w.shape.slice(2);
+      if (kernel.join() !== w.shape.slice(2).join()) refuse(ctx, `kernel_shape [${kernel}] but W ${w.shape}`);
+      const { strides, dilations } = windowAttrs(ctx, rank);
+      const [before, after] = spatialPads(ctx, x.shape.slice(2), kernel, strides, dilations);
+      const m = w.shape[0];
+      let y: Tensor;
+      if (rank === 2 && groups === 1 && dilations.every((d) => d === 1) && strides[0] === strides[1]) {
+        const nhwc = padNhwc(x.transpose([0, 2, 3, 1]), [before[0], before[1], after[0], after[1]]);
+        const weights = w.transpose([2, 3, 1, 0]); // [m, c, kh, kw] → [kh, kw, c, m]: an op, so the gradient reaches W
+        y = conv2d(nhwc, weights, b, { stride: strides[0], padding: "valid" }).transpose([0, 3, 1, 2]);
+      } else {
+        const x4 = planar(x, ctx, "X"), w4 = planar(w, ctx, "W");
+        y = convPlanes(x4, w4, { groups, strides: pair(strides), dilations: pair(dilations), pads: padPair(before, after) });
+        if (b) y = y.add(b.reshape([1, m, 1, 1]));
+        if (rank === 1) y = y.reshape([y.shape[0], m, y.shape[3]]);
+      }
+      return [y];
+    };
+  },
+};
+
+const convTranspose: OpRule = {
+  since: 6,
+  floats: [0, 1, 2],
+  build: (ctx) => {
+    const groups = ctx.attrs.int("group", 1);
+    const outputShape = ctx.attrs.ints("output_shape");
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X"), w = asTensor(args[1], ctx.where, "W");
+      const b = args[2] === undefined ? null : asTensor(args[2], ctx.where, "B");
+      const rank = x.rank - 2;
+      if (w.rank !== x.rank) refuse(ctx, `W has rank ${w.rank} for an input of rank ${x.rank}`);
+      const kernel = w.shape.slice(2);
+      const { strides, dilations } = windowAttrs(ctx, rank);
+      const outPad = ctx.attrs.ints("output_padding") ?? new Array<number>(rank).fill(0);
+      let before: number[], after: number[];
+      const auto = ctx.attrs.string("auto_pad", "NOTSET");
+      const sizes = x.shape.slice(2);
+      const full = sizes.map((s, i) => strides[i] * (s - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1);
+      if (outputShape || auto === "SAME_UPPER" || auto === "SAME_LOWER") {
+        const target = outputShape ? outputShape.slice(-rank) : sizes.map((s, i) => s * strides[i]);
+        const total = full.map((f, i) => f - target[i]);
+        if (total.some((t) => t < 0)) refuse(ctx, `output_shape [${target}] is larger than the transposed convolution gives`);
+        const lower = auto === "SAME_LOWER";
+        before = total.map((t) => (lower ? Math.ceil(t / 2) : Math.floor(t / 2)));
+        after = total.map((t, i) => t - before[i]);
+      } else if (auto === "VALID") {
+        before = new Array(rank).fill(0);
+        after = before;
+      } else {
+        const pads = ctx.attrs.ints("pads") ?? new Array<number>(2 * rank).fill(0);
+        before = pads.slice(0, rank);
+        after = pads.slice(rank);
+      }
+      const x4 = planar(x, ctx, "X"), w4 = planar(w, ctx, "W");
+      let y = convTransposePlanes(x4, w4, { groups, strides: pair(strides), dilations: pair(dilations), pads: padPair(before, after), outputPadding: outPad.length === 1 ? [0, outPad[0]] : [outPad[0], outPad[1]] });
+      const m = y.shape[1];
+      if (b) y = y.add(b.reshape([1, m, 1, 1]));
+      if (rank === 1) y = y.reshape([y.shape[0], m, y.shape[3]]);
+      return [y];
+    };
+  },
+};
+
+const pool = (kind: "max" | "avg"): OpRule => ({
+  since: 6,
+  build: (ctx) => {
+    const kernel = ctx.attrs.ints("kernel_shape") ?? refuse(ctx, "no kernel_shape");
+    const ceil = ctx.attrs.int("ceil_mode", 0) === 1;
+    const includePad = ctx.attrs.int("count_include_pad", 0) === 1;
+    if (ctx.attrs.int("storage_order", 0) !== 0) refuse(ctx, "storage_order 1");
+    if (ctx.node.outputs.length > 1 && ctx.node.outputs[1]) refuse(ctx, "its Indices output is not supported");
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X");
+      const rank = x.rank - 2;
+      if (kernel.length !== rank) refuse(ctx, `kernel_shape [${kernel}] for ${rank} spatial axes`);
+      const { strides, dilations } = windowAttrs(ctx, rank);
+      const [before, after] = spatialPads(ctx, x.shape.slice(2), kernel, strides, dilations);
+      const options = { kernel: pair(kernel), strides: pair(strides), dilations: pair(dilations), pads: padPair(before, after), ceilMode: ceil, countIncludePad: includePad };
+      const y = (kind === "max" ? maxPoolPlanes : avgPoolPlanes)(planar(x, ctx, "X"), options);
+      return [rank === 1 ? y.reshape([y.shape[0], y.shape[1], y.shape[3]]) : y];
+    };
+  },
+});
+
+const globalPool = (kind: "max" | "avg"): OpRule => ({
+  since: 6,
+  build: (ctx) => (args) => {
+    const x = asTensor(args[0], ctx.where, "X");
+    const axes = x.shape.slice(2).map((_, i) => i + 2);
+    if (kind === "avg") return [x.mean(axes, { keepDims: true })];
+    let y = x;
+    for (const d of axes) y = y.max(d, { keepDims: true });
+    return [y === x ? x.mul(1) : y];
+  },
+});
+
+/** [C] as [1, C, 1, …] for an input of rank `rank`. */
+const perChannel = (t: Tensor, rank: number) => t.reshape([1, t.size, ...new Array<number>(Math.max(rank - 2, 0)).fill(1)]);
+
+const batchNorm: OpRule = {
+  since: 6,
+  floats: [0, 1, 2, 3, 4],
+  buffers: [3, 4],
+  types: (ctx) => ctx.node.outputs.map(() => DataType.FLOAT),
+  build: (ctx) => {
+    const eps = ctx.attrs.float("epsilon", 1e-5);
+    const momentum = ctx.attrs.float("momentum", 0.9);
+    if (ctx.opset < 9 && ctx.attrs.int("spatial", 1) !== 1) refuse(ctx, "spatial 0");
+    // The training form: training_mode (opset 14) or, before opset 9's inference-only outputs, more than one output.
+    const trainingNode = ctx.opset >= 14 ? ctx.attrs.int("training_mode", 0) === 1 : ctx.node.outputs.filter((o) => o).length > 1;
+    return (args, run) => {
+      const [x, scale, bias, mean, variance] = args.map((a, i) => asTensor(a, ctx.where, `input ${i}`));
+      const r = x.rank;
+      const batch = trainingNode || (run.training && run.batchStatistics);
+      if (!batch) {
+        const a = perChannel(scale, r).div(perChannel(variance, r).add(eps).sqrt());
+        return [x.sub(perChannel(mean, r)).mul(a).add(perChannel(bias, r))];
+      }
+      const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
+      const m = x.mean(axes, { keepDims: true });
+      const centred = x.sub(m);
+      const v = centred.square().mean(axes, { keepDims: true });
+      const y = centred.div(v.add(eps).sqrt()).mul(perChannel(scale, r)).add(perChannel(bias, r));
+      const batchMean = m.detach().reshape([scale.size]), batchVar = v.detach().reshape([scale.size]);
+      const runningMean = mean.mul(momentum).add(batchMean.mul(1 - momentum));
+      const runningVar = variance.mul(momentum).add(batchVar.mul(1 - momentum));
+      if (!trainingNode && run.training) {
+        // The model's own running statistics, updated in place as a framework's BatchNorm does.
+        mean.copyFrom(runningMean);
+        variance.copyFrom(runningVar);
+      }
+      return ctx.opset >= 14 ? [y, runningMean, runningVar] : [y, runningMean, runningVar, batchMean, batchVar];
+    };
+  },
+};
+
+/** x normalised over `axes` by its own mean and (biased) variance. */
+function normalise(x: Tensor, axes: number[], eps: number): Tensor {
+  const m = x.mean(axes, { keepDims: true });
+  const centred = x.sub(m);
+  return centred.div(centred.square().mean(axes, { keepDims: true }).add(eps).sqrt());
+}
+
+const instanceNorm: OpRule = {
+  since: 6,
+  floats: [0, 1, 2],
+  build: (ctx) => {
+    const eps = ctx.attrs.float("epsilon", 1e-5);
+    return (args) => {
+      const [x, scale, bias] = args.map((a, i) => asTensor(a, ctx.where, `input ${i}`));
+      const axes = x.shape.slice(2).map((_, i) => i + 2);
+      return [normalise(x, axes, eps).mul(perChannel(scale, x.rank)).add(perChannel(bias, x.rank))];
+    };
+  },
+};
+
+const layerNorm: OpRule = {
+  since: 17,
+  floats: [0, 1, 2],
+  types: (ctx) => ctx.node.outputs.map(() => DataType.FLOAT),
+  build: (ctx) => {
+    const eps = ctx.attrs.float("epsilon", 1e-5);
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X");
+      const d = axisOf(ctx.attrs.int("axis", -1), x.rank, ctx.where);
+      const axes = x.shape.slice(d).map((_, i) => d + i);
+      const m = x.mean(axes, { keepDims: true });
+      const centred = x.sub(m);
+      const invStd = centred.square().mean(axes, { keepDims: true }).add(eps).sqrt().pow(-1);
+      let y = centred.mul(invStd).mul(asTensor(args[1], ctx.where, "Scale"));
+      if (args[2] !== undefined) y = y.add(asTensor(args[2], ctx.where, "B"));
+      return [y, m, invStd];
+    };
+  },
+};
+
+/** LRN: x / (bias + α/size · Σ x² over `size` neighbouring channels)^β. */
+const lrn: OpRule = {
+  since: 6,
+  build: (ctx) => {
+    const size = ctx.attrs.int("size", 0);
+    if (size < 1) refuse(ctx, `size ${size}`);
+    const alpha = ctx.attrs.float("alpha", 1e-4), beta = ctx.attrs.float("beta", 0.75), bias = ctx.attrs.float("bias", 1);
+    const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X");
+      const c = x.shape[1];
+      const sq = x.square();
+      const zeros = (k: number) => full([x.shape[0], k, ...x.shape.slice(2)], 0);
+      const padded = concat([...(lo ? [zeros(lo)] : []), sq, ...(hi ? [zeros(hi)] : [])], 1);
+      let sum: Tensor | null = null;
+      for (let k = 0; k < size; k++) {
+        const part = padded.slice([0, k], [x.shape[0], k + c]);
+        sum = sum ? sum.add(part) : part;
+      }
+      return [x.mul(sum!.mul(alpha / size).add(bias).pow(-beta))];
+    };
+  },
+};
+
+const softmax = (log: boolean): OpRule => ({
+  since: 6,
+  build: (ctx) => {
+    const coerce = ctx.opset < 13;
+    const axis = ctx.attrs.int("axis", coerce ? 1 : -1);
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "input");
+      const f = (u: Tensor) => (log ? u.logSoftmax(-1) : u.softmax(-1));
+      if (x.rank === 0) return refuse(ctx, "a scalar input");
+      const d = axisOf(axis, x.rank, ctx.where);
+      if (coerce) {
+        const inner = x.shape.slice(d).reduce((p, q) => p * q, 1);
+        return [f(x.reshape([x.size / Math.max(inner, 1), inner])).reshape(x.shape)];
+      }
+      if (d === x.rank - 1) return [f(x)];
+      const perm = [...x.shape.keys()];
+      [perm[d], perm[x.rank - 1]] = [perm[x.rank - 1], perm[d]];
+      return [f(x.transpose(perm)).transpose(perm)];
+    };
+  },
+});
+
+const gemm: OpRule = {
+  since: 6,
+  floats: [0, 1, 2],
+  build: (ctx) => {
+    const transA = ctx.attrs.int("transA", 0) === 1, transB = ctx.attrs.int("transB", 0) === 1;
+    const alpha = ctx.attrs.float("alpha", 1), beta = ctx.attrs.float("beta", 1);
+    return (args) => {
+      let a = asTensor(args[0], ctx.where, "A"), b = asTensor(args[1], ctx.where, "B");
+      if (a.rank !== 2 || b.rank !== 2) refuse(ctx, `A ${a.shape} and B ${b.shape} must be matrices`);
+      if (transA) a = a.transpose([1, 0]);
+      if (transB) b = b.transpose([1, 0]);
+      let y = a.matmul(b);
+      if (alpha !== 1) y = y.mul(alpha);
+      if (args[2] !== undefined && beta !== 0) {
+        const c = asTensor(args[2], ctx.where, "C");
+        y = y.add(beta === 1 ? c : c.mul(beta));
+      }
+      return [y];
+    };
+  },
+};
+
+const matmul: OpRule = {
+  since: 6,
+  floats: [0, 1],
+  build: (ctx) => (args) => {
+    let a = asTensor(args[0], ctx.where, "A"), b = asTensor(args[1], ctx.where, "B");
+    const vecA = a.rank === 1, vecB = b.rank === 1;
+    if (vecA) a = a.reshape([1, a.shape[0]]);
+    if (vecB) b = b.reshape([b.shape[0], 1]);
+    let y = a.matmul(b);
+    if (vecA || vecB) {
+      const shape = [...y.shape];
+      if (vecB) shape.splice(shape.length - 1, 1);
+      if (vecA) shape.splice(shape.length - (vecB ? 1 : 2), 1);
+      y = y.reshape(shape);
+    }
+    return [y];
+  },
+};
+
+export const NN_OPS: Record<string, OpRule> = {
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  MaxPool: pool("max"),
+  AveragePool: pool("avg"),
+  GlobalAveragePool: globalPool("avg"),
+  GlobalMaxPool: globalPool("max"),
+  BatchNormalization: batchNorm,
+  InstanceNormalization: instanceNorm,
+  LayerNormalization: layerNorm,
+  LRN: lrn,
+  Softmax: softmax(false),
+  LogSoftmax: softmax(true),
+  Gemm: gemm,
+  MatMul: matmul,
+};

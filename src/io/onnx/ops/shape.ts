@@ -1,0 +1,520 @@
+// ONNX's ops that make, measure and move elements: constants, Shape and Size, Reshape, Flatten,
+// Transpose, Squeeze/Unsqueeze, Concat, Split, Slice, Gather, Expand, Tile, Range, Pad, Resize
+// and Upsample, Dropout (the identity at inference, with its mask). Each works on integers (shape
+// arithmetic, in JS) and on tensors (differentiable ops: a reshape, transpose, slice or concat
+// where one fits, else a gather by an index map computed once per input shape).
+import { concat } from "../../../autograd/ops/select.js";
+import { type Tensor, full, tensor } from "../../../tensor.js";
+import { type ConstantData, DataType, isFloatType } from "../graph.js";
+import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
+import {
+  type Ints, type Value, asTensor, axisOf, broadcastDims, contiguousStrides, dimsOf, indexMap, intsElementwise, isInts, sizeOf, take,
+} from "../values.js";
+
+/** A value of integers (axes, sizes, pads), required. */
+function intsArg(v: Value | undefined, ctx: BuildContext, what: string): number[] {
+  if (v === undefined) return refuse(ctx, `${what} is missing`);
+  if (!isInts(v)) return refuse(ctx, `${what} must be integers`);
+  return v.ints;
+}
+
+/** Axes from an attribute (before `inputSince`) or an optional input (from it on). */
+function axesOf(ctx: BuildContext, args: (Value | undefined)[], input: number, inputSince: number): number[] | undefined {
+  if (ctx.opset < inputSince) return ctx.attrs.ints("axes");
+  const v = args[input];
+  return v === undefined ? undefined : intsArg(v, ctx, "axes");
+}
+
+/** Remembers an index map per input shape: computed once, read by every later call. */
+function memo<T>(make: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let v = cache.get(key);
+    if (v === undefined) {
+      if (cache.size >= 8) cache.delete(cache.keys().next().value!);
+      cache.set(key, (v = make(key)));
+    }
+    return v;
+  };
+}
+
+function reshapeValue(v: Value, dims: number[]): Value {
+  return isInts(v) ? { ints: v.ints, dims } : v.reshape(dims);
+}
+
+function fromConstant(d: ConstantData): Value {
+  return d.floats ? tensor(d.floats, { shape: d.dims }) : { ints: d.ints!, dims: d.dims };
+}
+
+function constantData(ctx: BuildContext): ConstantData {
+  const a = ctx.attrs;
+  const t = a.tensor("value");
+  if (t) return t;
+  if (a.has("value_float")) return { dims: [], type: DataType.FLOAT, floats: Float32Array.of(a.float("value_float", 0)) };
+  if (a.has("value_floats")) { const f = a.floats("value_floats")!; return { dims: [f.length], type: DataType.FLOAT, floats: Float32Array.from(f) }; }
+  if (a.has("value_int")) return { dims: [], type: DataType.INT64, ints: [a.int("value_int", 0)] };
+  if (a.has("value_ints")) { const v = a.ints("value_ints")!; return { dims: [v.length], type: DataType.INT64, ints: v }; }
+  return refuse(ctx, `a ${a.names().join(", ") || "missing"} value; wasmgrad reads tensor, float(s) and int(s) constants`);
+}
+
+/** Transposes by `perm`: an index map for integers, the transpose op for tensors. */
+function transposeValue(v: Value, perm: number[]): Value {
+  if (!isInts(v)) return v.transpose(perm);
+  const strides = contiguousStrides(v.dims);
+  const dims = perm.map((p) => v.dims[p]);
+  return take(v, dims, indexMap(dims, (ix) => ix.reduce((o, x, d) => o + x * strides[perm[d]], 0)));
+}
+
+/** Slices per axis: [start, end) by step, clamped as ONNX's Slice says. */
+function sliceValue(v: Value, spec: { start: number; end: number; step: number }[]): Value {
+  const dims = dimsOf(v);
+  const sizes = spec.map(({ start, end, step }) => Math.max(0, Math.ceil((end - start) / step)));
+  if (!isInts(v) && spec.every((s) => s.step === 1)) return v.slice(spec.map((s) => s.start), spec.map((s) => s.end));
+  const strides = contiguousStrides(dims);
+  return take(v, sizes, indexMap(sizes, (ix) => ix.reduce((o, x, d) => o + (spec[d].start + x * spec[d].step) * strides[d], 0)));
+}
+
+function sliceSpec(dims: number[], starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined, ctx: BuildContext) {
+  const spec = dims.map((d) => ({ start: 0, end: d, step: 1 }));
+  const list = axes ?? starts.map((_, i) => i);
+  if (starts.length !== ends.length || list.length !== starts.length || (steps && steps.length !== starts.length)) refuse(ctx, "starts, ends, axes and steps differ in length");
+  list.forEach((axis, i) => {
+    const d = axisOf(axis, dims.length, ctx.where);
+    const size = dims[d], step = steps?.[i] ?? 1;
+    if (step === 0) refuse(ctx, "a step of 0");
+    let start = starts[i] < 0 ? starts[i] + size : starts[i];
+    let end = ends[i] < 0 ? ends[i] + size : ends[i];
+    if (step > 0) {
+      start = Math.min(Math.max(start, 0), size);
+      end = Math.min(Math.max(end, 0), size);
+    } else {
+      start = Math.min(Math.max(start, 0), size - 1);
+      end = Math.min(Math.max(end, -1), size - 1);
+    }
+    spec[d] = { start, end, step };
+  });
+  return spec;
+}
+
+function concatValues(values: Value[], axis: number, ctx: BuildContext): Value {
+  const rank = dimsOf(values[0]).length;
+  const d = axisOf(axis, rank, ctx.where);
+  if (values.every(isInts)) {
+    const parts = values as Ints[];
+    const dims = [...parts[0].dims];
+    dims[d] = parts.reduce((n, p) => n + p.dims[d], 0);
+    const outer = sizeOf(dims.slice(0, d));
+    const out: number[] = [];
+    for (let o = 0; o < outer; o++) {
+      for (const p of parts) {
+        const run = sizeOf(p.dims.slice(d));
+        out.push(...p.ints.slice(o * run, (o + 1) * run));
+      }
+    }
+    return { ints: out, dims };
+  }
+  const ts = values.map((v) => asTensor(v, ctx.where, "input")).filter((t, _, all) => t.size > 0 || all.every((u) => u.size === 0));
+  return ts.length === 1 ? ts[0].mul(1) : concat(ts, d);
+}
+
+/**
+ * One axis's coordinate map for Resize: output index → source coordinate, given the scale, the
+ * input length, the output length as ONNX's formulas read it (input · scale, not rounded) and the
+ * output length itself.
+ */
+type Transform = (x: number, scale: number, inSize: number, outLength: number, outSize: number) => number;
+const TRANSFORMS: Record<string, Transform> = {
+  half_pixel: (x, s) => (x + 0.5) / s - 0.5,
+  pytorch_half_pixel: (x, s, _i, o) => (o > 1 ? (x + 0.5) / s - 0.5 : 0),
+  align_corners: (x, _s, i, o) => (o === 1 ? 0 : (x * (i - 1)) / (o - 1)),
+  asymmetric: (x, s) => x / s,
+  tf_half_pixel_for_nn: (x, s) => (x + 0.5) / s,
+  half_pixel_symmetric: (x, s, i, o, n) => {
+    const adjustment = n / o;
+    return (i / 2) * (1 - adjustment) + (x + 0.5) / s - 0.5;
+  },
+};
+const ROUNDING: Record<string, (x: number) => number> = {
+  round_prefer_floor: (x) => (x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x)),
+  round_prefer_ceil: (x) => Math.round(x),
+  floor: Math.floor,
+  ceil: Math.ceil,
+};
+
+/** x resized to `out` per axis, nearest or (separably) linear, with ONNX's coordinate rules. */
+function resizeTensor(x: Tensor, out: number[], scales: number[], mode: string, transform: Transform, rounding: (x: number) => number): Tensor {
+  const dims = [...x.shape];
+  const source = (d: number, i: number) => transform(i, scales[d], dims[d], dims[d] * scales[d], out[d]);
+  if (mode === "nearest") {
+    const strides = contiguousStrides(dims);
+    const pick = out.map((o, d) => Array.from({ length: o }, (_, i) => Math.min(Math.max(rounding(source(d, i)), 0), dims[d] - 1)));
+    return take(x, out, indexMap(out, (ix) => ix.reduce((a, v, d) => a + pick[d][v] * strides[d], 0))) as Tensor;
+  }
+  let y = x;
+  for (let d = 0; d < dims.length; d++) {
+    if (out[d] === y.shape[d] && scales[d] === 1) continue;
+    const inSize = y.shape[d];
+    const lo: number[] = [], hi: number[] = [], wHi: number[] = [];
+    for (let i = 0; i < out[d]; i++) {
+      const c = Math.min(Math.max(source(d, i), 0), inSize - 1);
+      const f = Math.floor(c);
+      lo.push(f);
+      hi.push(Math.min(f + 1, inSize - 1));
+      wHi.push(c - f);
+    }
+    const shape = [...y.shape];
+    shape[d] = out[d];
+    const strides = contiguousStrides(y.shape);
+    const along = (at: number[]) => take(y, shape, indexMap(shape, (ix) => ix.reduce((a, v, k) => a + (k === d ? at[v] : v) * strides[k], 0))) as Tensor;
+    const weightShape = shape.map((s, k) => (k === d ? s : 1));
+    const w1 = tensor(Float32Array.from(wHi), { shape: weightShape, engine: x.engine });
+    const w0 = tensor(Float32Array.from(wHi, (v) => 1 - v), { shape: weightShape, engine: x.engine });
+    y = along(lo).mul(w0).add(along(hi).mul(w1));
+  }
+  return y === x ? x.mul(1) : y;
+}
+
+const resize: OpRule = {
+  since: 10,
+  buffers: [1, 2],
+  floats: [0],
+  build: (ctx) => {
+    const a = ctx.attrs;
+    const mode = a.string("mode", "nearest");
+    if (mode !== "nearest" && mode !== "linear") refuse(ctx, `mode ${mode}; wasmgrad resizes by nearest and linear`);
+    const name = ctx.opset < 11 ? "asymmetric" : a.string("coordinate_transformation_mode", "half_pixel");
+    const transform = TRANSFORMS[name] ?? refuse(ctx, `coordinate_transformation_mode ${name}`);
+    const rounding = ROUNDING[ctx.opset < 11 ? "round_prefer_floor" : a.string("nearest_mode", "round_prefer_floor")] ?? refuse(ctx, `nearest_mode ${a.string("nearest_mode", "")}`);
+    if (a.int("antialias", 0) !== 0) refuse(ctx, "antialias 1");
+    const policy = a.string("keep_aspect_ratio_policy", "stretch");
+    if (policy !== "stretch") refuse(ctx, `keep_aspect_ratio_policy ${policy}`);
+    const axesAttr = a.ints("axes");
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X");
+      const scalesIn = ctx.opset < 11 ? args[1] : args[2];
+      const sizesIn = ctx.opset < 11 ? undefined : args[3];
+      const axes = (axesAttr ?? x.shape.map((_, i) => i)).map((d) => axisOf(d, x.rank, ctx.where));
+      const scales = x.shape.map(() => 1), out = [...x.shape];
+      const sizeList = sizesIn === undefined ? [] : isInts(sizesIn) ? sizesIn.ints : Array.from(sizesIn.data());
+      const scaleList = scalesIn === undefined ? [] : isInts(scalesIn) ? scalesIn.ints : Array.from(scalesIn.data());
+      if (sizeList.length > 0) {
+        if (sizeList.length !== axes.length) refuse(ctx, `${sizeList.length} sizes for ${axes.length} axes`);
+        axes.forEach((d, i) => { out[d] = sizeList[i]; scales[d] = sizeList[i] / x.shape[d]; });
+      } else if (scaleList.length > 0) {
+        if (scaleList.length !== axes.length) refuse(ctx, `${scaleList.length} scales for ${axes.length} axes`);
+        axes.forEach((d, i) => { scales[d] = scaleList[i]; out[d] = Math.floor(x.shape[d] * scaleList[i]); });
+      } else refuse(ctx, "neither scales nor sizes");
+      return [resizeTensor(x, out, scales, mode, transform, rounding)];
+    };
+  },
+};
+
+const upsample: OpRule = {
+  since: 7, // Upsample-1 took height_scale and width_scale attributes
+  until: 9,
+  buffers: [1],
+  build: (ctx) => {
+    const mode = ctx.attrs.string("mode", "nearest");
+    if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear") refuse(ctx, `mode ${mode}`);
+    return (args) => {
+      const x = asTensor(args[0], ctx.where, "X");
+      const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : (isInts(args[1]) ? args[1].ints : Array.from(asTensor(args[1], ctx.where, "scales").data()));
+      if (s.length !== x.rank) refuse(ctx, `${s.length} scales for rank ${x.rank}`);
+      const out = x.shape.map((d, i) => Math.floor(d * s[i]));
+      return [resizeTensor(x, out, s, mode === "nearest" ? "nearest" : "linear", TRANSFORMS.asymmetric, Math.floor)];
+    };
+  },
+};
+
+/** Pad's index map: the source element of each output element, −1 for the constant. */
+function padMap(dims: number[], before: number[], after: number[], mode: string): { out: number[]; map: Int32Array } {
+  const out = dims.map((d, i) => d + before[i] + after[i]);
+  const strides = contiguousStrides(dims);
+  const fold = (i: number, n: number): number => {
+    if (mode === "edge") return Math.min(Math.max(i, 0), n - 1);
+    if (mode === "wrap") return ((i % n) + n) % n;
+    // reflect: mirror without repeating the edge
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    const m = ((i % period) + period) % period;
+    return m < n ? m : period - m;
+  };
+  const map = indexMap(out, (ix) => {
+    let at = 0;
+    for (let d = 0; d < ix.length; d++) {
+      let i = ix[d] - before[d];
+      if (i < 0 || i >= dims[d]) {
+        if (mode === "constant") return -1;
+        i = fold(i, dims[d]);
+      }
+      at += i * strides[d];
+    }
+    return at;
+  });
+  return { out, map };
+}
+
+const pad: OpRule = {
+  since: 6,
+  floats: [],
+  buffers: [2],
+  build: (ctx) => {
+    const mode = ctx.attrs.string("mode", "constant");
+    if (!["constant", "reflect", "edge", "wrap"].includes(mode)) refuse(ctx, `mode ${mode}`);
+    if (mode === "wrap" && ctx.opset < 19) refuse(ctx, "mode wrap before opset 19");
+    const maps = memo((key) => {
+      const [dims, before, after] = JSON.parse(key) as number[][];
+      return padMap(dims, before, after, mode);
+    });
+    return (args) => {
+      const x = args[0]!;
+      const dims = dimsOf(x);
+      const pads = ctx.opset < 11 ? ctx.attrs.ints("pads") ?? refuse(ctx, "no pads") : intsArg(args[1], ctx, "pads");
+      const value = ctx.opset < 11 ? ctx.attrs.float("value", 0) : args[2] === undefined ? 0 : (isInts(args[2]) ? args[2].ints : Array.from(args[2].data()))[0] ?? 0;
+      const axes = (ctx.opset >= 18 && args[3] !== undefined ? intsArg(args[3], ctx, "axes") : dims.map((_, i) => i)).map((d) => axisOf(d, dims.length, ctx.where));
+      if (pads.length !== 2 * axes.length) refuse(ctx, `${pads.length} pads for ${axes.length} axes`);
+      const before = dims.map(() => 0), after = dims.map(() => 0);
+      axes.forEach((d, i) => { before[d] = pads[i]; after[d] = pads[i + axes.length]; });
+      if ([...before, ...after].some((p) => p < 0)) {
+        // Negative pads crop: crop first, then pad what is left.
+        const spec = dims.map((d, i) => ({ start: Math.max(0, -before[i]), end: d - Math.max(0, -after[i]), step: 1 }));
+        const cropped = sliceValue(x, spec);
+        const c = dimsOf(cropped);
+        const { out, map } = maps(JSON.stringify([c, before.map((p) => Math.max(p, 0)), after.map((p) => Math.max(p, 0))]));
+        return [take(cropped, out, map, value)];
+      }
+      if (mode !== "constant" && dims.some((d, i) => d === 0 && before[i] + after[i] > 0)) refuse(ctx, `mode ${mode} on an empty axis`);
+      const { out, map } = maps(JSON.stringify([dims, before, after]));
+      return [take(x, out, map, value)];
+    };
+  },
+};
+
+export const SHAPE_OPS: Record<string, OpRule> = {
+  Constant: {
+    since: 6,
+    floats: [],
+    types: (ctx) => [constantData(ctx).type],
+    build: (ctx) => { const d = constantData(ctx); return () => [fromConstant(d)]; },
+  },
+  ConstantOfShape: {
+    since: 9,
+    floats: [],
+    types: (ctx) => [ctx.attrs.tensor("value")?.type ?? DataType.FLOAT],
+    build: (ctx) => {
+      const v = ctx.attrs.tensor("value") ?? { dims: [1], type: DataType.FLOAT, floats: Float32Array.of(0) };
+      const fill = v.floats ? v.floats[0] : v.ints![0];
+      return (args) => {
+        const dims = intsArg(args[0], ctx, "shape");
+        return [isFloatType(v.type) ? full(dims, fill) : { ints: new Array<number>(sizeOf(dims)).fill(fill), dims }];
+      };
+    },
+  },
+  Shape: {
+    since: 6,
+    floats: [],
+    shapeOnly: true,
+    types: INT64_OUT,
+    build: (ctx) => (args) => {
+      const dims = dimsOf(args[0]!);
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + dims.length : v, 0), dims.length);
+      const part = ctx.opset >= 15 ? dims.slice(clamp(ctx.attrs.int("start", 0)), clamp(ctx.attrs.int("end", dims.length))) : dims;
+      return [{ ints: part, dims: [part.length] }];
+    },
+  },
+  Size: { since: 6, floats: [], shapeOnly: true, types: INT64_OUT, build: () => (args) => [{ ints: [sizeOf(dimsOf(args[0]!))], dims: [] }] },
+  Reshape: {
+    since: 6,
+    floats: [],
+    build: (ctx) => {
+      const allowZero = ctx.attrs.int("allowzero", 0) === 1;
+      return (args) => {
+        const x = args[0]!, dims = dimsOf(x);
+        const wanted = intsArg(args[1], ctx, "shape").map((d, i) => (d === 0 && !allowZero ? dims[i] ?? refuse(ctx, `shape copies axis ${i} of a rank-${dims.length} input`) : d));
+        const free = wanted.indexOf(-1);
+        if (free >= 0) {
+          if (wanted.indexOf(-1, free + 1) >= 0) refuse(ctx, "two -1 axes in shape");
+          const rest = sizeOf(wanted.filter((d) => d !== -1));
+          if (rest === 0 || sizeOf(dims) % rest !== 0) refuse(ctx, `shape [${wanted}] does not fit ${sizeOf(dims)} elements`);
+          wanted[free] = sizeOf(dims) / rest;
+        }
+        if (sizeOf(wanted) !== sizeOf(dims)) refuse(ctx, `shape [${wanted}] does not fit an input [${dims}]`);
+        return [reshapeValue(x, wanted)];
+      };
+    },
+  },
+  Flatten: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const axis = ctx.attrs.int("axis", 1);
+      const d = axis < 0 ? axis + dims.length : axis;
+      if (!(d >= 0 && d <= dims.length)) refuse(ctx, `axis ${axis} for rank ${dims.length}`);
+      return [reshapeValue(x, [sizeOf(dims.slice(0, d)), sizeOf(dims.slice(d))])];
+    },
+  },
+  Transpose: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, rank = dimsOf(x).length;
+      const perm = ctx.attrs.ints("perm") ?? [...Array(rank).keys()].reverse();
+      if (perm.length !== rank || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) refuse(ctx, `perm [${perm}] for rank ${rank}`);
+      return [transposeValue(x, perm)];
+    },
+  },
+  Squeeze: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const listed = axesOf(ctx, args, 1, 13);
+      const axes = (listed ?? dims.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => axisOf(a, dims.length, ctx.where));
+      for (const d of axes) if (dims[d] !== 1) refuse(ctx, `axis ${d} has size ${dims[d]}, not 1`);
+      return [reshapeValue(x, dims.filter((_, i) => !axes.includes(i)))];
+    },
+  },
+  Unsqueeze: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const listed = axesOf(ctx, args, 1, 13) ?? refuse(ctx, "no axes");
+      const rank = dims.length + listed.length;
+      const axes = listed.map((a) => axisOf(a, rank, ctx.where));
+      if (new Set(axes).size !== axes.length) refuse(ctx, "an axis listed twice");
+      const out: number[] = [];
+      for (let i = 0, j = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : dims[j++]);
+      return [reshapeValue(x, out)];
+    },
+  },
+  Concat: {
+    since: 6,
+    floats: [],
+    build: (ctx) => {
+      if (!ctx.attrs.has("axis")) refuse(ctx, "no axis");
+      const axis = ctx.attrs.int("axis", 0);
+      return (args) => [concatValues(args.filter((a): a is Value => a !== undefined), axis, ctx)];
+    },
+  },
+  Split: {
+    since: 6,
+    floats: [],
+    types: (ctx) => ctx.node.outputs.map(() => ctx.inputTypes[0]),
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const d = axisOf(ctx.attrs.int("axis", 0), dims.length, ctx.where);
+      const count = ctx.node.outputs.length;
+      let sizes = ctx.opset < 13 ? ctx.attrs.ints("split") : args[1] === undefined ? undefined : intsArg(args[1], ctx, "split");
+      if (!sizes || sizes.length === 0) {
+        const parts = ctx.opset >= 18 && ctx.attrs.has("num_outputs") ? ctx.attrs.int("num_outputs", count) : count;
+        const each = Math.ceil(dims[d] / parts);
+        sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dims[d] - i * each)));
+      }
+      if (sizes.reduce((p, q) => p + q, 0) !== dims[d]) refuse(ctx, `split [${sizes}] does not add up to axis ${d}'s ${dims[d]}`);
+      let at = 0;
+      return sizes.map((s) => {
+        const spec = dims.map((size) => ({ start: 0, end: size, step: 1 }));
+        spec[d] = { start: at, end: at + s, step: 1 };
+        at += s;
+        return sliceValue(x, spec);
+      });
+    },
+  },
+  Slice: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const spec = ctx.opset < 10
+        ? sliceSpec(dims, ctx.attrs.ints("starts") ?? [], ctx.attrs.ints("ends") ?? [], ctx.attrs.ints("axes"), undefined, ctx)
+        : sliceSpec(dims, intsArg(args[1], ctx, "starts"), intsArg(args[2], ctx, "ends"), args[3] && intsArg(args[3], ctx, "axes"), args[4] && intsArg(args[4], ctx, "steps"), ctx);
+      return [sliceValue(x, spec)];
+    },
+  },
+  Gather: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const d = axisOf(ctx.attrs.int("axis", 0), dims.length, ctx.where);
+      const idx = args[1];
+      if (idx === undefined) return refuse(ctx, "no indices");
+      const raw = isInts(idx) ? idx : { ints: Array.from(idx.data()), dims: [...idx.shape] };
+      const picked = raw.ints.map((i) => {
+        const j = i < 0 ? i + dims[d] : i;
+        if (!(Number.isInteger(j) && j >= 0 && j < dims[d])) refuse(ctx, `index ${i} is out of range for axis ${d} of size ${dims[d]}`);
+        return j;
+      });
+      const out = [...dims.slice(0, d), ...raw.dims, ...dims.slice(d + 1)];
+      if (!isInts(x) && d === 0) return [x.gather(picked).reshape(out)];
+      const strides = contiguousStrides(dims);
+      const k = raw.dims.length;
+      return [take(x, out, indexMap(out, (ix) => {
+        let at = 0;
+        for (let a = 0; a < d; a++) at += ix[a] * strides[a];
+        let flat = 0;
+        for (let a = 0; a < k; a++) flat = flat * raw.dims[a] + ix[d + a];
+        at += picked[flat] * strides[d];
+        for (let a = d + 1; a < dims.length; a++) at += ix[a + k - 1] * strides[a];
+        return at;
+      }))];
+    },
+  },
+  Expand: {
+    since: 8,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!;
+      const dims = broadcastDims(dimsOf(x), intsArg(args[1], ctx, "shape")) ?? refuse(ctx, `[${dimsOf(x)}] does not broadcast to [${intsArg(args[1], ctx, "shape")}]`);
+      if (isInts(x)) return [intsElementwise([x, { ints: new Array(sizeOf(dims)).fill(0), dims }], ([v]) => v, ctx.where)];
+      return [x.shape.join() === dims.join() ? x.mul(1) : x.broadcastTo(dims)];
+    },
+  },
+  Tile: {
+    since: 6,
+    floats: [],
+    build: (ctx) => (args) => {
+      const x = args[0]!, dims = dimsOf(x);
+      const repeats = intsArg(args[1], ctx, "repeats");
+      if (repeats.length !== dims.length) refuse(ctx, `${repeats.length} repeats for rank ${dims.length}`);
+      const out = dims.map((d, i) => d * repeats[i]);
+      const strides = contiguousStrides(dims);
+      return [take(x, out, indexMap(out, (ix) => ix.reduce((a, v, i) => a + (v % dims[i]) * strides[i], 0)))];
+    },
+  },
+  Range: {
+    since: 11,
+    floats: [],
+    build: (ctx) => (args) => {
+      const [start, limit, delta] = args.map((v, i) => {
+        if (v === undefined) return refuse(ctx, `input ${i} is missing`);
+        const n = isInts(v) ? v.ints : Array.from(v.data());
+        return n.length === 1 ? n[0] : refuse(ctx, `input ${i} must be a scalar`);
+      });
+      if (delta === 0) refuse(ctx, "delta 0");
+      const count = Math.max(Math.ceil((limit - start) / delta), 0);
+      const values = Array.from({ length: count }, (_, i) => start + i * delta);
+      return [isInts(args[0]) ? { ints: values, dims: [count] } : tensor(Float32Array.from(values), { shape: [count] })];
+    },
+  },
+  Pad: pad,
+  Resize: resize,
+  Upsample: upsample,
+  Dropout: {
+    since: 6,
+    floats: [0],
+    buffers: [1],
+    types: (ctx) => [ctx.inputTypes[0], DataType.BOOL],
+    build: (ctx) => {
+      return (args) => {
+        const training = args[2] === undefined ? 0 : (isInts(args[2]) ? args[2].ints : Array.from(args[2].data()))[0];
+        if (training) refuse(ctx, "training_mode true; wasmgrad imports Dropout as the identity of inference");
+        const x = args[0]!;
+        const mask = ctx.node.outputs.length > 1 && ctx.node.outputs[1] ? { ints: new Array(sizeOf(dimsOf(x))).fill(1), dims: dimsOf(x) } : undefined;
+        return [asTensor(x, ctx.where, "data"), mask];
+      };
+    },
+  },
+};

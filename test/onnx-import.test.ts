@@ -1,0 +1,178 @@
+// fromOnnx on graphs written here: the file checked before anything is built (versions, order,
+// types), shape subgraphs evaluated with a dynamic batch axis, initialisers read as parameters or
+// buffers, and gradients reaching every trained initialiser of an imported graph.
+import { beforeAll, describe, expect, it } from "vitest";
+import { FormatError, gradcheck, init, tensor } from "../src/index.js";
+import { onnxModelType } from "../src/io/onnx/export.js";
+import { fromOnnx, supportedOnnxOps } from "../src/onnx.js";
+
+beforeAll(async () => {
+  await init();
+});
+
+const FLOAT = 1, INT64 = 7;
+type Attr = { name: string; type: number; i?: number; f?: number; ints?: number[]; s?: Uint8Array };
+const int = (name: string, i: number): Attr => ({ name, type: 2, i });
+const ints = (name: string, v: number[]): Attr => ({ name, type: 7, ints: v });
+const node = (op_type: string, input: string[], output: string[], attribute: Attr[] = []) => ({ op_type, input, output, attribute, name: output[0] });
+const value = (name: string, elem_type: number, dims: (number | string)[]) => ({
+  name, type: { tensor_type: { elem_type, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } } },
+});
+function floats(name: string, dims: number[], data: number[]) {
+  const raw = new Uint8Array(new Float32Array(data).buffer);
+  return { name, dims, data_type: FLOAT, raw_data: raw };
+}
+function int64s(name: string, data: number[]) {
+  return { name, dims: [data.length], data_type: INT64, int64_data: data };
+}
+
+/** The bytes of a ModelProto for these parts. */
+function model(parts: { nodes: object[]; inputs: object[]; outputs: object[]; initializers?: object[]; opset?: number; ir?: number }): Uint8Array {
+  const type = onnxModelType();
+  return type.encode(type.fromObject({
+    ir_version: parts.ir ?? 8,
+    opset_import: [{ domain: "", version: parts.opset ?? 17 }],
+    graph: { name: "g", node: parts.nodes, input: parts.inputs, output: parts.outputs, initializer: parts.initializers ?? [] },
+  })).finish();
+}
+
+const relu = (opts: { opset?: number; ir?: number } = {}) =>
+  model({ nodes: [node("Relu", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])], ...opts });
+
+describe("fromOnnx checks the file before it builds anything", () => {
+  it("reads opsets 6 to 28 and IR versions 3 to 14, and refuses future ones by name", () => {
+    for (const opset of [6, 9, 13, 17, 21, 28]) expect(Array.from(fromOnnx(relu({ opset })).forward(tensor([-1, 2])).data())).toEqual([0, 2]);
+    expect(() => fromOnnx(relu({ opset: 99 }))).toThrow(FormatError);
+    expect(() => fromOnnx(relu({ opset: 99 }))).toThrow(/default-domain opset 99; wasmgrad reads opsets 6 to 28/);
+    expect(() => fromOnnx(relu({ opset: 5 }))).toThrow(/opset 5/);
+    expect(() => fromOnnx(relu({ ir: 99 }))).toThrow(/IR version 99/);
+  });
+
+  it("refuses an integer input feeding a float op, naming the node and the input", () => {
+    const bytes = model({
+      nodes: [node("Conv", ["x", "w"], ["y"])],
+      inputs: [value("x", INT64, [1, 1, 3, 3])], outputs: [value("y", FLOAT, [1, 1, 3, 3])],
+      initializers: [floats("w", [1, 1, 1, 1], [2])],
+    });
+    expect(() => fromOnnx(bytes)).toThrow(/node y \(Conv\): input 0 \(x\) is int64; Conv takes floats there/);
+  });
+
+  it("refuses nodes out of order, a cycle, an input nothing produces, and an output defined twice", () => {
+    const outOfOrder = model({ nodes: [node("Relu", ["h"], ["y"]), node("Relu", ["x"], ["h"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
+    expect(() => fromOnnx(outOfOrder)).toThrow(/input h is computed by a later node \(the nodes are not in topological order, or they form a cycle\)/);
+    const cycle = model({ nodes: [node("Add", ["x", "b"], ["a"]), node("Relu", ["a"], ["b"])], inputs: [value("x", FLOAT, [2])], outputs: [value("b", FLOAT, [2])] });
+    expect(() => fromOnnx(cycle)).toThrow(/input b is computed by a later node/);
+    const dangling = model({ nodes: [node("Add", ["x", "nowhere"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
+    expect(() => fromOnnx(dangling)).toThrow(/input nowhere is no graph input, initializer or node output/);
+    const twice = model({ nodes: [node("Relu", ["x"], ["y"]), node("Neg", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
+    expect(() => fromOnnx(twice)).toThrow(/output y is already defined/);
+  });
+
+  it("names an op it cannot run, and the attribute it cannot read", () => {
+    const unknown = model({ nodes: [node("Einsum", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
+    expect(() => fromOnnx(unknown)).toThrow(/node y \(Einsum\): op Einsum is not supported/);
+    const cubic = model({
+      nodes: [node("Resize", ["x", "", "s"], ["y"], [{ name: "mode", type: 3, s: new TextEncoder().encode("cubic") }])],
+      inputs: [value("x", FLOAT, [1, 1, 2, 2])], outputs: [value("y", FLOAT, [1, 1, 4, 4])], initializers: [floats("s", [4], [1, 1, 2, 2])],
+    });
+    expect(() => fromOnnx(cubic)).toThrow(/node y \(Resize\): mode cubic/);
+  });
+});
+
+describe("shape subgraphs", () => {
+  // y = reshape(x, [batch, -1]) with the batch read from x's shape: Shape → Gather → Unsqueeze → Concat → Reshape, as PyTorch exports a flatten.
+  const flatten = model({
+    nodes: [
+      node("Shape", ["x"], ["shape"]),
+      node("Gather", ["shape", "zero"], ["batch"], [int("axis", 0)]),
+      node("Unsqueeze", ["batch", "axes"], ["batch1"]),
+      node("Concat", ["batch1", "minus1"], ["target"], [int("axis", 0)]),
+      node("Reshape", ["x", "target"], ["flat"]),
+      node("MatMul", ["flat", "w"], ["y"]),
+    ],
+    inputs: [value("x", FLOAT, ["batch", 2, 3])], outputs: [value("y", FLOAT, ["batch", 1])],
+    initializers: [{ name: "zero", dims: [], data_type: INT64, int64_data: [0] }, int64s("axes", [0]), int64s("minus1", [-1]), floats("w", [6, 1], [1, 2, 3, 4, 5, 6])],
+  });
+
+  it("keep a dynamic batch axis working, batch after batch", () => {
+    const m = fromOnnx(flatten);
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["w"]);
+    for (const batch of [1, 3, 1, 5]) {
+      const x = tensor(Array.from({ length: batch * 6 }, (_, i) => i % 6), { shape: [batch, 2, 3] });
+      const y = m.forward(x);
+      expect(y.shape).toEqual([batch, 1]);
+      expect(Array.from(y.data())).toEqual(new Array(batch).fill(0 * 1 + 1 * 2 + 2 * 3 + 3 * 4 + 4 * 5 + 5 * 6));
+    }
+  });
+
+  it("take integer ids as input (an embedding lookup by Gather)", () => {
+    const bytes = model({
+      nodes: [node("Gather", ["table", "ids"], ["y"], [int("axis", 0)])],
+      inputs: [value("ids", INT64, ["n"])], outputs: [value("y", FLOAT, ["n", 2])],
+      initializers: [floats("table", [3, 2], [0, 1, 10, 11, 20, 21])],
+    });
+    const m = fromOnnx(bytes);
+    expect(Array.from(m.forward(tensor([2, 0, 2])).data())).toEqual([20, 21, 0, 1, 20, 21]);
+    expect(() => m.forward(tensor([0.5]))).toThrow(/the ids must hold integers/);
+    const loss = m.forward(tensor([2, 0, 2])).sum();
+    loss.backward();
+    expect(Array.from(m.namedParameters()[0][1].grad!.data())).toEqual([1, 1, 0, 0, 2, 2]);
+  });
+});
+
+describe("initialisers and gradients", () => {
+  const bn = model({
+    nodes: [
+      node("Conv", ["x", "w", "b"], ["c"], [int("group", 2), ints("pads", [1, 1, 1, 1])]),
+      node("BatchNormalization", ["c", "scale", "bias", "mean", "var"], ["n"]),
+      node("Clip", ["n", "lo", "hi"], ["y"]),
+    ],
+    inputs: [value("x", FLOAT, ["n", 2, 3, 3])], outputs: [value("y", FLOAT, ["n", 4, 3, 3])],
+    initializers: [
+      floats("w", [4, 1, 3, 3], Array.from({ length: 36 }, (_, i) => Math.sin(i))), floats("b", [4], [0.1, -0.2, 0.3, 0]),
+      floats("scale", [4], [1, 2, 0.5, 1]), floats("bias", [4], [0, 0.1, 0.2, 0.3]), floats("mean", [4], [0.1, 0, -0.1, 0.2]), floats("var", [4], [1, 2, 0.5, 1.5]),
+      floats("lo", [], [-50]), floats("hi", [], [50]), // no value reaches them: finite differences across a kink would not agree
+    ],
+  });
+
+  it("running statistics and bounds are buffers, weights, biases and BatchNorm's scale and shift are parameters", () => {
+    const m = fromOnnx(bn);
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["w", "b", "scale", "bias"]);
+    expect(m.namedBuffers().map(([n]) => n)).toEqual(["mean", "var", "lo", "hi"]);
+  });
+
+  it("gradients of a grouped conv → BatchNorm → Clip graph match finite differences for the input and every parameter", () => {
+    const m = fromOnnx(bn);
+    const x = tensor(Array.from({ length: 36 }, (_, i) => Math.cos(i) * 0.5), { shape: [2, 2, 3, 3], requiresGrad: true });
+    const params = m.namedParameters().map(([, t]) => t);
+    const result = gradcheck((input) => m.forward(input).square().sum(), [x, ...params]);
+    expect(result.ok, JSON.stringify(result.worst)).toBe(true);
+  });
+
+  it("BatchNorm on batch statistics only when asked, updating its running ones", () => {
+    const m = fromOnnx(bn, { batchStatistics: true });
+    const x = tensor(Array.from({ length: 36 }, (_, i) => i / 10), { shape: [2, 2, 3, 3] });
+    const before = Array.from(m.namedBuffers()[0][1].data());
+    m.eval();
+    const inference = Array.from(m.forward(x).data());
+    expect(Array.from(m.namedBuffers()[0][1].data())).toEqual(before);
+    m.train();
+    const training = Array.from(m.forward(x).data());
+    expect(training).not.toEqual(inference);
+    expect(Array.from(m.namedBuffers()[0][1].data())).not.toEqual(before);
+    const frozen = fromOnnx(bn); // the default: running statistics even in training mode
+    frozen.train();
+    expect(Array.from(frozen.forward(x).data())).toEqual(inference);
+  });
+});
+
+describe("the op table", () => {
+  it("lists every op it reads once, with its opsets", () => {
+    const ops = supportedOnnxOps();
+    expect(new Set(ops.map((o) => o.op)).size).toBe(ops.length);
+    for (const op of ["BatchNormalization", "Concat", "LRN", "Sum", "Clip", "HardSwish", "ReduceMean", "Unsqueeze", "Shape", "Gather", "ConvTranspose", "Resize", "Pad"]) {
+      expect(ops.map((o) => o.op)).toContain(op);
+    }
+    expect(ops.find((o) => o.op === "Upsample")).toEqual({ op: "Upsample", since: 7, until: 9 });
+  });
+});
