@@ -1,8 +1,10 @@
 // fromOnnx on graphs written here: the file checked before anything is built (versions, order,
 // types), shape subgraphs evaluated with a dynamic batch axis, initialisers read as parameters or
 // buffers, and gradients reaching every trained initialiser of an imported graph.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FormatError, gradcheck, init, tensor } from "../src/index.js";
+import { Adam, FormatError, gradcheck, init, tensor } from "../src/index.js";
 import { onnxModelType } from "../src/io/onnx/export.js";
 import { fromOnnx, supportedOnnxOps } from "../src/onnx.js";
 
@@ -166,6 +168,43 @@ describe("initialisers and gradients", () => {
   });
 });
 
+describe("fine-tuning an imported CNN", () => {
+  it("fit() trains a Conv → BatchNorm → Relu → GlobalAveragePool → Flatten → Gemm graph: its loss falls, BatchNorm's running statistics stay", async () => {
+    const random = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 7.3 + i * 1.7) * 0.5);
+    const bytes = model({
+      nodes: [
+        node("Conv", ["x", "w", "b"], ["c"], [ints("pads", [1, 1, 1, 1])]),
+        node("BatchNormalization", ["c", "scale", "bias", "mean", "var"], ["n"]),
+        node("Relu", ["n"], ["r"]),
+        node("GlobalAveragePool", ["r"], ["p"]),
+        node("Flatten", ["p"], ["f"]),
+        node("Gemm", ["f", "fc", "fcb"], ["y"], [int("transB", 1)]),
+      ],
+      inputs: [value("x", FLOAT, ["n", 1, 6, 6])], outputs: [value("y", FLOAT, ["n", 2])],
+      initializers: [
+        floats("w", [8, 1, 3, 3], random(72, 1)), floats("b", [8], random(8, 2)), floats("scale", [8], new Array(8).fill(1)), floats("bias", [8], random(8, 3)),
+        floats("mean", [8], random(8, 4)), floats("var", [8], new Array(8).fill(1.5)), floats("fc", [2, 8], random(16, 5)), floats("fcb", [2], [0, 0]),
+      ],
+    });
+    const m = fromOnnx(bytes);
+    // Two classes: a bright left half, or a bright right half.
+    const images: number[] = [], labels: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const right = i % 2;
+      for (let p = 0; p < 36; p++) images.push(((p % 6 < 3) !== !!right ? 1 : 0) + 0.1 * Math.sin(i * 3.1 + p));
+      labels.push(right);
+    }
+    const x = tensor(images, { shape: [32, 1, 6, 6] }), y = tensor(labels);
+    const runningMean = Array.from(m.namedBuffers()[0][1].data());
+    m.compile({ loss: "crossEntropy", optimizer: new Adam(m.parameters(), { lr: 0.05 }), metrics: ["accuracy"] });
+    const history = await m.fit(x, y, { epochs: 30, batchSize: 8, verbose: false });
+    const first = history.epochs[0].loss, last = history.epochs.at(-1)!.loss;
+    expect(last).toBeLessThan(first / 4);
+    expect(history.epochs.at(-1)!.accuracy).toBe(1);
+    expect(Array.from(m.namedBuffers()[0][1].data())).toEqual(runningMean);
+  });
+});
+
 describe("the op table", () => {
   it("lists every op it reads once, with its opsets", () => {
     const ops = supportedOnnxOps();
@@ -174,5 +213,12 @@ describe("the op table", () => {
       expect(ops.map((o) => o.op)).toContain(op);
     }
     expect(ops.find((o) => o.op === "Upsample")).toEqual({ op: "Upsample", since: 7, until: 9 });
+  });
+
+  it("is the README's list of supported ops", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8").replace(/\n/g, " ");
+    const listed = readme.match(/later than 6\): (.*?)\./)![1].split(", ").map((item) => item.trim());
+    const expected = supportedOnnxOps().map((o) => o.op + (o.until ? ` (${o.since}–${o.until})` : o.since > 6 ? ` (${o.since}+)` : ""));
+    expect(listed).toEqual(expected);
   });
 });

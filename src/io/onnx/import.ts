@@ -81,6 +81,12 @@ export class OnnxModel extends Model {
     ];
   }
 
+  /** Frees the model's memory now (its initialisers and constants) instead of when it is collected. */
+  dispose(): void {
+    for (const t of [...this.#parameters.values(), ...this.#buffers.values(), ...this.#constants.values()]) if (Tensor.isTensor(t)) t.dispose();
+    this.#shapes.clear();
+  }
+
   /** The first requested output for the graph's inputs (one tensor each, in inputNames' order). */
   forward(...inputs: Tensor[]): Tensor {
     return this.run(...inputs)[this.outputNames[0]];
