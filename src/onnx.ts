@@ -3,3 +3,4 @@
 export { toOnnx, type OnnxExportOptions } from "./io/onnx/export.js";
 export { OnnxModel, fromOnnx, type OnnxImportOptions } from "./io/onnx/import.js";
 export { supportedOnnxOps, type SupportedOnnxOp } from "./io/onnx/supported.js";
+export { inspectOnnx, type OnnxReport, type OnnxValueReport, type OnnxNodeProblem } from "./io/onnx/inspect.js";

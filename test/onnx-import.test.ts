@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Adam, FormatError, gradcheck, init, tensor } from "../src/index.js";
 import { onnxModelType } from "../src/io/onnx/export.js";
-import { fromOnnx, supportedOnnxOps } from "../src/onnx.js";
+import { fromOnnx, inspectOnnx, supportedOnnxOps } from "../src/onnx.js";
 
 beforeAll(async () => {
   await init();
@@ -202,6 +202,35 @@ describe("fine-tuning an imported CNN", () => {
     expect(last).toBeLessThan(first / 4);
     expect(history.epochs.at(-1)!.accuracy).toBe(1);
     expect(Array.from(m.namedBuffers()[0][1].data())).toEqual(runningMean);
+  });
+});
+
+describe("inspectOnnx", () => {
+  it("lists versions, inputs and outputs with their dims, the parameter count and every node that cannot run, without building", () => {
+    const bytes = model({
+      nodes: [
+        node("Conv", ["x", "w"], ["c"]),
+        node("Einsum", ["c"], ["e"]),
+        node("Resize", ["e", "", "s"], ["y"], [{ name: "mode", type: 3, s: new TextEncoder().encode("cubic") }]),
+      ],
+      inputs: [value("x", FLOAT, ["batch", 1, 4, 4])], outputs: [value("y", FLOAT, ["batch", 2, 8, 8])],
+      initializers: [floats("w", [2, 1, 3, 3], new Array(18).fill(0.5)), floats("s", [4], [1, 1, 2, 2])],
+    });
+    const report = inspectOnnx(bytes);
+    expect(report).toEqual({
+      irVersion: 8, opset: 17,
+      inputs: [{ name: "x", type: "float", dims: ["batch", 1, 4, 4] }],
+      outputs: [{ name: "y", type: "float", dims: ["batch", 2, 8, 8] }],
+      parameters: 22,
+      ops: { Conv: 1, Einsum: 1, Resize: 1 },
+      unsupported: [
+        { node: "e", op: "Einsum", opset: 17, reason: "op Einsum is not supported" },
+        { node: "y", op: "Resize", opset: 17, reason: "mode cubic; wasmgrad resizes by nearest and linear" },
+      ],
+    });
+    expect(inspectOnnx(relu()).unsupported).toEqual([]);
+    expect(() => inspectOnnx(relu({ opset: 99 }))).toThrow(/inspectOnnx: default-domain opset 99/);
+    expect(() => inspectOnnx("model.onnx" as never)).toThrow(/expected the model's bytes/);
   });
 });
 
