@@ -64,7 +64,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
 }
 
 /** Strides that read x as if it had `shape`: 0 on the axes where x is repeated. */
-function broadcastStrides(x: Shape, shape: Shape): number[] {
+export function broadcastStrides(x: Shape, shape: Shape): number[] {
   const own = contiguousStrides(x);
   const offset = shape.length - x.length;
   return shape.map((d, i) => (i < offset || x[i - offset] === 1 ? 0 : own[i - offset]));

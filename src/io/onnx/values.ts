@@ -3,16 +3,15 @@
 // known before the float work runs. And the index maps that move elements of either: a gather by
 // flat index (a differentiable op on tensors: its backward scatters the gradient back).
 import { concat } from "../../autograd/ops/select.js";
+import { broadcastShapes, broadcastStrides } from "../../autograd/ops/shape.js";
 import { FormatError } from "../../errors.js";
-import { Tensor, tensor } from "../../tensor.js";
+import { Tensor, sizeOf, tensor } from "../../tensor.js";
 
 export interface Ints { ints: number[]; dims: number[] }
 export type Value = Tensor | Ints;
 
 export const isInts = (v: Value | undefined): v is Ints => v !== undefined && !Tensor.isTensor(v);
-export const ints = (values: number[], dims: number[] = [values.length]): Ints => ({ ints: values, dims });
 export const dimsOf = (v: Value): number[] => (isInts(v) ? v.dims : [...v.shape]);
-export const sizeOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /** A float tensor: a tensor as it is, integers converted (as ONNX's Cast to float does). */
 export function asTensor(v: Value | undefined, where: string, what: string): Tensor {
@@ -20,24 +19,21 @@ export function asTensor(v: Value | undefined, where: string, what: string): Ten
   return isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims }) : v;
 }
 
-/** Integers: as they are, or a tensor's values (ids given as a float tensor), each checked whole. */
-export function asInts(v: Value | undefined, where: string, what: string): Ints {
+/**
+ * Any value's numbers, read out of its tensor where it is one: what the non-differentiable ops
+ * (comparisons, ArgMax, Resize's scales, Clip's bounds, …) read.
+ */
+export function numbersOf(v: Value | undefined, where: string, what: string): Ints {
   if (v === undefined) throw new FormatError(`${where}: ${what} is missing`);
-  if (isInts(v)) return v;
-  const data = Array.from(v.data());
-  const bad = data.findIndex((d) => !Number.isInteger(d));
-  if (bad >= 0) throw new FormatError(`${where}: ${what} must hold integers, got ${data[bad]} at ${bad}`);
-  return { ints: data, dims: [...v.shape] };
+  return isInts(v) ? v : { ints: Array.from(v.data()), dims: [...v.shape] };
 }
 
-export function contiguousStrides(dims: readonly number[]): number[] {
-  const strides = new Array<number>(dims.length);
-  let s = 1;
-  for (let d = dims.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= dims[d];
-  }
-  return strides;
+/** Integers: as they are, or a tensor's values (ids given as a float tensor), each checked whole. */
+export function asInts(v: Value | undefined, where: string, what: string): Ints {
+  const n = numbersOf(v, where, what);
+  const bad = n.ints.findIndex((d) => !Number.isInteger(d));
+  if (bad >= 0) throw new FormatError(`${where}: ${what} must hold integers, got ${n.ints[bad]} at ${bad}`);
+  return n;
 }
 
 /**
@@ -71,43 +67,15 @@ export function take(v: Value, dims: number[], map: Int32Array, fill = 0): Value
   return source.gather(at).reshape(dims);
 }
 
-/** NumPy broadcasting of two shapes, or null where they do not broadcast. */
-export function broadcastDims(a: readonly number[], b: readonly number[]): number[] | null {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1, y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-/** Integers combined elementwise with broadcasting. */
+/** Integers combined elementwise with NumPy broadcasting (a ShapeError naming `where` where they do not broadcast). */
 export function intsElementwise(values: Ints[], f: (xs: number[]) => number, where: string): Ints {
-  let dims: number[] = [];
-  for (const v of values) {
-    const next = broadcastDims(dims, v.dims);
-    if (!next) throw new FormatError(`${where}: shapes [${dims}] and [${v.dims}] do not broadcast`);
-    dims = next;
-  }
-  const strides = values.map((v) => {
-    const s = contiguousStrides(v.dims);
-    return dims.map((d, i) => {
-      const j = i - (dims.length - v.dims.length);
-      return j < 0 || v.dims[j] === 1 ? 0 : s[j];
-    });
+  const dims = values.reduce((d: readonly number[], v) => broadcastShapes(where, d, v.dims), []) as number[];
+  // Each operand read through its broadcast strides (0 along the axes it repeats).
+  const maps = values.map((v) => {
+    const strides = broadcastStrides(v.dims, dims);
+    return indexMap(dims, (ix) => ix.reduce((o, x, d) => o + x * strides[d], 0));
   });
-  const size = sizeOf(dims);
-  const out = new Array<number>(size);
-  const index = new Array<number>(dims.length).fill(0);
-  for (let i = 0; i < size; i++) {
-    out[i] = f(values.map((v, k) => v.ints[index.reduce((o, x, d) => o + x * strides[k][d], 0)]));
-    for (let d = dims.length - 1; d >= 0; d--) {
-      if (++index[d] < dims[d]) break;
-      index[d] = 0;
-    }
-  }
+  const out = Array.from({ length: sizeOf(dims) }, (_, i) => f(values.map((v, k) => v.ints[maps[k][i]])));
   return { ints: out, dims };
 }
 

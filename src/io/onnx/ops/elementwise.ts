@@ -4,10 +4,11 @@
 // parameters wasmgrad's fused kernels do not take are composed from differentiable ops.
 import { erf } from "../../../autograd/ops/arithmetic.js";
 import { where as select } from "../../../autograd/ops/select.js";
+import { broadcastShapes } from "../../../autograd/ops/shape.js";
 import { type Tensor, tensor } from "../../../tensor.js";
 import { DataType, isIntegerType } from "../graph.js";
 import { BOOL_OUT, type BuildContext, type OpRule, refuse } from "../op-rule.js";
-import { type Ints, type Value, asTensor, broadcastDims, intsElementwise, isInts } from "../values.js";
+import { type Ints, type Value, asTensor, intsElementwise, isInts, numbersOf } from "../values.js";
 
 /** A float op of one input. */
 const unary = (f: (x: Tensor, ctx: BuildContext) => Tensor): OpRule => ({
@@ -24,8 +25,7 @@ const numeric = (f: (x: Tensor) => Tensor, g: (v: number) => number): OpRule => 
 
 /** The operands broadcast to one shape (where() and the comparisons need it). */
 function broadcastAll(ts: Tensor[], where: string): Tensor[] {
-  let dims: number[] = [];
-  for (const t of ts) dims = broadcastDims(dims, t.shape) ?? refuse({ where }, `shapes [${dims}] and [${t.shape}] do not broadcast`);
+  const dims = ts.reduce((d: readonly number[], t) => broadcastShapes(where, d, t.shape), []);
   return ts.map((t) => (t.shape.join() === dims.join() ? t : t.broadcastTo(dims)));
 }
 
@@ -78,7 +78,7 @@ const nary = (combine: (a: Tensor, b: Tensor, where: string) => Tensor, g: (a: n
 /** The scalar value of an optional input (Clip's bounds, Pow's exponent), or undefined. */
 export function scalarOf(v: Value | undefined, where: string, what: string): number | undefined {
   if (v === undefined) return undefined;
-  const values = isInts(v) ? v.ints : Array.from(v.data());
+  const values = numbersOf(v, where, what).ints;
   if (values.length !== 1) refuse({ where }, `${what} must be one value, got ${values.length}`);
   return values[0];
 }
@@ -89,16 +89,10 @@ const compare = (f: (a: number, b: number) => boolean, since = 7): OpRule => ({
   floats: [],
   types: BOOL_OUT,
   build: (ctx) => (args) => {
-    const [a, b] = [numbersOf(args[0], ctx.where), numbersOf(args[1], ctx.where)];
+    const [a, b] = [numbersOf(args[0], ctx.where, "A"), numbersOf(args[1], ctx.where, "B")];
     return [intsElementwise([a, b], ([x, y]) => (f(x, y) ? 1 : 0), ctx.where)];
   },
 });
-
-/** Any value as numbers (floats read out of their tensor) for the non-differentiable ops. */
-function numbersOf(v: Value | undefined, where: string): Ints {
-  if (v === undefined) return refuse({ where }, "an input is missing");
-  return isInts(v) ? v : { ints: Array.from(v.data()), dims: [...v.shape] };
-}
 
 const relu = (x: Tensor) => x.relu();
 /** α·x for x < 0 for any α (wasmgrad's leakyRelu takes 0 ≤ α < 1). */
@@ -122,10 +116,9 @@ const pow: OpRule = {
     const a = args[0], b = args[1] && args[0] ? legacyBroadcast(ctx, args[0], args[1]) : args[1];
     if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => x ** y, ctx.where)];
     const base = asTensor(a, ctx.where, "X");
-    const e = b === undefined ? undefined : isInts(b) ? b.ints : Array.from(b.data());
-    if (e === undefined) return refuse(ctx, "the exponent is missing");
+    const exponent = numbersOf(b, ctx.where, "the exponent"), e = exponent.ints;
     if (e.length > 0 && e.every((v) => v === e[0])) {
-      const dims = broadcastDims(base.shape, isInts(b!) ? b.dims : [...(b as Tensor).shape]) ?? refuse(ctx, "X and Y do not broadcast");
+      const dims = broadcastShapes(ctx.where, base.shape, exponent.dims);
       const y = e[0] === 2 ? base.square() : e[0] === 1 ? base.mul(1) : base.pow(e[0]);
       return [y.shape.join() === dims.join() ? y : y.broadcastTo(dims)];
     }
@@ -163,7 +156,7 @@ const cast: (like: boolean) => OpRule = (like) => ({
     return (args): Value[] => {
       const x = args[0];
       if (toFloat) return [isInts(x) ? asTensor(x, ctx.where, "input") : asTensor(x, ctx.where, "input").mul(1)];
-      const n = numbersOf(x, ctx.where);
+      const n = numbersOf(x, ctx.where, "input");
       return [{ ints: n.ints.map(wrap), dims: n.dims }];
     };
   },
@@ -174,7 +167,7 @@ const whereOp: OpRule = {
   floats: [],
   types: (ctx) => [ctx.inputTypes[1]],
   build: (ctx) => (args) => {
-    const cond = numbersOf(args[0], ctx.where);
+    const cond = numbersOf(args[0], ctx.where, "condition");
     const [a, b] = [args[1], args[2]];
     if (isInts(a) && isInts(b)) return [intsElementwise([cond, a, b], ([c, x, y]) => (c ? x : y), ctx.where)];
     const [c, x, y] = broadcastAll([asTensor(cond, ctx.where, "condition"), asTensor(a, ctx.where, "X"), asTensor(b, ctx.where, "Y")], ctx.where);
@@ -182,7 +175,7 @@ const whereOp: OpRule = {
   },
 };
 
-const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where)], ([v]) => (v ? 0 : 1), ctx.where)] };
+const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where, "X")], ([v]) => (v ? 0 : 1), ctx.where)] };
 
 export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Identity: { since: 6, floats: [], build: () => (args) => [args[0]] },

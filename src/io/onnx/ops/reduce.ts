@@ -1,9 +1,10 @@
 // ONNX's reductions (axes as an attribute, or as an input from opset 13 for ReduceSum and 18 for
 // the rest) and ArgMax/ArgMin. Float reductions are differentiable compositions of sum, mean and
 // max; on integers (shape arithmetic) they run in JS. ArgMax/ArgMin give integers, no gradient.
-import { type Tensor, full, tensor } from "../../../tensor.js";
+import { contiguousStrides } from "../../../autograd/ops/util.js";
+import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
-import { type Ints, type Value, asTensor, axisOf, contiguousStrides, dimsOf, isInts, sizeOf } from "../values.js";
+import { type Ints, type Value, asTensor, axisOf, dimsOf, isInts, numbersOf } from "../values.js";
 
 /** The axes to reduce, or null for "none" (noop_with_empty_axes). */
 function reducedAxes(ctx: BuildContext, args: (Value | undefined)[], rank: number, inputSince: number): number[] | null {
@@ -91,7 +92,7 @@ const arg = (largest: boolean): OpRule => ({
     return (args) => {
       const x = asTensor(args[0], ctx.where, "data");
       const d = axisOf(ctx.attrs.int("axis", 0), x.rank, ctx.where);
-      const values = { ints: Array.from(x.data()), dims: [...x.shape] };
+      const values = numbersOf(x, ctx.where, "data");
       const out = reduceInts(values, [d], keep, (group) => {
         let best = 0;
         group.forEach((v, i) => {

@@ -4,11 +4,13 @@
 // arithmetic, in JS) and on tensors (differentiable ops: a reshape, transpose, slice or concat
 // where one fits, else a gather by an index map computed once per input shape).
 import { concat } from "../../../autograd/ops/select.js";
-import { type Tensor, full, tensor } from "../../../tensor.js";
+import { broadcastShapes } from "../../../autograd/ops/shape.js";
+import { contiguousStrides } from "../../../autograd/ops/util.js";
+import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type ConstantData, DataType, isFloatType } from "../graph.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
 import {
-  type Ints, type Value, asTensor, axisOf, broadcastDims, contiguousStrides, dimsOf, indexMap, intsElementwise, isInts, sizeOf, take,
+  type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isInts, numbersOf, take,
 } from "../values.js";
 
 /** A value of integers (axes, sizes, pads), required. */
@@ -195,8 +197,8 @@ const resize: OpRule = {
       const sizesIn = ctx.opset < 11 ? undefined : args[3];
       const axes = (axesAttr ?? x.shape.map((_, i) => i)).map((d) => axisOf(d, x.rank, ctx.where));
       const scales = x.shape.map(() => 1), out = [...x.shape];
-      const sizeList = sizesIn === undefined ? [] : isInts(sizesIn) ? sizesIn.ints : Array.from(sizesIn.data());
-      const scaleList = scalesIn === undefined ? [] : isInts(scalesIn) ? scalesIn.ints : Array.from(scalesIn.data());
+      const sizeList = sizesIn === undefined ? [] : numbersOf(sizesIn, ctx.where, "sizes").ints;
+      const scaleList = scalesIn === undefined ? [] : numbersOf(scalesIn, ctx.where, "scales").ints;
       if (sizeList.length > 0) {
         if (sizeList.length !== axes.length) refuse(ctx, `${sizeList.length} sizes for ${axes.length} axes`);
         axes.forEach((d, i) => { out[d] = sizeList[i]; scales[d] = sizeList[i] / x.shape[d]; });
@@ -218,7 +220,7 @@ const upsample: OpRule = {
     if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear") refuse(ctx, `mode ${mode}`);
     return (args) => {
       const x = asTensor(args[0], ctx.where, "X");
-      const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : (isInts(args[1]) ? args[1].ints : Array.from(asTensor(args[1], ctx.where, "scales").data()));
+      const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : numbersOf(args[1], ctx.where, "scales").ints;
       if (s.length !== x.rank) refuse(ctx, `${s.length} scales for rank ${x.rank}`);
       const out = x.shape.map((d, i) => Math.floor(d * s[i]));
       return [resizeTensor(x, out, s, mode === "nearest" ? "nearest" : "linear", TRANSFORMS.asymmetric, Math.floor)];
@@ -270,7 +272,7 @@ const pad: OpRule = {
       const x = args[0]!;
       const dims = dimsOf(x);
       const pads = ctx.opset < 11 ? ctx.attrs.ints("pads") ?? refuse(ctx, "no pads") : intsArg(args[1], ctx, "pads");
-      const value = ctx.opset < 11 ? ctx.attrs.float("value", 0) : args[2] === undefined ? 0 : (isInts(args[2]) ? args[2].ints : Array.from(args[2].data()))[0] ?? 0;
+      const value = ctx.opset < 11 ? ctx.attrs.float("value", 0) : args[2] === undefined ? 0 : numbersOf(args[2], ctx.where, "constant_value").ints[0] ?? 0;
       const axes = (ctx.opset >= 18 && args[3] !== undefined ? intsArg(args[3], ctx, "axes") : dims.map((_, i) => i)).map((d) => axisOf(d, dims.length, ctx.where));
       if (pads.length !== 2 * axes.length) refuse(ctx, `${pads.length} pads for ${axes.length} axes`);
       const before = dims.map(() => 0), after = dims.map(() => 0);
@@ -439,9 +441,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     build: (ctx) => (args) => {
       const x = args[0]!, dims = dimsOf(x);
       const d = axisOf(ctx.attrs.int("axis", 0), dims.length, ctx.where);
-      const idx = args[1];
-      if (idx === undefined) return refuse(ctx, "no indices");
-      const raw = isInts(idx) ? idx : { ints: Array.from(idx.data()), dims: [...idx.shape] };
+      const raw = numbersOf(args[1], ctx.where, "indices");
       const picked = raw.ints.map((i) => {
         const j = i < 0 ? i + dims[d] : i;
         if (!(Number.isInteger(j) && j >= 0 && j < dims[d])) refuse(ctx, `index ${i} is out of range for axis ${d} of size ${dims[d]}`);
@@ -467,7 +467,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     floats: [],
     build: (ctx) => (args) => {
       const x = args[0]!;
-      const dims = broadcastDims(dimsOf(x), intsArg(args[1], ctx, "shape")) ?? refuse(ctx, `[${dimsOf(x)}] does not broadcast to [${intsArg(args[1], ctx, "shape")}]`);
+      const dims = broadcastShapes(ctx.where, dimsOf(x), intsArg(args[1], ctx, "shape")) as number[];
       if (isInts(x)) return [intsElementwise([x, { ints: new Array(sizeOf(dims)).fill(0), dims }], ([v]) => v, ctx.where)];
       return [x.shape.join() === dims.join() ? x.mul(1) : x.broadcastTo(dims)];
     },
@@ -488,9 +488,8 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     since: 11,
     floats: [],
     build: (ctx) => (args) => {
-      const [start, limit, delta] = args.map((v, i) => {
-        if (v === undefined) return refuse(ctx, `input ${i} is missing`);
-        const n = isInts(v) ? v.ints : Array.from(v.data());
+      const [start, limit, delta] = [0, 1, 2].map((i) => {
+        const n = numbersOf(args[i], ctx.where, `input ${i}`).ints;
         return n.length === 1 ? n[0] : refuse(ctx, `input ${i} must be a scalar`);
       });
       if (delta === 0) refuse(ctx, "delta 0");
@@ -509,7 +508,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     types: (ctx) => [ctx.inputTypes[0], DataType.BOOL],
     build: (ctx) => {
       return (args) => {
-        const training = args[2] === undefined ? 0 : (isInts(args[2]) ? args[2].ints : Array.from(args[2].data()))[0];
+        const training = args[2] === undefined ? 0 : numbersOf(args[2], ctx.where, "training_mode").ints[0];
         if (training) refuse(ctx, "training_mode true; wasmgrad imports Dropout as the identity of inference");
         const x = args[0]!;
         const mask = ctx.node.outputs.length > 1 && ctx.node.outputs[1] ? { ints: new Array(sizeOf(dimsOf(x))).fill(1), dims: dimsOf(x) } : undefined;
