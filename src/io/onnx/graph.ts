@@ -41,11 +41,21 @@ export interface ConstantData {
 /** A graph input or output: its name, element type and dims (null where symbolic, as a batch axis). */
 export interface ValueInfo { name: string; type: number; dims: (number | string | null)[] | null }
 
-/** A node's attributes, read by name with their defaults: every build reads them once, here. */
+/**
+ * A node's attributes, read by name with their defaults. Numbers and strings are decoded once,
+ * here, and a tensor the first time it is read: a rule's build and its types read the same values.
+ */
 export class Attributes {
   readonly #map: Map<string, RawAttribute>;
+  readonly #ints = new Map<string, number[]>();
+  readonly #strings = new Map<string, string>();
+  readonly #tensors = new Map<string, ConstantData>();
   constructor(raw: RawAttribute[], private readonly where: string) {
     this.#map = new Map(raw.map((a) => [a.name, a]));
+    for (const a of raw) {
+      if (a.ints) this.#ints.set(a.name, a.ints.map(Number));
+      if (a.s) this.#strings.set(a.name, new TextDecoder().decode(a.s));
+    }
   }
   has(name: string): boolean {
     return this.#map.has(name);
@@ -58,21 +68,23 @@ export class Attributes {
     const a = this.#map.get(name);
     return a?.f !== undefined ? a.f : fallback;
   }
-  ints(name: string): number[] | undefined {
-    const a = this.#map.get(name);
-    return a === undefined ? undefined : (a.ints ?? []).map(Number);
+  /** An ints attribute (an empty list where it is present without values); read-only. */
+  ints(name: string): readonly number[] | undefined {
+    return this.#map.has(name) ? this.#ints.get(name) ?? [] : undefined;
   }
-  floats(name: string): number[] | undefined {
+  floats(name: string): readonly number[] | undefined {
     const a = this.#map.get(name);
-    return a === undefined ? undefined : [...(a.floats ?? [])];
+    return a === undefined ? undefined : a.floats ?? [];
   }
   string(name: string, fallback: string): string {
-    const a = this.#map.get(name);
-    return a?.s ? new TextDecoder().decode(a.s) : fallback;
+    return this.#strings.get(name) ?? fallback;
   }
   tensor(name: string): ConstantData | undefined {
     const a = this.#map.get(name);
-    return a?.t ? decodeTensor(a.t, `${this.where}: attribute ${name}`) : undefined;
+    if (!a?.t) return undefined;
+    let d = this.#tensors.get(name);
+    if (!d) this.#tensors.set(name, (d = decodeTensor(a.t, `${this.where}: attribute ${name}`)));
+    return d;
   }
   names(): string[] {
     return [...this.#map.keys()];

@@ -14,7 +14,7 @@ import { type BuildContext, type OpRule, refuse } from "../op-rule.js";
 import { asTensor, axisOf } from "../values.js";
 
 /** One spatial axis's padding before and after, from pads or auto_pad. */
-function spatialPads(ctx: BuildContext, sizes: number[], kernel: number[], strides: number[], dilations: number[]): [number[], number[]] {
+function spatialPads(ctx: BuildContext, sizes: readonly number[], kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): [readonly number[], readonly number[]] {
   const auto = ctx.attrs.string("auto_pad", "NOTSET");
   const rank = sizes.length;
   if (auto === "NOTSET") {
@@ -45,8 +45,8 @@ function planar(t: Tensor, ctx: BuildContext, what: string): Tensor {
   return refuse(ctx, `${what} has rank ${t.rank}; wasmgrad imports 1-D and 2-D convolution and pooling`);
 }
 /** [1, d] / [0, a, 0, b] versions of 1-D attributes for the 2-D kernels. */
-const pair = (v: number[]): [number, number] => (v.length === 1 ? [1, v[0]] : [v[0], v[1]]);
-const padPair = (before: number[], after: number[]): [number, number, number, number] =>
+const pair = (v: readonly number[]): [number, number] => (v.length === 1 ? [1, v[0]] : [v[0], v[1]]);
+const padPair = (before: readonly number[], after: readonly number[]): [number, number, number, number] =>
   before.length === 1 ? [0, before[0], 0, after[0]] : [before[0], before[1], after[0], after[1]];
 
 /** x (NHWC) with rows and columns of zeros around it: concatenations, so gradients flow. */

@@ -8,7 +8,7 @@ import { type Ints, type Value, asTensor, axisOf, dimsOf, isInts, numbersOf } fr
 
 /** The axes to reduce, or null for "none" (noop_with_empty_axes). */
 function reducedAxes(ctx: BuildContext, args: (Value | undefined)[], rank: number, inputSince: number): number[] | null {
-  let listed: number[] | undefined;
+  let listed: readonly number[] | undefined;
   if (ctx.opset < inputSince) listed = ctx.attrs.ints("axes");
   else if (args[1] !== undefined) {
     if (!isInts(args[1])) return refuse(ctx, "axes must be integers");

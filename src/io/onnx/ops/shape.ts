@@ -21,7 +21,7 @@ function intsArg(v: Value | undefined, ctx: BuildContext, what: string): number[
 }
 
 /** Axes from an attribute (before `inputSince`) or an optional input (from it on). */
-function axesOf(ctx: BuildContext, args: (Value | undefined)[], input: number, inputSince: number): number[] | undefined {
+function axesOf(ctx: BuildContext, args: (Value | undefined)[], input: number, inputSince: number): readonly number[] | undefined {
   if (ctx.opset < inputSince) return ctx.attrs.ints("axes");
   const v = args[input];
   return v === undefined ? undefined : intsArg(v, ctx, "axes");
@@ -55,12 +55,12 @@ function constantData(ctx: BuildContext): ConstantData {
   if (a.has("value_float")) return { dims: [], type: DataType.FLOAT, floats: Float32Array.of(a.float("value_float", 0)) };
   if (a.has("value_floats")) { const f = a.floats("value_floats")!; return { dims: [f.length], type: DataType.FLOAT, floats: Float32Array.from(f) }; }
   if (a.has("value_int")) return { dims: [], type: DataType.INT64, ints: [a.int("value_int", 0)] };
-  if (a.has("value_ints")) { const v = a.ints("value_ints")!; return { dims: [v.length], type: DataType.INT64, ints: v }; }
+  if (a.has("value_ints")) { const v = [...a.ints("value_ints")!]; return { dims: [v.length], type: DataType.INT64, ints: v }; }
   return refuse(ctx, `a ${a.names().join(", ") || "missing"} value; wasmgrad reads tensor, float(s) and int(s) constants`);
 }
 
 /** Transposes by `perm`: an index map for integers, the transpose op for tensors. */
-function transposeValue(v: Value, perm: number[]): Value {
+function transposeValue(v: Value, perm: readonly number[]): Value {
   if (!isInts(v)) return v.transpose(perm);
   const strides = contiguousStrides(v.dims);
   const dims = perm.map((p) => v.dims[p]);
@@ -76,7 +76,7 @@ function sliceValue(v: Value, spec: { start: number; end: number; step: number }
   return take(v, sizes, indexMap(sizes, (ix) => ix.reduce((o, x, d) => o + (spec[d].start + x * spec[d].step) * strides[d], 0)));
 }
 
-function sliceSpec(dims: number[], starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined, ctx: BuildContext) {
+function sliceSpec(dims: readonly number[], starts: readonly number[], ends: readonly number[], axes: readonly number[] | undefined, steps: readonly number[] | undefined, ctx: BuildContext) {
   const spec = dims.map((d) => ({ start: 0, end: d, step: 1 }));
   const list = axes ?? starts.map((_, i) => i);
   if (starts.length !== ends.length || list.length !== starts.length || (steps && steps.length !== starts.length)) refuse(ctx, "starts, ends, axes and steps differ in length");
@@ -144,7 +144,7 @@ const ROUNDING: Record<string, (x: number) => number> = {
 };
 
 /** x resized to `out` per axis, nearest or (separably) linear, with ONNX's coordinate rules. */
-function resizeTensor(x: Tensor, out: number[], scales: number[], mode: string, transform: Transform, rounding: (x: number) => number): Tensor {
+function resizeTensor(x: Tensor, out: number[], scales: readonly number[], mode: string, transform: Transform, rounding: (x: number) => number): Tensor {
   const dims = [...x.shape];
   const source = (d: number, i: number) => transform(i, scales[d], dims[d], dims[d] * scales[d], out[d]);
   if (mode === "nearest") {
