@@ -15,7 +15,7 @@ import { Model } from "../../nn/model.js";
 import { Tensor, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, decodeTensor, isFloatType, isIntegerType, readOnnx, typeName } from "./graph.js";
 import type { RunContext, Step } from "./op-rule.js";
-import { OP_TABLE } from "./op-table.js";
+import { OP_TABLE, ruleFor } from "./op-table.js";
 import { type Value, asInts, isInts } from "./values.js";
 
 export interface OnnxImportOptions {
@@ -220,11 +220,7 @@ function compile(
   const plan: PlanStep[] = [];
   for (const node of nodes) {
     const where = node.where;
-    if (node.domain !== "" && node.domain !== "ai.onnx") throw new FormatError(`${where}: domain ${node.domain} is not supported`);
-    const rule = OP_TABLE[node.op];
-    if (!rule) throw new FormatError(`${where}: op ${node.op} is not supported`);
-    if (graph.opset < rule.since) throw new FormatError(`${where}: opset ${graph.opset}; wasmgrad reads ${node.op} from opset ${rule.since}`);
-    if (rule.until !== undefined && graph.opset > rule.until) throw new FormatError(`${where}: opset ${graph.opset}; wasmgrad reads ${node.op} up to opset ${rule.until}`);
+    const rule = ruleFor(node, graph.opset);
     const inputTypes = node.inputs.map((n) => (n === "" ? 0 : types.get(n) ?? 0));
     for (const i of rule.floats ?? [0]) {
       const t = inputTypes[i];

@@ -1,9 +1,9 @@
 // "Will my model run?": what an ONNX file holds and which of its nodes wasmgrad cannot run, read
 // without building the model (no tensor is made, no weight decoded).
-import { ArgumentError } from "../../errors.js";
+import { ArgumentError, FormatError } from "../../errors.js";
 import { describe } from "../../check.js";
-import { type Attributes, readOnnx, typeName } from "./graph.js";
-import { OP_TABLE } from "./op-table.js";
+import { readOnnx, typeName } from "./graph.js";
+import { ruleFor } from "./op-table.js";
 
 export interface OnnxValueReport {
   name: string;
@@ -42,17 +42,12 @@ export function inspectOnnx(bytes: Uint8Array): OnnxReport {
   const unsupported: OnnxNodeProblem[] = [];
   for (const node of graph.nodes) {
     ops[node.op] = (ops[node.op] ?? 0) + 1;
-    const problem = (reason: string) => unsupported.push({ node: node.name, op: node.op, opset: graph.opset, reason });
-    if (node.domain !== "" && node.domain !== "ai.onnx") { problem(`domain ${node.domain} is not supported`); continue; }
-    const rule = OP_TABLE[node.op];
-    if (!rule) { problem(`op ${node.op} is not supported`); continue; }
-    if (graph.opset < rule.since) { problem(`wasmgrad reads ${node.op} from opset ${rule.since}`); continue; }
-    if (rule.until !== undefined && graph.opset > rule.until) { problem(`wasmgrad reads ${node.op} up to opset ${rule.until}`); continue; }
     try {
-      // A rule refuses attributes it cannot read when it is built; building decodes nothing else.
-      rule.build({ node, attrs: node.attrs as Attributes, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined });
+      // No rule for the node, or one that refuses its attributes when it is built (building decodes nothing else).
+      ruleFor(node, graph.opset).build({ node, attrs: node.attrs, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined });
     } catch (e) {
-      problem((e as Error).message.replace(`${node.where}: `, ""));
+      if (!(e instanceof FormatError)) throw e;
+      unsupported.push({ node: node.name, op: node.op, opset: graph.opset, reason: (e as Error).message.replace(`${node.where}: `, "") });
     }
   }
   let parameters = 0;
