@@ -11,12 +11,20 @@ import { concat } from "../../../autograd/ops/select.js";
 import { type Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
 import { type BuildContext, type OpRule, refuse } from "../op-rule.js";
-import { asTensor, axisOf } from "../values.js";
+import { type Value, asTensor, axisOf } from "../values.js";
 
-/** One spatial axis's padding before and after, from pads or auto_pad. */
-function spatialPads(ctx: BuildContext, sizes: readonly number[], kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): [readonly number[], readonly number[]] {
+/** Padding [before, after] per spatial axis split from its total as auto_pad says (SAME_UPPER: the extra one after). */
+function split(total: readonly number[], lower: boolean): [number[], number[]] {
+  const before = total.map((t) => (lower ? Math.ceil(t / 2) : Math.floor(t / 2)));
+  return [before, total.map((t, i) => t - before[i])];
+}
+
+/**
+ * Padding [before, after] per spatial axis, from the pads attribute or auto_pad; `sameTotal()`
+ * is the total padding per axis that SAME_UPPER and SAME_LOWER share out.
+ */
+function spatialPads(ctx: BuildContext, rank: number, sameTotal: () => number[]): [readonly number[], readonly number[]] {
   const auto = ctx.attrs.string("auto_pad", "NOTSET");
-  const rank = sizes.length;
   if (auto === "NOTSET") {
     const pads = ctx.attrs.ints("pads") ?? new Array<number>(2 * rank).fill(0);
     if (pads.length !== 2 * rank || pads.some((p) => p < 0)) refuse(ctx, `pads [${pads}] for ${rank} spatial axes`);
@@ -24,12 +32,14 @@ function spatialPads(ctx: BuildContext, sizes: readonly number[], kernel: readon
   }
   if (auto === "VALID") return [new Array(rank).fill(0), new Array(rank).fill(0)];
   if (auto !== "SAME_UPPER" && auto !== "SAME_LOWER") refuse(ctx, `auto_pad ${auto}`);
-  const total = sizes.map((size, i) => Math.max((Math.ceil(size / strides[i]) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size, 0));
-  const before = total.map((t) => (auto === "SAME_UPPER" ? Math.floor(t / 2) : Math.ceil(t / 2)));
-  return [before, total.map((t, i) => t - before[i])];
+  return split(sameTotal(), auto === "SAME_LOWER");
 }
 
-/** The spatial attributes of a conv or pool node, read once. */
+/** A window's padding by auto_pad SAME_*: the output ⌈size / stride⌉ per axis. */
+const windowPads = (ctx: BuildContext, sizes: readonly number[], kernel: readonly number[], strides: readonly number[], dilations: readonly number[]) =>
+  spatialPads(ctx, sizes.length, () => sizes.map((size, i) => Math.max((Math.ceil(size / strides[i]) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size, 0)));
+
+/** The spatial attributes of a conv or pool node. */
 function windowAttrs(ctx: BuildContext, rank: number) {
   const ones = new Array<number>(rank).fill(1);
   const strides = ctx.attrs.ints("strides") ?? ones;
@@ -44,10 +54,21 @@ function planar(t: Tensor, ctx: BuildContext, what: string): Tensor {
   if (t.rank === 3) return t.reshape([t.shape[0], t.shape[1], 1, t.shape[2]]);
   return refuse(ctx, `${what} has rank ${t.rank}; wasmgrad imports 1-D and 2-D convolution and pooling`);
 }
-/** [1, d] / [0, a, 0, b] versions of 1-D attributes for the 2-D kernels. */
-const pair = (v: readonly number[]): [number, number] => (v.length === 1 ? [1, v[0]] : [v[0], v[1]]);
-const padPair = (before: readonly number[], after: readonly number[]): [number, number, number, number] =>
-  before.length === 1 ? [0, before[0], 0, after[0]] : [before[0], before[1], after[0], after[1]];
+/** [missing, d] for a 1-D attribute (H = 1), the pair as it is for a 2-D one. */
+const pair = (v: readonly number[], missing: number): [number, number] => (v.length === 1 ? [missing, v[0]] : [v[0], v[1]]);
+
+/** The 2-D kernels' window for a 1-D or 2-D node: strides and dilations of 1, and no padding, along a 1-D node's H. */
+const planeWindow = (strides: readonly number[], dilations: readonly number[], [before, after]: readonly [readonly number[], readonly number[]]) => ({
+  strides: pair(strides, 1), dilations: pair(dilations, 1),
+  pads: (before.length === 1 ? [0, before[0], 0, after[0]] : [before[0], before[1], after[0], after[1]]) as [number, number, number, number],
+});
+
+/** The 2-D kernels' output back at the node's rank ([n, m, 1, L] → [n, m, L] for 1-D), with the bias added per channel. */
+function fromPlanar(y: Tensor, b: Tensor | null, rank: number): Tensor {
+  const [n, m] = y.shape;
+  const biased = b ? y.add(b.reshape([1, m, 1, 1])) : y;
+  return rank === 1 ? biased.reshape([n, m, biased.shape[3]]) : biased;
+}
 
 /** x (NHWC) with rows and columns of zeros around it: concatenations, so gradients flow. */
 function padNhwc(x: Tensor, [top, left, bottom, right]: number[]): Tensor {
@@ -59,6 +80,14 @@ function padNhwc(x: Tensor, [top, left, bottom, right]: number[]): Tensor {
   return around(around(x, top, bottom, 1, (k) => [n, k, w, c]), left, right, 2, (k) => [n, h + top + bottom, k, c]);
 }
 
+/** A Conv's or ConvTranspose's X, W (of X's rank) and optional B, and its spatial rank. */
+function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
+  const x = asTensor(args[0], ctx.where, "X"), w = asTensor(args[1], ctx.where, "W");
+  const b = args[2] === undefined ? null : asTensor(args[2], ctx.where, "B");
+  if (w.rank !== x.rank) refuse(ctx, `W has rank ${w.rank} for an input of rank ${x.rank}`);
+  return { x, w, b, rank: x.rank - 2 };
+}
+
 const conv: OpRule = {
   since: 6,
   floats: [0, 1, 2],
@@ -66,27 +95,19 @@ const conv: OpRule = {
     const groups = ctx.attrs.int("group", 1);
     const kernelAttr = ctx.attrs.ints("kernel_shape");
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X"), w = asTensor(args[1], ctx.where, "W");
-      const b = args[2] === undefined ? null : asTensor(args[2], ctx.where, "B");
-      const rank = x.rank - 2;
-      if (w.rank !== x.rank) refuse(ctx, `W has rank ${w.rank} for an input of rank ${x.rank}`);
+      const { x, w, b, rank } = convOperands(args, ctx);
       const kernel = kernelAttr ?? w.shape.slice(2);
       if (kernel.join() !== w.shape.slice(2).join()) refuse(ctx, `kernel_shape [${kernel}] but W ${w.shape}`);
       const { strides, dilations } = windowAttrs(ctx, rank);
-      const [before, after] = spatialPads(ctx, x.shape.slice(2), kernel, strides, dilations);
-      const m = w.shape[0];
-      let y: Tensor;
+      const pads = windowPads(ctx, x.shape.slice(2), kernel, strides, dilations);
       if (rank === 2 && groups === 1 && dilations.every((d) => d === 1) && strides[0] === strides[1]) {
+        const [before, after] = pads;
         const nhwc = padNhwc(x.transpose([0, 2, 3, 1]), [before[0], before[1], after[0], after[1]]);
         const weights = w.transpose([2, 3, 1, 0]); // [m, c, kh, kw] → [kh, kw, c, m]: an op, so the gradient reaches W
-        y = conv2d(nhwc, weights, b, { stride: strides[0], padding: "valid" }).transpose([0, 3, 1, 2]);
-      } else {
-        const x4 = planar(x, ctx, "X"), w4 = planar(w, ctx, "W");
-        y = convPlanes(x4, w4, { groups, strides: pair(strides), dilations: pair(dilations), pads: padPair(before, after) });
-        if (b) y = y.add(b.reshape([1, m, 1, 1]));
-        if (rank === 1) y = y.reshape([y.shape[0], m, y.shape[3]]);
+        return [conv2d(nhwc, weights, b, { stride: strides[0], padding: "valid" }).transpose([0, 3, 1, 2])];
       }
-      return [y];
+      const y = convPlanes(planar(x, ctx, "X"), planar(w, ctx, "W"), { groups, ...planeWindow(strides, dilations, pads) });
+      return [fromPlanar(y, b, rank)];
     };
   },
 };
@@ -98,38 +119,22 @@ const convTranspose: OpRule = {
     const groups = ctx.attrs.int("group", 1);
     const outputShape = ctx.attrs.ints("output_shape");
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X"), w = asTensor(args[1], ctx.where, "W");
-      const b = args[2] === undefined ? null : asTensor(args[2], ctx.where, "B");
-      const rank = x.rank - 2;
-      if (w.rank !== x.rank) refuse(ctx, `W has rank ${w.rank} for an input of rank ${x.rank}`);
-      const kernel = w.shape.slice(2);
+      const { x, w, b, rank } = convOperands(args, ctx);
+      const kernel = w.shape.slice(2), sizes = x.shape.slice(2);
       const { strides, dilations } = windowAttrs(ctx, rank);
       const outPad = ctx.attrs.ints("output_padding") ?? new Array<number>(rank).fill(0);
-      let before: number[], after: number[];
-      const auto = ctx.attrs.string("auto_pad", "NOTSET");
-      const sizes = x.shape.slice(2);
+      // The output with no padding taken off; padding is what output_shape (or SAME_*: size · stride) leaves of it.
       const full = sizes.map((s, i) => strides[i] * (s - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1);
-      if (outputShape || auto === "SAME_UPPER" || auto === "SAME_LOWER") {
-        const target = outputShape ? outputShape.slice(-rank) : sizes.map((s, i) => s * strides[i]);
-        const total = full.map((f, i) => f - target[i]);
-        if (total.some((t) => t < 0)) refuse(ctx, `output_shape [${target}] is larger than the transposed convolution gives`);
-        const lower = auto === "SAME_LOWER";
-        before = total.map((t) => (lower ? Math.ceil(t / 2) : Math.floor(t / 2)));
-        after = total.map((t, i) => t - before[i]);
-      } else if (auto === "VALID") {
-        before = new Array(rank).fill(0);
-        after = before;
-      } else {
-        const pads = ctx.attrs.ints("pads") ?? new Array<number>(2 * rank).fill(0);
-        before = pads.slice(0, rank);
-        after = pads.slice(rank);
-      }
-      const x4 = planar(x, ctx, "X"), w4 = planar(w, ctx, "W");
-      let y = convTransposePlanes(x4, w4, { groups, strides: pair(strides), dilations: pair(dilations), pads: padPair(before, after), outputPadding: outPad.length === 1 ? [0, outPad[0]] : [outPad[0], outPad[1]] });
-      const m = y.shape[1];
-      if (b) y = y.add(b.reshape([1, m, 1, 1]));
-      if (rank === 1) y = y.reshape([y.shape[0], m, y.shape[3]]);
-      return [y];
+      const total = (target: readonly number[]) => {
+        const t = full.map((f, i) => f - target[i]);
+        if (t.some((v) => v < 0)) refuse(ctx, `output_shape [${target}] is larger than the transposed convolution gives`);
+        return t;
+      };
+      const pads = outputShape
+        ? split(total(outputShape.slice(-rank)), ctx.attrs.string("auto_pad", "NOTSET") === "SAME_LOWER")
+        : spatialPads(ctx, rank, () => total(sizes.map((s, i) => s * strides[i])));
+      const y = convTransposePlanes(planar(x, ctx, "X"), planar(w, ctx, "W"), { groups, outputPadding: pair(outPad, 0), ...planeWindow(strides, dilations, pads) });
+      return [fromPlanar(y, b, rank)];
     };
   },
 };
@@ -147,10 +152,9 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       const rank = x.rank - 2;
       if (kernel.length !== rank) refuse(ctx, `kernel_shape [${kernel}] for ${rank} spatial axes`);
       const { strides, dilations } = windowAttrs(ctx, rank);
-      const [before, after] = spatialPads(ctx, x.shape.slice(2), kernel, strides, dilations);
-      const options = { kernel: pair(kernel), strides: pair(strides), dilations: pair(dilations), pads: padPair(before, after), ceilMode: ceil, countIncludePad: includePad };
-      const y = (kind === "max" ? maxPoolPlanes : avgPoolPlanes)(planar(x, ctx, "X"), options);
-      return [rank === 1 ? y.reshape([y.shape[0], y.shape[1], y.shape[3]]) : y];
+      const window = planeWindow(strides, dilations, windowPads(ctx, x.shape.slice(2), kernel, strides, dilations));
+      const y = (kind === "max" ? maxPoolPlanes : avgPoolPlanes)(planar(x, ctx, "X"), { kernel: pair(kernel, 1), ...window, ceilMode: ceil, countIncludePad: includePad });
+      return [fromPlanar(y, null, rank)];
     };
   },
 });
