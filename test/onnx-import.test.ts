@@ -70,6 +70,19 @@ describe("fromOnnx checks the file before it builds anything", () => {
     expect(() => fromOnnx(twice)).toThrow(/output y is already defined/);
   });
 
+  it("refuses a ConvTranspose's bad pads and an unknown auto_pad, as a Conv's", () => {
+    const convT = (attribute: Attr[]) => model({
+      nodes: [node("ConvTranspose", ["x", "w"], ["y"], attribute)],
+      inputs: [value("x", FLOAT, [1, 1, 3, 3])], outputs: [value("y", FLOAT, [1, 1, 5, 5])],
+      initializers: [floats("w", [1, 1, 3, 3], new Array(9).fill(1))],
+    });
+    const run = (attribute: Attr[]) => fromOnnx(convT(attribute)).forward(tensor(new Array(9).fill(1), { shape: [1, 1, 3, 3] }));
+    expect(run([]).shape).toEqual([1, 1, 5, 5]);
+    expect(() => run([ints("pads", [1, -1, 1, 0])])).toThrow(/node y \(ConvTranspose\): pads \[1,-1,1,0\] for 2 spatial axes/);
+    expect(() => run([ints("pads", [1, 1])])).toThrow(/pads \[1,1\] for 2 spatial axes/);
+    expect(() => run([{ name: "auto_pad", type: 3, s: new TextEncoder().encode("SAME") }])).toThrow(/auto_pad SAME/);
+  });
+
   it("names an op it cannot run, and the attribute it cannot read", () => {
     const unknown = model({ nodes: [node("Einsum", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
     expect(() => fromOnnx(unknown)).toThrow(/node y \(Einsum\): op Einsum is not supported/);
@@ -119,6 +132,24 @@ describe("shape subgraphs", () => {
     const loss = m.forward(tensor([2, 0, 2])).sum();
     loss.backward();
     expect(Array.from(m.namedParameters()[0][1].grad!.data())).toEqual([1, 1, 0, 0, 2, 2]);
+  });
+});
+
+describe("index maps remembered per input shape", () => {
+  it("a Resize (linear) and a Tile run on shapes taken by turns give what a fresh model gives for each", () => {
+    const bytes = model({
+      nodes: [node("Resize", ["x", "", "s"], ["r"], [{ name: "mode", type: 3, s: new TextEncoder().encode("linear") }]), node("Tile", ["r", "reps"], ["y"])],
+      inputs: [value("x", FLOAT, [1, 1, "h", "w"])], outputs: [value("y", FLOAT, [1, 2, "H", "W"])],
+      initializers: [floats("s", [4], [1, 1, 2, 1.5]), int64s("reps", [1, 2, 1, 1])],
+    });
+    const input = (h: number, w: number) => tensor(Array.from({ length: h * w }, (_, i) => i * i - 3 * i), { shape: [1, 1, h, w] });
+    const fresh = (h: number, w: number) => Array.from(fromOnnx(bytes).forward(input(h, w)).data());
+    const [small, large] = [fresh(2, 2), fresh(3, 4)];
+    expect(small.length).toBe(2 * 4 * 3);
+    const m = fromOnnx(bytes);
+    for (const [h, w, want] of [[2, 2, small], [3, 4, large], [2, 2, small], [3, 4, large]] as const) {
+      expect(Array.from(m.forward(input(h, w)).data())).toEqual(want);
+    }
   });
 });
 

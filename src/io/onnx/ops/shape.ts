@@ -2,7 +2,9 @@
 // Transpose, Squeeze/Unsqueeze, Concat, Split, Slice, Gather, Expand, Tile, Range, Pad, Resize
 // and Upsample, Dropout (the identity at inference, with its mask). Each works on integers (shape
 // arithmetic, in JS) and on tensors (differentiable ops: a reshape, transpose, slice or concat
-// where one fits, else a gather by an index map computed once per input shape).
+// where one fits, else a gather by an index map). The maps of Pad, Tile and Resize, which run on
+// images, are made once per input shape and remembered (memo); Gather's follow its indices, which
+// are data, and a stepped Slice's are made per call.
 import { concat } from "../../../autograd/ops/select.js";
 import { broadcastShapes } from "../../../autograd/ops/shape.js";
 import { contiguousStrides } from "../../../autograd/ops/util.js";
@@ -27,7 +29,7 @@ function axesOf(ctx: BuildContext, args: (Value | undefined)[], input: number, i
   return v === undefined ? undefined : intsArg(v, ctx, "axes");
 }
 
-/** Remembers an index map per input shape: computed once, read by every later call. */
+/** Remembers what `make` gives per key (an input shape and the op's sizes): made once, read by every later call; the last 8 kept. */
 function memo<T>(make: (key: string) => T): (key: string) => T {
   const cache = new Map<string, T>();
   return (key) => {
@@ -143,38 +145,62 @@ const ROUNDING: Record<string, (x: number) => number> = {
   ceil: Math.ceil,
 };
 
-/** x resized to `out` per axis, nearest or (separably) linear, with ONNX's coordinate rules. */
-function resizeTensor(x: Tensor, out: number[], scales: readonly number[], mode: string, transform: Transform, rounding: (x: number) => number): Tensor {
-  const dims = [...x.shape];
+/**
+ * How Resize moves elements for one input shape: one index map (nearest), or per resized axis the
+ * two neighbours' maps and their weights (linear, axis by axis). Made once per input shape.
+ */
+type ResizePlan =
+  | { nearest: true; out: number[]; map: Int32Array }
+  | { nearest: false; axes: { shape: number[]; lo: Int32Array; hi: Int32Array; weightShape: number[]; w0: Float32Array; w1: Float32Array }[] };
+
+function resizePlan(dims: readonly number[], out: number[], scales: readonly number[], mode: string, transform: Transform, rounding: (x: number) => number): ResizePlan {
   const source = (d: number, i: number) => transform(i, scales[d], dims[d], dims[d] * scales[d], out[d]);
   if (mode === "nearest") {
     const strides = contiguousStrides(dims);
     const pick = out.map((o, d) => Array.from({ length: o }, (_, i) => Math.min(Math.max(rounding(source(d, i)), 0), dims[d] - 1)));
-    return take(x, out, indexMap(out, (ix) => ix.reduce((a, v, d) => a + pick[d][v] * strides[d], 0))) as Tensor;
+    return { nearest: true, out, map: indexMap(out, (ix) => ix.reduce((a, v, d) => a + pick[d][v] * strides[d], 0)) };
   }
-  let y = x;
+  const axes: Extract<ResizePlan, { nearest: false }>["axes"] = [];
+  let current = [...dims];
   for (let d = 0; d < dims.length; d++) {
-    if (out[d] === y.shape[d] && scales[d] === 1) continue;
-    const inSize = y.shape[d];
+    if (out[d] === dims[d] && scales[d] === 1) continue;
     const lo: number[] = [], hi: number[] = [], wHi: number[] = [];
     for (let i = 0; i < out[d]; i++) {
-      const c = Math.min(Math.max(source(d, i), 0), inSize - 1);
+      const c = Math.min(Math.max(source(d, i), 0), dims[d] - 1);
       const f = Math.floor(c);
       lo.push(f);
-      hi.push(Math.min(f + 1, inSize - 1));
+      hi.push(Math.min(f + 1, dims[d] - 1));
       wHi.push(c - f);
     }
-    const shape = [...y.shape];
+    const shape = [...current];
     shape[d] = out[d];
-    const strides = contiguousStrides(y.shape);
-    const along = (at: number[]) => take(y, shape, indexMap(shape, (ix) => ix.reduce((a, v, k) => a + (k === d ? at[v] : v) * strides[k], 0))) as Tensor;
-    const weightShape = shape.map((s, k) => (k === d ? s : 1));
-    const w1 = tensor(Float32Array.from(wHi), { shape: weightShape, engine: x.engine });
-    const w0 = tensor(Float32Array.from(wHi, (v) => 1 - v), { shape: weightShape, engine: x.engine });
-    y = along(lo).mul(w0).add(along(hi).mul(w1));
+    const strides = contiguousStrides(current);
+    const along = (at: number[]) => indexMap(shape, (ix) => ix.reduce((a, v, k) => a + (k === d ? at[v] : v) * strides[k], 0));
+    axes.push({ shape, lo: along(lo), hi: along(hi), weightShape: shape.map((n, k) => (k === d ? n : 1)), w0: Float32Array.from(wHi, (v) => 1 - v), w1: Float32Array.from(wHi) });
+    current = shape;
+  }
+  return { nearest: false, axes };
+}
+
+/** x resized by its plan: a gather (nearest), or per axis the two neighbours weighted (linear); differentiable either way. */
+function resizeTensor(x: Tensor, plan: ResizePlan): Tensor {
+  if (plan.nearest) return take(x, plan.out, plan.map) as Tensor;
+  let y = x;
+  for (const a of plan.axes) {
+    const weight = (w: Float32Array) => tensor(w, { shape: a.weightShape, engine: x.engine });
+    y = (take(y, a.shape, a.lo) as Tensor).mul(weight(a.w0)).add((take(y, a.shape, a.hi) as Tensor).mul(weight(a.w1)));
   }
   return y === x ? x.mul(1) : y;
 }
+
+/** Resize's plans, remembered per input shape, output size and scales. */
+const resizePlans = (mode: string, transform: Transform, rounding: (x: number) => number) => {
+  const plans = memo((key) => {
+    const [dims, out, scales] = JSON.parse(key) as number[][];
+    return resizePlan(dims, out, scales, mode, transform, rounding);
+  });
+  return (x: Tensor, out: number[], scales: readonly number[]) => resizeTensor(x, plans(JSON.stringify([x.shape, out, scales])));
+};
 
 const resize: OpRule = {
   since: 10,
@@ -191,6 +217,7 @@ const resize: OpRule = {
     const policy = a.string("keep_aspect_ratio_policy", "stretch");
     if (policy !== "stretch") refuse(ctx, `keep_aspect_ratio_policy ${policy}`);
     const axesAttr = a.ints("axes");
+    const resized = resizePlans(mode, transform, rounding);
     return (args) => {
       const x = asTensor(args[0], ctx.where, "X");
       const scalesIn = ctx.opset < 11 ? args[1] : args[2];
@@ -206,7 +233,7 @@ const resize: OpRule = {
         if (scaleList.length !== axes.length) refuse(ctx, `${scaleList.length} scales for ${axes.length} axes`);
         axes.forEach((d, i) => { scales[d] = scaleList[i]; out[d] = Math.floor(x.shape[d] * scaleList[i]); });
       } else refuse(ctx, "neither scales nor sizes");
-      return [resizeTensor(x, out, scales, mode, transform, rounding)];
+      return [resized(x, out, scales)];
     };
   },
 };
@@ -218,12 +245,13 @@ const upsample: OpRule = {
   build: (ctx) => {
     const mode = ctx.attrs.string("mode", "nearest");
     if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear") refuse(ctx, `mode ${mode}`);
+    const resized = resizePlans(mode === "nearest" ? "nearest" : "linear", TRANSFORMS.asymmetric, Math.floor);
     return (args) => {
       const x = asTensor(args[0], ctx.where, "X");
       const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : numbersOf(args[1], ctx.where, "scales").ints;
       if (s.length !== x.rank) refuse(ctx, `${s.length} scales for rank ${x.rank}`);
       const out = x.shape.map((d, i) => Math.floor(d * s[i]));
-      return [resizeTensor(x, out, s, mode === "nearest" ? "nearest" : "linear", TRANSFORMS.asymmetric, Math.floor)];
+      return [resized(x, out, s)];
     };
   },
 };
@@ -475,13 +503,19 @@ export const SHAPE_OPS: Record<string, OpRule> = {
   Tile: {
     since: 6,
     floats: [],
-    build: (ctx) => (args) => {
-      const x = args[0]!, dims = dimsOf(x);
-      const repeats = intsArg(args[1], ctx, "repeats");
-      if (repeats.length !== dims.length) refuse(ctx, `${repeats.length} repeats for rank ${dims.length}`);
-      const out = dims.map((d, i) => d * repeats[i]);
-      const strides = contiguousStrides(dims);
-      return [take(x, out, indexMap(out, (ix) => ix.reduce((a, v, i) => a + (v % dims[i]) * strides[i], 0)))];
+    build: (ctx) => {
+      const maps = memo((key) => {
+        const [dims, out] = JSON.parse(key) as number[][];
+        const strides = contiguousStrides(dims);
+        return indexMap(out, (ix) => ix.reduce((a, v, i) => a + (v % dims[i]) * strides[i], 0));
+      });
+      return (args) => {
+        const x = args[0]!, dims = dimsOf(x);
+        const repeats = intsArg(args[1], ctx, "repeats");
+        if (repeats.length !== dims.length) refuse(ctx, `${repeats.length} repeats for rank ${dims.length}`);
+        const out = dims.map((d, i) => d * repeats[i]);
+        return [take(x, out, maps(JSON.stringify([dims, out])))];
+      };
     },
   },
   Range: {
