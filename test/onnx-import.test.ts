@@ -199,6 +199,24 @@ describe("initialisers and gradients", () => {
   });
 });
 
+describe("dispose", () => {
+  it("frees the model's initialisers and folded constants, not a tensor bound with options.constants", () => {
+    const bytes = model({
+      nodes: [node("Constant", [], ["k"], [{ name: "value_float", type: 1, f: 2 }]), node("Mul", ["x", "k"], ["xk"]), node("Add", ["xk", "w"], ["a"]), node("Add", ["a", "bias"], ["y"])],
+      inputs: [value("x", FLOAT, [2]), value("bias", FLOAT, [2])], outputs: [value("y", FLOAT, [2])],
+      initializers: [floats("w", [2], [1, 2])],
+    });
+    const bias = tensor([10, 20]);
+    const m = fromOnnx(bytes, { constants: { bias } });
+    expect(Array.from(m.forward(tensor([1, 1])).data())).toEqual([13, 24]);
+    const w = m.namedParameters()[0][1];
+    m.dispose();
+    expect(w.isDisposed).toBe(true);
+    expect(bias.isDisposed).toBe(false);
+    expect(Array.from(bias.data())).toEqual([10, 20]);
+  });
+});
+
 describe("fine-tuning an imported CNN", () => {
   it("fit() trains a Conv → BatchNorm → Relu → GlobalAveragePool → Flatten → Gemm graph: its loss falls, BatchNorm's running statistics stay", async () => {
     const random = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 7.3 + i * 1.7) * 0.5);

@@ -55,12 +55,14 @@ export class OnnxModel extends Model {
   readonly #constants: Map<string, Value>;
   readonly #integerInputs: Set<string>;
   readonly #plan: PlanStep[];
+  /** Every tensor fromOnnx made for the model (initialisers, folded constants): what dispose() frees. */
+  readonly #owned: Tensor[];
   readonly #shapes = new Map<string, Map<string, Value>>();
 
   /** @internal Use fromOnnx(). */
   constructor(parts: {
     inputs: string[]; outputs: string[]; parameters: Map<string, Tensor>; buffers: Map<string, Tensor>; constants: Map<string, Value>;
-    integerInputs: Set<string>; plan: PlanStep[]; batchStatistics: boolean; engine: Engine;
+    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; batchStatistics: boolean; engine: Engine;
   }) {
     super({ engine: parts.engine });
     this.inputNames = parts.inputs;
@@ -70,6 +72,7 @@ export class OnnxModel extends Model {
     this.#constants = parts.constants;
     this.#integerInputs = parts.integerInputs;
     this.#plan = parts.plan;
+    this.#owned = parts.owned;
     this.batchStatistics = parts.batchStatistics;
   }
 
@@ -81,9 +84,9 @@ export class OnnxModel extends Model {
     ];
   }
 
-  /** Frees the model's memory now (its initialisers and constants) instead of when it is collected. */
+  /** Frees the model's memory now (its initialisers and constants; not tensors you bound with `constants`) instead of when it is collected. */
   dispose(): void {
-    for (const t of [...this.#parameters.values(), ...this.#buffers.values(), ...this.#constants.values()]) if (Tensor.isTensor(t)) t.dispose();
+    for (const t of this.#owned) t.dispose();
     this.#shapes.clear();
   }
 
@@ -254,5 +257,5 @@ function compile(
     const t = types.get(o) ?? DataType.FLOAT;
     if (!isFloatType(t) && !isIntegerType(t)) throw new FormatError(`fromOnnx: output ${o} is ${typeName(t)}`);
   }
-  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, batchStatistics, engine });
+  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, batchStatistics, engine });
 }
