@@ -2,6 +2,7 @@
 // arithmetic), the unary maths and activations, the n-ary Sum/Mean/Max/Min, Clip, and the
 // comparisons and logic, which give integers (masks) and no gradient. Activations whose ONNX
 // parameters wasmgrad's fused kernels do not take are composed from differentiable ops.
+import { activate } from "../../../autograd/ops/activate.js";
 import { erf } from "../../../autograd/ops/arithmetic.js";
 import { where as select } from "../../../autograd/ops/select.js";
 import { broadcastShapes } from "../../../autograd/ops/shape.js";
@@ -97,14 +98,17 @@ const compare = (f: (a: number, b: number) => boolean, since = 7): OpRule => ({
 const relu = (x: Tensor) => x.relu();
 /** α·x for x < 0 for any α (wasmgrad's leakyRelu takes 0 ≤ α < 1). */
 const leaky = (x: Tensor, alpha: number) => (alpha >= 0 && alpha < 1 ? x.leakyRelu(alpha) : x.relu().sub(x.neg().relu().mul(alpha)));
-/** α(eˣ − 1) for x < 0: relu(x) + α(e^min(x, 0) − 1). */
-const elu = (x: Tensor, alpha: number) => x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha));
+/** α(eˣ − 1) for x < 0: the elu activation for α = 1, else relu(x) + α(e^min(x, 0) − 1). */
+const elu = (x: Tensor, alpha: number) => (alpha === 1 ? activate(x, "elu") : x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha)));
+/** clip(αx + β, 0, 1): the hardSigmoid activation for ONNX's defaults (Keras's 0.2 and 0.5), else composed. */
+const hardSigmoid = (x: Tensor, alpha: number, beta: number) =>
+  alpha === Math.fround(0.2) && beta === 0.5 ? activate(x, "hardSigmoid") : x.mul(alpha).add(beta).clip(0, 1);
 
 const gelu = (ctx: BuildContext) => {
   const approximate = ctx.attrs.string("approximate", "none");
   if (approximate !== "none" && approximate !== "tanh") refuse(ctx, `approximate ${approximate}`);
   return (x: Tensor) => approximate === "none"
-    ? x.mul(erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5)
+    ? activate(x, "gelu")
     : x.mul(x.pow(3).mul(0.044715).add(x).mul(Math.sqrt(2 / Math.PI)).tanh().add(1)).mul(0.5);
 };
 
@@ -198,10 +202,10 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Elu: unary((x, ctx) => elu(x, ctx.attrs.float("alpha", 1))),
   Selu: unary((x, ctx) => elu(x, ctx.attrs.float("alpha", 1.67326319217681884765625)).mul(ctx.attrs.float("gamma", 1.05070102214813232421875))),
   Celu: { ...unary((x, ctx) => { const a = ctx.attrs.float("alpha", 1); return x.relu().add(x.neg().relu().neg().div(a).exp().sub(1).mul(a)); }), since: 12 },
-  Softplus: unary((x) => x.relu().add(x.abs().neg().exp().add(1).log())), // log(1 + eˣ), stable for large |x|
+  Softplus: unary((x) => activate(x, "softplus")),
   Softsign: unary((x) => x.div(x.abs().add(1))),
-  Mish: { ...unary((x) => x.mul(x.relu().add(x.abs().neg().exp().add(1).log()).tanh())), since: 18 },
-  HardSigmoid: unary((x, ctx) => x.mul(ctx.attrs.float("alpha", 0.2)).add(ctx.attrs.float("beta", 0.5)).clip(0, 1)),
+  Mish: { ...unary((x) => x.mul(activate(x, "softplus").tanh())), since: 18 },
+  HardSigmoid: unary((x, ctx) => hardSigmoid(x, ctx.attrs.float("alpha", Math.fround(0.2)), ctx.attrs.float("beta", 0.5))),
   HardSwish: { ...unary((x) => x.mul(x.div(6).add(0.5).clip(0, 1))), since: 14 },
   Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx.where, "input"))]; } },
   PRelu: {
