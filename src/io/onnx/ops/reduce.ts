@@ -4,7 +4,7 @@
 import { contiguousStrides } from "../../../autograd/ops/util.js";
 import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
-import { type Ints, type Value, asTensor, axisOf, dimsOf, isInts, numbersOf } from "../values.js";
+import { type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, isInts, numbersOf } from "../values.js";
 
 /** The axes to reduce, or null for "none" (noop_with_empty_axes). */
 function reducedAxes(ctx: BuildContext, args: (Value | undefined)[], rank: number, inputSince: number): number[] | null {
@@ -23,19 +23,12 @@ function reducedAxes(ctx: BuildContext, args: (Value | undefined)[], rank: numbe
 /** Integers reduced in JS along `axes` by `f` over each group of values. */
 function reduceInts(x: Ints, axes: number[], keep: boolean, f: (values: number[]) => number): Ints {
   const outDims = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
-  const groups = new Map<number, number[]>();
-  const strides = contiguousStrides(outDims);
-  x.ints.forEach((v, flat) => {
-    let rest = flat, at = 0;
-    for (let d = x.dims.length - 1; d >= 0; d--) {
-      const ix = rest % x.dims[d];
-      rest = Math.floor(rest / x.dims[d]);
-      if (!axes.includes(d)) at += ix * strides[d];
-    }
-    if (!groups.has(at)) groups.set(at, []);
-    groups.get(at)!.push(v);
-  });
-  const ints = Array.from({ length: sizeOf(outDims) }, (_, i) => f(groups.get(i) ?? []));
+  // Where each element goes: its index along the kept axes.
+  const strides = contiguousStrides(outDims).map((s, d) => (axes.includes(d) ? 0 : s));
+  const target = indexMap(x.dims, (ix) => ix.reduce((o, v, d) => o + v * strides[d], 0));
+  const groups = Array.from({ length: sizeOf(outDims) }, (): number[] => []);
+  x.ints.forEach((v, flat) => groups[target[flat]].push(v));
+  const ints = groups.map(f);
   return { ints, dims: keep ? outDims : x.dims.filter((_, i) => !axes.includes(i)) };
 }
 
