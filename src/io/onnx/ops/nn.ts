@@ -174,6 +174,13 @@ const globalPool = (kind: "max" | "avg"): OpRule => ({
 /** [C] as [1, C, 1, …] for an input of rank `rank`. */
 const perChannel = (t: Tensor, rank: number) => t.reshape([1, t.size, ...new Array<number>(Math.max(rank - 2, 0)).fill(1)]);
 
+/** x's mean and (biased) variance over `axes`, kept as size-1 axes, and x centred on the mean: what each normalisation divides. */
+function moments(x: Tensor, axes: number[]) {
+  const mean = x.mean(axes, { keepDims: true });
+  const centred = x.sub(mean);
+  return { mean, centred, variance: centred.square().mean(axes, { keepDims: true }) };
+}
+
 const batchNorm: OpRule = {
   since: 6,
   floats: [0, 1, 2, 3, 4],
@@ -193,10 +200,7 @@ const batchNorm: OpRule = {
         const a = perChannel(scale, r).div(perChannel(variance, r).add(eps).sqrt());
         return [x.sub(perChannel(mean, r)).mul(a).add(perChannel(bias, r))];
       }
-      const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
-      const m = x.mean(axes, { keepDims: true });
-      const centred = x.sub(m);
-      const v = centred.square().mean(axes, { keepDims: true });
+      const { mean: m, centred, variance: v } = moments(x, [0, ...x.shape.slice(2).map((_, i) => i + 2)]);
       const y = centred.div(v.add(eps).sqrt()).mul(perChannel(scale, r)).add(perChannel(bias, r));
       const batchMean = m.detach().reshape([scale.size]), batchVar = v.detach().reshape([scale.size]);
       const runningMean = mean.mul(momentum).add(batchMean.mul(1 - momentum));
@@ -211,12 +215,6 @@ const batchNorm: OpRule = {
   },
 };
 
-/** x normalised over `axes` by its own mean and (biased) variance. */
-function normalise(x: Tensor, axes: number[], eps: number): Tensor {
-  const m = x.mean(axes, { keepDims: true });
-  const centred = x.sub(m);
-  return centred.div(centred.square().mean(axes, { keepDims: true }).add(eps).sqrt());
-}
 
 const instanceNorm: OpRule = {
   since: 6,
@@ -225,8 +223,8 @@ const instanceNorm: OpRule = {
     const eps = ctx.attrs.float("epsilon", 1e-5);
     return (args) => {
       const [x, scale, bias] = args.map((a, i) => asTensor(a, ctx.where, `input ${i}`));
-      const axes = x.shape.slice(2).map((_, i) => i + 2);
-      return [normalise(x, axes, eps).mul(perChannel(scale, x.rank)).add(perChannel(bias, x.rank))];
+      const { centred, variance } = moments(x, x.shape.slice(2).map((_, i) => i + 2));
+      return [centred.div(variance.add(eps).sqrt()).mul(perChannel(scale, x.rank)).add(perChannel(bias, x.rank))];
     };
   },
 };
@@ -241,12 +239,11 @@ const layerNorm: OpRule = {
       const x = asTensor(args[0], ctx.where, "X");
       const d = axisOf(ctx.attrs.int("axis", -1), x.rank, ctx.where);
       const axes = x.shape.slice(d).map((_, i) => d + i);
-      const m = x.mean(axes, { keepDims: true });
-      const centred = x.sub(m);
-      const invStd = centred.square().mean(axes, { keepDims: true }).add(eps).sqrt().pow(-1);
+      const { mean, centred, variance } = moments(x, axes);
+      const invStd = variance.add(eps).sqrt().pow(-1);
       let y = centred.mul(invStd).mul(asTensor(args[1], ctx.where, "Scale"));
       if (args[2] !== undefined) y = y.add(asTensor(args[2], ctx.where, "B"));
-      return [y, m, invStd];
+      return [y, mean, invStd];
     };
   },
 };
