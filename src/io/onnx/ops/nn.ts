@@ -70,15 +70,15 @@ function fromPlanar(y: Tensor, b: Tensor | null, rank: number): Tensor {
   return rank === 1 ? biased.reshape([n, m, biased.shape[3]]) : biased;
 }
 
-/** x (NHWC) with rows and columns of zeros around it: concatenations, so gradients flow. */
-function padNhwc(x: Tensor, [top, left, bottom, right]: number[]): Tensor {
-  const [n, h, w, c] = x.shape;
-  const around = (y: Tensor, before: number, after: number, axis: 1 | 2, shape: (k: number) => number[]) => {
-    if (!before && !after) return y;
-    return concat([...(before ? [full(shape(before), 0)] : []), y, ...(after ? [full(shape(after), 0)] : [])], axis);
-  };
-  return around(around(x, top, bottom, 1, (k) => [n, k, w, c]), left, right, 2, (k) => [n, h + top + bottom, k, c]);
+/** x with `before` and `after` slices of zeros along `axis`: a concatenation, so gradients flow. */
+function zeroPad(x: Tensor, axis: number, before: number, after: number): Tensor {
+  if (!before && !after) return x;
+  const zeros = (k: number) => full(x.shape.map((d, i) => (i === axis ? k : d)), 0, { engine: x.engine });
+  return concat([...(before ? [zeros(before)] : []), x, ...(after ? [zeros(after)] : [])], axis);
 }
+
+/** x (NHWC) with rows and columns of zeros around it. */
+const padNhwc = (x: Tensor, [top, left, bottom, right]: number[]) => zeroPad(zeroPad(x, 1, top, bottom), 2, left, right);
 
 /** A Conv's or ConvTranspose's X, W (of X's rank) and optional B, and its spatial rank. */
 function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
@@ -259,9 +259,7 @@ const lrn: OpRule = {
     return (args) => {
       const x = asTensor(args[0], ctx.where, "X");
       const c = x.shape[1];
-      const sq = x.square();
-      const zeros = (k: number) => full([x.shape[0], k, ...x.shape.slice(2)], 0);
-      const padded = concat([...(lo ? [zeros(lo)] : []), sq, ...(hi ? [zeros(hi)] : [])], 1);
+      const padded = zeroPad(x.square(), 1, lo, hi);
       let sum: Tensor | null = null;
       for (let k = 0; k < size; k++) {
         const part = padded.slice([0, k], [x.shape[0], k + c]);
