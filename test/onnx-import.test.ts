@@ -300,3 +300,26 @@ describe("the op table", () => {
     expect(listed).toEqual(expected);
   });
 });
+
+describe("engines", () => {
+  it("the tensors a model's steps make (constants, filled shapes, converted integers) live in the model's engine, not the default one", async () => {
+    const mine = await init({ build: "simd" });
+    await init({ build: "simd" }); // now the default engine is another one
+    const bytes = model({
+      nodes: [
+        node("Constant", [], ["k"], [{ name: "value_float", type: 1, f: 2 }]),
+        node("Mul", ["x", "k"], ["a"]),
+        node("Shape", ["x"], ["s"]),
+        node("ConstantOfShape", ["s"], ["ones"], [{ name: "value", type: 4, t: floats("", [1], [1]) } as never]),
+        node("Add", ["a", "ones"], ["b"]),
+        node("Cast", ["s"], ["sf"], [int("to", FLOAT)]),
+        node("Add", ["b", "sf"], ["y"]),
+      ],
+      inputs: [value("x", FLOAT, ["n"])], outputs: [value("y", FLOAT, ["n"])],
+    });
+    const m = fromOnnx(bytes, { engine: mine });
+    const y = m.forward(tensor([1, 2], { engine: mine }));
+    expect(y.engine).toBe(mine);
+    expect(Array.from(y.data())).toEqual([5, 7]); // 2x + 1 + 2
+  });
+});

@@ -44,7 +44,10 @@ export function inspectOnnx(bytes: Uint8Array): OnnxReport {
     ops[node.op] = (ops[node.op] ?? 0) + 1;
     try {
       // No rule for the node, or one that refuses its attributes when it is built (building decodes nothing else).
-      ruleFor(node, graph.opset).build({ node, attrs: node.attrs, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined });
+      ruleFor(node, graph.opset).build({
+        node, attrs: node.attrs, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined,
+        get engine(): never { throw new Error("inspectOnnx runs no step: a rule's build must not make tensors"); },
+      });
     } catch (e) {
       if (!(e instanceof FormatError)) throw e;
       unsupported.push({ node: node.name, op: node.op, opset: graph.opset, reason: (e as Error).message.replace(`${node.where}: `, "") });

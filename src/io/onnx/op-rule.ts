@@ -1,6 +1,7 @@
 // The shape of one entry of the ONNX op table: how to build a node's step once, at import, from
 // its attributes and its opset (so forward() decodes nothing), and what the node's inputs and
 // outputs are (which must be floats, which initialisers are buffers, what types come out).
+import type { Engine } from "../../backend/engine.js";
 import { FormatError } from "../../errors.js";
 import { DataType, type Attributes, type OnnxNode } from "./graph.js";
 import type { Value } from "./values.js";
@@ -26,6 +27,8 @@ export interface BuildContext {
   inputTypes: number[];
   /** Input i's value when it is known at import (a constant, an integer initialiser, a folded node). */
   constant(i: number): Value | undefined;
+  /** The model's engine: where the tensors a step makes (constants, converted integers) live. */
+  engine: Engine;
 }
 
 export interface OpRule {

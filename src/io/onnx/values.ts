@@ -4,6 +4,7 @@
 // flat index (a differentiable op on tensors: its backward scatters the gradient back).
 import { concat } from "../../autograd/ops/select.js";
 import { broadcastShapes, broadcastStrides } from "../../autograd/ops/shape.js";
+import type { Engine } from "../../backend/engine.js";
 import { FormatError } from "../../errors.js";
 import { Tensor, sizeOf, tensor } from "../../tensor.js";
 
@@ -13,10 +14,10 @@ export type Value = Tensor | Ints;
 export const isInts = (v: Value | undefined): v is Ints => v !== undefined && !Tensor.isTensor(v);
 export const dimsOf = (v: Value): number[] => (isInts(v) ? v.dims : [...v.shape]);
 
-/** A float tensor: a tensor as it is, integers converted (as ONNX's Cast to float does). */
-export function asTensor(v: Value | undefined, where: string, what: string): Tensor {
-  if (v === undefined) throw new FormatError(`${where}: ${what} is missing`);
-  return isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims }) : v;
+/** A float tensor: a tensor as it is, integers converted (as ONNX's Cast to float does) on the model's engine. */
+export function asTensor(v: Value | undefined, at: { where: string; engine: Engine }, what: string): Tensor {
+  if (v === undefined) throw new FormatError(`${at.where}: ${what} is missing`);
+  return isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims, engine: at.engine }) : v;
 }
 
 /**
@@ -61,7 +62,7 @@ export function take(v: Value, dims: number[], map: Int32Array, fill = 0): Value
   if (!padded) return v.reshape([v.size, 1]).gather(map).reshape(dims);
   // Padding reads one extra element of value `fill`, appended to the input.
   const flat = v.reshape([v.size, 1]);
-  const extra = tensor([[fill]]);
+  const extra = tensor([[fill]], { engine: v.engine });
   const source = flat.size === 0 ? extra : concat([flat, extra], 0);
   const at = map.map((m) => (m < 0 ? v.size : m));
   return source.gather(at).reshape(dims);

@@ -14,14 +14,14 @@ import { type Ints, type Value, asTensor, intsElementwise, isInts, numbersOf } f
 /** A float op of one input. */
 const unary = (f: (x: Tensor, ctx: BuildContext) => Tensor): OpRule => ({
   since: 6,
-  build: (ctx) => (args) => [f(asTensor(args[0], ctx.where, "input"), ctx)],
+  build: (ctx) => (args) => [f(asTensor(args[0], ctx, "input"), ctx)],
 });
 
 /** A float op of one input that integers may take too (shape arithmetic). */
 const numeric = (f: (x: Tensor) => Tensor, g: (v: number) => number): OpRule => ({
   since: 6,
   floats: [],
-  build: (ctx) => (args) => [isInts(args[0]) ? intsElementwise([args[0]], ([v]) => g(v), ctx.where) : f(asTensor(args[0], ctx.where, "input"))],
+  build: (ctx) => (args) => [isInts(args[0]) ? intsElementwise([args[0]], ([v]) => g(v), ctx.where) : f(asTensor(args[0], ctx, "input"))],
 });
 
 /** The operands broadcast to one shape (where() and the comparisons need it). */
@@ -49,7 +49,7 @@ const binary = (f: (a: Tensor, b: Tensor) => Tensor, g: (a: number, b: number) =
   build: (ctx) => (args) => {
     const a = args[0], b = args[1] && args[0] ? legacyBroadcast(ctx, args[0], args[1]) : args[1];
     if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => g(x, y), ctx.where)];
-    return [f(asTensor(a, ctx.where, "A"), asTensor(b, ctx.where, "B"))];
+    return [f(asTensor(a, ctx, "A"), asTensor(b, ctx, "B"))];
   },
 });
 
@@ -69,7 +69,7 @@ const nary = (combine: (a: Tensor, b: Tensor, where: string) => Tensor, g: (a: n
     const present = args.filter((a): a is Value => a !== undefined);
     if (present.length === 0) refuse(ctx, "no inputs");
     if (present.every(isInts)) return [present.slice(1).reduce((acc: Ints, v) => intsElementwise([acc, v as Ints], ([x, y]) => g(x, y), ctx.where), present[0] as Ints)];
-    const ts = present.map((v) => asTensor(v, ctx.where, "input"));
+    const ts = present.map((v) => asTensor(v, ctx, "input"));
     let y = ts.slice(1).reduce((acc, t) => combine(acc, t, ctx.where), ts[0]);
     if (ts.length === 1) y = y.mul(1); // a new tensor: outputs never alias inputs
     return [mean ? y.div(ts.length) : y];
@@ -119,14 +119,14 @@ const pow: OpRule = {
   build: (ctx) => (args): Value[] => {
     const a = args[0], b = args[1] && args[0] ? legacyBroadcast(ctx, args[0], args[1]) : args[1];
     if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => x ** y, ctx.where)];
-    const base = asTensor(a, ctx.where, "X");
+    const base = asTensor(a, ctx, "X");
     const exponent = numbersOf(b, ctx.where, "the exponent"), e = exponent.ints;
     if (e.length > 0 && e.every((v) => v === e[0])) {
       const dims = broadcastShapes(ctx.where, base.shape, exponent.dims);
       const y = e[0] === 2 ? base.square() : e[0] === 1 ? base.mul(1) : base.pow(e[0]);
       return [y.shape.join() === dims.join() ? y : y.broadcastTo(dims)];
     }
-    return [base.log().mul(asTensor(b, ctx.where, "Y")).exp()];
+    return [base.log().mul(asTensor(b, ctx, "Y")).exp()];
   },
 };
 
@@ -141,7 +141,7 @@ const clip: OpRule = {
       const hi = attrs ? ctx.attrs.float("max", Infinity) : scalarOf(args[2], ctx.where, "max") ?? Infinity;
       const x = args[0];
       if (isInts(x)) return [intsElementwise([x], ([v]) => Math.min(Math.max(v, lo), hi), ctx.where)];
-      const t = asTensor(x, ctx.where, "input");
+      const t = asTensor(x, ctx, "input");
       if (lo > hi) return [t.mul(0).add(hi)]; // ONNX: every value becomes max when min > max
       return [t.clip(lo, hi)];
     };
@@ -159,7 +159,7 @@ const cast: (like: boolean) => OpRule = (like) => ({
     const wrap = to === DataType.BOOL ? (v: number) => (v !== 0 ? 1 : 0) : (v: number) => (Number.isNaN(v) ? 0 : Math.trunc(v));
     return (args): Value[] => {
       const x = args[0];
-      if (toFloat) return [isInts(x) ? asTensor(x, ctx.where, "input") : asTensor(x, ctx.where, "input").mul(1)];
+      if (toFloat) return [isInts(x) ? asTensor(x, ctx, "input") : asTensor(x, ctx, "input").mul(1)];
       const n = numbersOf(x, ctx.where, "input");
       return [{ ints: n.ints.map(wrap), dims: n.dims }];
     };
@@ -174,7 +174,7 @@ const whereOp: OpRule = {
     const cond = numbersOf(args[0], ctx.where, "condition");
     const [a, b] = [args[1], args[2]];
     if (isInts(a) && isInts(b)) return [intsElementwise([cond, a, b], ([c, x, y]) => (c ? x : y), ctx.where)];
-    const [c, x, y] = broadcastAll([asTensor(cond, ctx.where, "condition"), asTensor(a, ctx.where, "X"), asTensor(b, ctx.where, "Y")], ctx.where);
+    const [c, x, y] = broadcastAll([asTensor(cond, ctx, "condition"), asTensor(a, ctx, "X"), asTensor(b, ctx, "Y")], ctx.where);
     return [select(c, x, y)];
   },
 };
@@ -207,12 +207,12 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Mish: { ...unary((x) => x.mul(activate(x, "softplus").tanh())), since: 18 },
   HardSigmoid: unary((x, ctx) => hardSigmoid(x, ctx.attrs.float("alpha", Math.fround(0.2)), ctx.attrs.float("beta", 0.5))),
   HardSwish: { ...unary((x) => x.mul(x.div(6).add(0.5).clip(0, 1))), since: 14 },
-  Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx.where, "input"))]; } },
+  Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx, "input"))]; } },
   PRelu: {
     since: 6,
     floats: [0, 1],
     build: (ctx) => (args) => {
-      const x = asTensor(args[0], ctx.where, "X"), slope = asTensor(args[1], ctx.where, "slope");
+      const x = asTensor(args[0], ctx, "X"), slope = asTensor(args[1], ctx, "slope");
       // In opset 6 a slope [C] lines up with axis 1 (unidirectional broadcasting from opset 7 on).
       const s = ctx.opset < 7 && slope.rank === 1 && x.rank > 2 && slope.shape[0] === x.shape[1] ? slope.reshape([slope.shape[0], ...x.shape.slice(2).map(() => 1)]) : slope;
       return [x.relu().sub(x.neg().relu().mul(s))];

@@ -82,8 +82,8 @@ const padNhwc = (x: Tensor, [top, left, bottom, right]: number[]) => zeroPad(zer
 
 /** A Conv's or ConvTranspose's X, W (of X's rank) and optional B, and its spatial rank. */
 function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
-  const x = asTensor(args[0], ctx.where, "X"), w = asTensor(args[1], ctx.where, "W");
-  const b = args[2] === undefined ? null : asTensor(args[2], ctx.where, "B");
+  const x = asTensor(args[0], ctx, "X"), w = asTensor(args[1], ctx, "W");
+  const b = args[2] === undefined ? null : asTensor(args[2], ctx, "B");
   if (w.rank !== x.rank) refuse(ctx, `W has rank ${w.rank} for an input of rank ${x.rank}`);
   return { x, w, b, rank: x.rank - 2 };
 }
@@ -148,7 +148,7 @@ const pool = (kind: "max" | "avg"): OpRule => ({
     if (ctx.attrs.int("storage_order", 0) !== 0) refuse(ctx, "storage_order 1");
     if (ctx.node.outputs.length > 1 && ctx.node.outputs[1]) refuse(ctx, "its Indices output is not supported");
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X");
+      const x = asTensor(args[0], ctx, "X");
       const rank = x.rank - 2;
       if (kernel.length !== rank) refuse(ctx, `kernel_shape [${kernel}] for ${rank} spatial axes`);
       const { strides, dilations } = windowAttrs(ctx, rank);
@@ -162,7 +162,7 @@ const pool = (kind: "max" | "avg"): OpRule => ({
 const globalPool = (kind: "max" | "avg"): OpRule => ({
   since: 6,
   build: (ctx) => (args) => {
-    const x = asTensor(args[0], ctx.where, "X");
+    const x = asTensor(args[0], ctx, "X");
     const axes = x.shape.slice(2).map((_, i) => i + 2);
     if (kind === "avg") return [x.mean(axes, { keepDims: true })];
     let y = x;
@@ -193,7 +193,7 @@ const batchNorm: OpRule = {
     // The training form: training_mode (opset 14) or, before opset 9's inference-only outputs, more than one output.
     const trainingNode = ctx.opset >= 14 ? ctx.attrs.int("training_mode", 0) === 1 : ctx.node.outputs.filter((o) => o).length > 1;
     return (args, run) => {
-      const [x, scale, bias, mean, variance] = args.map((a, i) => asTensor(a, ctx.where, `input ${i}`));
+      const [x, scale, bias, mean, variance] = args.map((a, i) => asTensor(a, ctx, `input ${i}`));
       const r = x.rank;
       const batch = trainingNode || (run.training && run.batchStatistics);
       if (!batch) {
@@ -222,7 +222,7 @@ const instanceNorm: OpRule = {
   build: (ctx) => {
     const eps = ctx.attrs.float("epsilon", 1e-5);
     return (args) => {
-      const [x, scale, bias] = args.map((a, i) => asTensor(a, ctx.where, `input ${i}`));
+      const [x, scale, bias] = args.map((a, i) => asTensor(a, ctx, `input ${i}`));
       const { centred, variance } = moments(x, x.shape.slice(2).map((_, i) => i + 2));
       return [centred.div(variance.add(eps).sqrt()).mul(perChannel(scale, x.rank)).add(perChannel(bias, x.rank))];
     };
@@ -236,13 +236,13 @@ const layerNorm: OpRule = {
   build: (ctx) => {
     const eps = ctx.attrs.float("epsilon", 1e-5);
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X");
+      const x = asTensor(args[0], ctx, "X");
       const d = axisOf(ctx.attrs.int("axis", -1), x.rank, ctx.where);
       const axes = x.shape.slice(d).map((_, i) => d + i);
       const { mean, centred, variance } = moments(x, axes);
       const invStd = variance.add(eps).sqrt().pow(-1);
-      let y = centred.mul(invStd).mul(asTensor(args[1], ctx.where, "Scale"));
-      if (args[2] !== undefined) y = y.add(asTensor(args[2], ctx.where, "B"));
+      let y = centred.mul(invStd).mul(asTensor(args[1], ctx, "Scale"));
+      if (args[2] !== undefined) y = y.add(asTensor(args[2], ctx, "B"));
       return [y, mean, invStd];
     };
   },
@@ -257,7 +257,7 @@ const lrn: OpRule = {
     const alpha = ctx.attrs.float("alpha", 1e-4), beta = ctx.attrs.float("beta", 0.75), bias = ctx.attrs.float("bias", 1);
     const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X");
+      const x = asTensor(args[0], ctx, "X");
       const c = x.shape[1];
       const padded = zeroPad(x.square(), 1, lo, hi);
       let sum: Tensor | null = null;
@@ -276,7 +276,7 @@ const softmax = (log: boolean): OpRule => ({
     const coerce = ctx.opset < 13;
     const axis = ctx.attrs.int("axis", coerce ? 1 : -1);
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "input");
+      const x = asTensor(args[0], ctx, "input");
       const f = (u: Tensor) => (log ? u.logSoftmax(-1) : u.softmax(-1));
       if (x.rank === 0) return refuse(ctx, "a scalar input");
       const d = axisOf(axis, x.rank, ctx.where);
@@ -299,14 +299,14 @@ const gemm: OpRule = {
     const transA = ctx.attrs.int("transA", 0) === 1, transB = ctx.attrs.int("transB", 0) === 1;
     const alpha = ctx.attrs.float("alpha", 1), beta = ctx.attrs.float("beta", 1);
     return (args) => {
-      let a = asTensor(args[0], ctx.where, "A"), b = asTensor(args[1], ctx.where, "B");
+      let a = asTensor(args[0], ctx, "A"), b = asTensor(args[1], ctx, "B");
       if (a.rank !== 2 || b.rank !== 2) refuse(ctx, `A ${a.shape} and B ${b.shape} must be matrices`);
       if (transA) a = a.transpose([1, 0]);
       if (transB) b = b.transpose([1, 0]);
       let y = a.matmul(b);
       if (alpha !== 1) y = y.mul(alpha);
       if (args[2] !== undefined && beta !== 0) {
-        const c = asTensor(args[2], ctx.where, "C");
+        const c = asTensor(args[2], ctx, "C");
         y = y.add(beta === 1 ? c : c.mul(beta));
       }
       return [y];
@@ -318,7 +318,7 @@ const matmul: OpRule = {
   since: 6,
   floats: [0, 1],
   build: (ctx) => (args) => {
-    let a = asTensor(args[0], ctx.where, "A"), b = asTensor(args[1], ctx.where, "B");
+    let a = asTensor(args[0], ctx, "A"), b = asTensor(args[1], ctx, "B");
     const vecA = a.rank === 1, vecB = b.rank === 1;
     if (vecA) a = a.reshape([1, a.shape[0]]);
     if (vecB) b = b.reshape([b.shape[0], 1]);

@@ -83,7 +83,7 @@ const arg = (largest: boolean): OpRule => ({
   build: (ctx) => {
     const keep = ctx.attrs.int("keepdims", 1) === 1, last = ctx.attrs.int("select_last_index", 0) === 1;
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "data");
+      const x = asTensor(args[0], ctx, "data");
       const d = axisOf(ctx.attrs.int("axis", 0), x.rank, ctx.where);
       const values = numbersOf(x, ctx.where, "data");
       const out = reduceInts(values, [d], keep, (group) => {

@@ -46,8 +46,8 @@ function reshapeValue(v: Value, dims: number[]): Value {
   return isInts(v) ? { ints: v.ints, dims } : v.reshape(dims);
 }
 
-function fromConstant(d: ConstantData): Value {
-  return d.floats ? tensor(d.floats, { shape: d.dims }) : { ints: d.ints!, dims: d.dims };
+function fromConstant(d: ConstantData, ctx: BuildContext): Value {
+  return d.floats ? tensor(d.floats, { shape: d.dims, engine: ctx.engine }) : { ints: d.ints!, dims: d.dims };
 }
 
 function constantData(ctx: BuildContext): ConstantData {
@@ -117,7 +117,7 @@ function concatValues(values: Value[], axis: number, ctx: BuildContext): Value {
     }
     return { ints: out, dims };
   }
-  const ts = values.map((v) => asTensor(v, ctx.where, "input")).filter((t, _, all) => t.size > 0 || all.every((u) => u.size === 0));
+  const ts = values.map((v) => asTensor(v, ctx, "input")).filter((t, _, all) => t.size > 0 || all.every((u) => u.size === 0));
   return ts.length === 1 ? ts[0].mul(1) : concat(ts, d);
 }
 
@@ -219,7 +219,7 @@ const resize: OpRule = {
     const axesAttr = a.ints("axes");
     const resized = resizePlans(mode, transform, rounding);
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X");
+      const x = asTensor(args[0], ctx, "X");
       const scalesIn = ctx.opset < 11 ? args[1] : args[2];
       const sizesIn = ctx.opset < 11 ? undefined : args[3];
       const axes = (axesAttr ?? x.shape.map((_, i) => i)).map((d) => axisOf(d, x.rank, ctx.where));
@@ -247,7 +247,7 @@ const upsample: OpRule = {
     if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear") refuse(ctx, `mode ${mode}`);
     const resized = resizePlans(mode === "nearest" ? "nearest" : "linear", TRANSFORMS.asymmetric, Math.floor);
     return (args) => {
-      const x = asTensor(args[0], ctx.where, "X");
+      const x = asTensor(args[0], ctx, "X");
       const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : numbersOf(args[1], ctx.where, "scales").ints;
       if (s.length !== x.rank) refuse(ctx, `${s.length} scales for rank ${x.rank}`);
       const out = x.shape.map((d, i) => Math.floor(d * s[i]));
@@ -325,7 +325,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     since: 6,
     floats: [],
     types: (ctx) => [constantData(ctx).type],
-    build: (ctx) => { const d = constantData(ctx); return () => [fromConstant(d)]; },
+    build: (ctx) => { const d = constantData(ctx); return () => [fromConstant(d, ctx)]; },
   },
   ConstantOfShape: {
     since: 9,
@@ -336,7 +336,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
       const fill = v.floats ? v.floats[0] : v.ints![0];
       return (args) => {
         const dims = intsArg(args[0], ctx, "shape");
-        return [isFloatType(v.type) ? full(dims, fill) : { ints: new Array<number>(sizeOf(dims)).fill(fill), dims }];
+        return [isFloatType(v.type) ? full(dims, fill, { engine: ctx.engine }) : { ints: new Array<number>(sizeOf(dims)).fill(fill), dims }];
       };
     },
   },
@@ -529,7 +529,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
       if (delta === 0) refuse(ctx, "delta 0");
       const count = Math.max(Math.ceil((limit - start) / delta), 0);
       const values = Array.from({ length: count }, (_, i) => start + i * delta);
-      return [isInts(args[0]) ? { ints: values, dims: [count] } : tensor(Float32Array.from(values), { shape: [count] })];
+      return [isInts(args[0]) ? { ints: values, dims: [count] } : tensor(Float32Array.from(values), { shape: [count], engine: ctx.engine })];
     },
   },
   Pad: pad,
@@ -546,7 +546,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
         if (training) refuse(ctx, "training_mode true; wasmgrad imports Dropout as the identity of inference");
         const x = args[0]!;
         const mask = ctx.node.outputs.length > 1 && ctx.node.outputs[1] ? { ints: new Array(sizeOf(dimsOf(x))).fill(1), dims: dimsOf(x) } : undefined;
-        return [asTensor(x, ctx.where, "data"), mask];
+        return [asTensor(x, ctx, "data"), mask];
       };
     },
   },
