@@ -24,15 +24,15 @@
 }
 
 /**
- * y[b, o, oy, ox] = Σ_{i, ky, kx} x[b, g·cg + i, iy, ix] · W[o, i, ky, kx] (+ y when `accumulate`),
- * o in group g = o / (m / groups), cg = c / groups. W is [m, cg, kh, kw].
+ * y[b, o, oy, ox] = Σ_{i, ky, kx} x[b, g·cg + i, iy, ix] · W[o, i, ky, kx], o in group
+ * g = o / (m / groups), cg = c / groups. W is [m, cg, kh, kw].
  */
 export function convPlanes(
   x: usize, n: i32, c: i32, h: i32, w: i32, weights: usize, m: i32, kh: i32, kw: i32, groups: i32,
-  sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, oh: i32, ow: i32, y: usize, accumulate: bool,
+  sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, oh: i32, ow: i32, y: usize,
 ): void {
   const cg = c / groups, mg = m / groups;
-  if (!accumulate) memory.fill(y, 0, <usize>(n * m * oh * ow) << 2);
+  memory.fill(y, 0, <usize>(n * m * oh * ow) << 2);
   for (let b = 0; b < n; b++) {
     for (let o = 0; o < m; o++) {
       const out = y + (<usize>((b * m + o) * oh * ow) << 2);

@@ -228,3 +228,19 @@ describe("convolutional layers", () => {
       .toThrow(/stride must be a positive integer, got 0/);
   });
 });
+
+describe("NCHW convolution and pooling (the ONNX importer's kernels): bad input", () => {
+  it("names the argument, before any kernel runs", async () => {
+    const { convPlanes, convTransposePlanes, maxPoolPlanes, avgPoolPlanes } = await import("../src/autograd/ops/planes.js");
+    const x = tensor(new Array(2 * 4 * 5 * 5).fill(1), { shape: [2, 4, 5, 5] });
+    expect(() => convPlanes(x, tensor(new Array(6 * 3 * 9).fill(1), { shape: [6, 3, 3, 3] }), { groups: 2 })).toThrow(/x has 4 channels and W \[6, 3, 3, 3\] for 2 groups/);
+    expect(() => convPlanes(x, tensor(new Array(36).fill(1), { shape: [2, 2, 3, 3] }), { groups: 0 })).toThrow(/groups must be a positive integer/);
+    expect(() => convPlanes(x, tensor(new Array(72).fill(1), { shape: [2, 4, 3, 3] }), { pads: [1, 1, -1, 0] })).toThrow(/pads must be four integers ≥ 0/);
+    expect(() => convPlanes(x, tensor(new Array(72).fill(1), { shape: [2, 4, 3, 3] }), { dilations: [3, 3] })).toThrow(ShapeError);
+    expect(() => convTransposePlanes(x, tensor(new Array(18).fill(1), { shape: [2, 1, 3, 3] }))).toThrow(/x has 4 channels; W \[2, 1, 3, 3\] needs \[4, filters/);
+    expect(() => maxPoolPlanes(x, { kernel: [2, 2], ceilMode: "yes" as never })).toThrow(/options.ceilMode/);
+    expect(() => avgPoolPlanes(x, { kernel: [2, 2], countIncludePad: 1 as never })).toThrow(/options.countIncludePad/);
+    expect(() => avgPoolPlanes(x, { kernel: [0, 2] })).toThrow(/kernel must be two integers ≥ 1/);
+    expect(() => maxPoolPlanes(tensor([1, 2, 3]), { kernel: [1, 1] })).toThrow(/expected x \[batch, channels, height, width\]/);
+  });
+});

@@ -113,7 +113,7 @@ export interface Kernels {
   erfBackward(x: number, gy: number, gx: number, n: number): void;
   convPlanes(
     x: number, n: number, c: number, h: number, w: number, weights: number, m: number, kh: number, kw: number, groups: number,
-    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, y: number, accumulate: boolean,
+    sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, oh: number, ow: number, y: number,
   ): void;
   convPlanesBackwardData(
     dy: number, n: number, c: number, h: number, w: number, weights: number, m: number, kh: number, kw: number, groups: number,

@@ -6,7 +6,7 @@
 //   conv transpose:  y = W ⋆ᵀ x         ∂x = W ⋆ ∂y                      ∂W = ∂y ⋆ x
 // A 1-D op is the 2-D one over planes one row high. The bias is an add of [1, m, 1, 1], an op
 // of its own. These run on the calling thread, each sum in one fixed order.
-import { checkOptions, describe } from "../../check.js";
+import { checkBoolean, checkOptions, describe } from "../../check.js";
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
@@ -45,7 +45,7 @@ function checkPair(op: string, name: string, v: unknown, min: number): [number, 
   return [v[0], v[1]];
 }
 
-function window(op: string, options: PlaneWindow) {
+function slide(op: string, options: PlaneWindow) {
   const { strides = [1, 1], dilations = [1, 1], pads = [0, 0, 0, 0] } = options;
   const [sh, sw] = checkPair(op, "strides", strides, 1);
   const [dh, dw] = checkPair(op, "dilations", dilations, 1);
@@ -77,7 +77,7 @@ function checkConv(op: string, x: Tensor, w: Tensor, groups: number) {
 export function convPlanes(x: Tensor, w: Tensor, options: PlaneConvOptions = {}): Tensor {
   const { groups = 1, ...rest } = checkOptions("convPlanes", options);
   checkConv("convPlanes", x, w, groups);
-  const g = window("convPlanes", rest);
+  const g = slide("convPlanes", rest);
   const [n, c, h, wid] = x.shape;
   const [m, cg, kh, kw] = w.shape;
   if (c % groups !== 0 || m % groups !== 0 || cg * groups !== c) {
@@ -88,7 +88,7 @@ export function convPlanes(x: Tensor, w: Tensor, options: PlaneConvOptions = {})
   const geometry = [m, kh, kw, groups, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, oh, ow] as const;
   const k = x.engine.kernels;
   const y = empty(x, [n, m, oh, ow]);
-  k.convPlanes(x.ptr, n, c, h, wid, w.ptr, ...geometry, y.ptr, false);
+  k.convPlanes(x.ptr, n, c, h, wid, w.ptr, ...geometry, y.ptr);
   return record(y, "convPlanes", [x, w], (gy, needs) => {
     const gx = needs[0] ? empty(x) : null;
     if (gx) k.convPlanesBackwardData(gy.ptr, n, c, h, wid, w.ptr, ...geometry, gx.ptr);
@@ -105,7 +105,7 @@ export function convPlanes(x: Tensor, w: Tensor, options: PlaneConvOptions = {})
 export function convTransposePlanes(x: Tensor, w: Tensor, options: PlaneConvTransposeOptions = {}): Tensor {
   const { groups = 1, outputPadding = [0, 0], ...rest } = checkOptions("convTransposePlanes", options);
   checkConv("convTransposePlanes", x, w, groups);
-  const g = window("convTransposePlanes", rest);
+  const g = slide("convTransposePlanes", rest);
   const [ah, aw] = checkPair("convTransposePlanes", "outputPadding", outputPadding, 0);
   const [n, c, h, wid] = x.shape;
   const [wc, mg, kh, kw] = w.shape;
@@ -121,7 +121,7 @@ export function convTransposePlanes(x: Tensor, w: Tensor, options: PlaneConvTran
   k.convPlanesBackwardData(x.ptr, n, m, oh, ow, w.ptr, ...geometry, y.ptr);
   return record(y, "convTransposePlanes", [x, w], (gy, needs) => {
     const gx = needs[0] ? empty(x) : null;
-    if (gx) k.convPlanes(gy.ptr, n, m, oh, ow, w.ptr, ...geometry, gx.ptr, false);
+    if (gx) k.convPlanes(gy.ptr, n, m, oh, ow, w.ptr, ...geometry, gx.ptr);
     const gw = needs[1] ? empty(w) : null;
     if (gw) k.convPlanesBackwardFilter(gy.ptr, n, m, oh, ow, x.ptr, ...geometry, gw.ptr);
     return [gx, gw];
@@ -132,13 +132,15 @@ function poolGeometry(op: string, x: Tensor, options: PlanePoolOptions) {
   checkTensor(op, "x", x);
   const { kernel, ceilMode = false, countIncludePad = false, ...rest } = checkOptions(op, options);
   const [kh, kw] = checkPair(op, "kernel", kernel, 1);
-  const g = window(op, rest);
+  checkBoolean(op, "options.ceilMode", ceilMode);
+  checkBoolean(op, "options.countIncludePad", countIncludePad);
+  const g = slide(op, rest);
   if (x.rank !== 4) throw new ShapeError(`${op}: expected x [batch, channels, height, width], got ${formatShape(x.shape)}`);
   const [n, c, h, w] = x.shape;
-  const oh = outputSize(op, h, kh, g.sh, g.dh, g.pt, g.pb, !!ceilMode);
-  const ow = outputSize(op, w, kw, g.sw, g.dw, g.pl, g.pr, !!ceilMode);
-  // Padding past what the windows reach changes nothing but the divisor; ceil mode's overhang is no padding.
-  return { planes: n * c, h, w, kh, kw, oh, ow, g, countIncludePad: !!countIncludePad, shape: [n, c, oh, ow] };
+  const oh = outputSize(op, h, kh, g.sh, g.dh, g.pt, g.pb, ceilMode);
+  const ow = outputSize(op, w, kw, g.sw, g.dw, g.pl, g.pr, ceilMode);
+  // With countIncludePad the divisor counts padding's taps, never ceil mode's overhang past it (as PyTorch).
+  return { planes: n * c, h, w, kh, kw, oh, ow, g, countIncludePad, shape: [n, c, oh, ow] };
 }
 
 /** The largest element of each window of each plane (padding never wins); its gradient goes to that element alone. */
