@@ -64,7 +64,9 @@ for source in ("pytorch-converted", "pytorch-operator"):
         model = onnx.load(os.path.join(folder, "model.onnx"))
         sets = []
         for data in sorted(glob.glob(os.path.join(folder, "test_data_set_*"))):
-            read = lambda pattern: [numpy_helper.to_array(onnx.load_tensor(p)) for p in sorted(glob.glob(os.path.join(data, pattern)))]
+            # input_10.pb after input_9.pb: in the order of their numbers, not of their names
+            number = lambda p: int(os.path.basename(p).split("_")[1].split(".")[0])
+            read = lambda pattern: [numpy_helper.to_array(onnx.load_tensor(p)) for p in sorted(glob.glob(os.path.join(data, pattern)), key=number)]
             sets.append((read("input_*.pb"), read("output_*.pb")))
         write(os.path.basename(folder), source, model, sets, 1e-3, 1e-7)
         count[source] += 1
