@@ -83,6 +83,28 @@ describe("fromOnnx checks the file before it builds anything", () => {
     expect(() => run([{ name: "auto_pad", type: 3, s: new TextEncoder().encode("SAME") }])).toThrow(/auto_pad SAME/);
   });
 
+  it("refuses bad options and bad inputs by name, and cuts the graph at any named tensor", () => {
+    expect(() => fromOnnx(relu(), { batchStatistics: "yes" as never })).toThrow(/options.batchStatistics/);
+    expect(() => fromOnnx(relu(), { outputs: [] })).toThrow(/outputs must name at least one tensor/);
+    const m = fromOnnx(relu());
+    expect(() => m.run([1, 2] as never)).toThrow(/input x must be a Tensor, got an array of 2/);
+    expect(() => m.run()).toThrow(/expected 1 inputs \(x\), got 0/);
+    const twoSteps = model({ nodes: [node("Neg", ["x"], ["h"]), node("Relu", ["h"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
+    const cut = fromOnnx(twoSteps, { outputs: ["h"] });
+    expect(cut.outputNames).toEqual(["h"]);
+    expect(Array.from(cut.forward(tensor([-1, 2])).data())).toEqual([1, -2]);
+  });
+
+  it("reads opset 6's broadcast attribute: B aligned with A's axes from `axis`", () => {
+    const bytes = model({
+      opset: 6, ir: 3,
+      nodes: [node("Add", ["a", "b"], ["y"], [int("broadcast", 1), int("axis", 1)])],
+      inputs: [value("a", FLOAT, [2, 3, 4]), value("b", FLOAT, [3])], outputs: [value("y", FLOAT, [2, 3, 4])],
+    });
+    const y = fromOnnx(bytes).forward(tensor(new Array(24).fill(0), { shape: [2, 3, 4] }), tensor([1, 2, 3]));
+    expect(Array.from(y.data())).toEqual([0, 1].flatMap(() => [1, 2, 3].flatMap((v) => [v, v, v, v])));
+  });
+
   it("names an op it cannot run, and the attribute it cannot read", () => {
     const unknown = model({ nodes: [node("Einsum", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
     expect(() => fromOnnx(unknown)).toThrow(/node y \(Einsum\): op Einsum is not supported/);
