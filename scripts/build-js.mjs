@@ -62,10 +62,13 @@ const [indexTypes] = generateDtsBundle([{ filePath: "dist/index.d.ts", output: {
 const onnxEntry = await readFile("dist/onnx.d.ts", "utf8");
 const onnxExports = new Set([...onnxEntry.matchAll(/export \{([^}]*)\}/g)].flatMap(([, names]) => names.split(",").map((n) => n.replace(/^\s*type\s+/, "").trim())));
 const fromLibrary = new Set(), external = new Set(), onnxBody = [];
-for (const [, spec] of onnxEntry.matchAll(/from "\.\/([^"]+)\.js"/g)) {
+const onnxModules = [...onnxEntry.matchAll(/from "\.\/([^"]+)\.js"/g)].map(([, spec]) => spec);
+for (const spec of onnxModules) {
   for (const line of (await readFile(join("dist", `${spec}.d.ts`), "utf8")).split("\n")) {
     const local = line.match(/^import \{([^}]*)\} from "\.\.\/\.\.\/[^"]+\.js";$/);
+    const sibling = line.match(/^import .* from "\.\/([^"]+)\.js";$/);
     if (local) local[1].split(",").forEach((n) => fromLibrary.add(n.replace(/^\s*type\s+/, "").trim()));
+    else if (sibling && onnxModules.includes(`io/onnx/${sibling[1]}`)) continue; // declared in this same file
     else if (/^import .* from "\./.test(line)) throw new Error(`build-js: ${spec}.d.ts imports another ONNX module (${line}): teach onnx.d.ts's assembly about it`);
     else if (line.startsWith("import ")) external.add(line);
     else {

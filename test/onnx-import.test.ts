@@ -3,13 +3,15 @@
 // buffers, and gradients reaching every trained initialiser of an imported graph.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, FormatError, gradcheck, init, tensor } from "../src/index.js";
-import { onnxModelType } from "../src/io/onnx/export.js";
-import { fromOnnx, inspectOnnx, supportedOnnxOps } from "../src/onnx.js";
+import { Adam, ArgumentError, FormatError, gradcheck, init, tensor } from "../src/index.js";
+import { onnxModelType } from "../src/io/onnx/proto-type.js";
+import { fromOnnx, inspectOnnx, supportedOnnxOps, toOnnx } from "../src/onnx.js";
 
 beforeAll(async () => {
   await init();
+  ort.env.wasm.numThreads = 1;
 });
 
 const FLOAT = 1, INT64 = 7;
@@ -273,6 +275,30 @@ describe("fine-tuning an imported CNN", () => {
     expect(last).toBeLessThan(first / 4);
     expect(history.epochs.at(-1)!.accuracy).toBe(1);
     expect(Array.from(m.namedBuffers()[0][1].data())).toEqual(runningMean);
+
+    // Sent back: the trained model's file runs in onnxruntime with wasmgrad's outputs, and imports again as the same model.
+    m.eval();
+    const expected = m.predict(x).data();
+    const trained = toOnnx(m);
+    const session = await ort.InferenceSession.create(trained);
+    const out = await session.run({ x: new ort.Tensor("float32", Float32Array.from(images), [32, 1, 6, 6]) });
+    expect(out.y.dims).toEqual([32, 2]);
+    const got = out.y.data as Float32Array;
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i])));
+    const again = fromOnnx(trained);
+    expect(again.namedParameters().map(([n, t]) => [n, Array.from(t.data())])).toEqual(m.namedParameters().map(([n, t]) => [n, Array.from(t.data())]));
+    expect(Array.from(again.predict(x).data())).toEqual(Array.from(expected));
+
+    // A cut goes out as the cut: its outputs are the named tensor's, and only the weights it reads are in the file.
+    const features = fromOnnx(trained, { outputs: ["f"] });
+    const cut = await ort.InferenceSession.create(toOnnx(features));
+    expect(cut.outputNames).toEqual(["f"]);
+    const f = await cut.run({ x: new ort.Tensor("float32", Float32Array.from(images), [32, 1, 6, 6]) });
+    expect(f.f.dims).toEqual([32, 8]);
+    const mine = features.predict(x).data();
+    (f.f.data as Float32Array).forEach((v, i) => expect(Math.abs(v - mine[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(mine[i]))));
+    expect(fromOnnx(toOnnx(features)).namedParameters().map(([n]) => n).sort()).toEqual(["b", "bias", "scale", "w"]);
+    expect(() => toOnnx(m, { opset: 13 })).toThrow(ArgumentError);
   });
 });
 

@@ -4,14 +4,14 @@
 // runtimes fold away), and conv weights are permuted from [kh, kw, cin, cout] to [cout, cin, kh, kw].
 // Dense is Gemm (W [in, out] as it is), Flatten is Flatten(axis 1) on NHWC as ours, Dropout and
 // RandomShift (identity at inference) are Identity, activations are their ONNX ops.
-import protobuf from "protobufjs";
 import { convOutput } from "../../autograd/ops/conv.js";
 import { checkNumber, checkOptions, describe } from "../../check.js";
 import { ArgumentError, FormatError } from "../../errors.js";
 import type { Layer } from "../../nn/layer.js";
 import { Sequential } from "../../nn/sequential.js";
 import type { Shape, Tensor } from "../../tensor.js";
-import { ONNX_PROTO } from "./onnx-proto.js";
+import { OnnxModel } from "./import.js";
+import { floatBytes, onnxModelType } from "./proto-type.js";
 
 export interface OnnxExportOptions {
   /** The default-domain opset to declare, 13 … 21. Default 17. */
@@ -19,13 +19,6 @@ export interface OnnxExportOptions {
   /** Names of the graph's input and output. Defaults "input", "output". */
   inputName?: string;
   outputName?: string;
-}
-
-let modelProto: protobuf.Type | null = null;
-/** The ModelProto type, parsed once from onnx.proto. */
-export function onnxModelType(): protobuf.Type {
-  modelProto ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType("onnx.ModelProto");
-  return modelProto;
 }
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
@@ -43,16 +36,18 @@ const float = (name: string, f: number): Attribute => ({ name, type: ATTRIBUTE.F
 /** IR version that goes with an opset (onnx/helper.py's table). */
 const irVersion = (opset: number) => (opset <= 14 ? 7 : opset <= 18 ? 8 : opset <= 20 ? 9 : 10);
 
-function floats(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
-  return out;
-}
-
-/** The model as ONNX: bytes of a ModelProto with a dynamic batch axis. */
-export function toOnnx(model: Sequential, options?: OnnxExportOptions): Uint8Array {
-  if (!(model instanceof Sequential)) throw new ArgumentError(`toOnnx: expected a Sequential, got ${describe(model)}`);
+/**
+ * The model as ONNX: bytes of a ModelProto with a dynamic batch axis. A model from fromOnnx goes
+ * back out as its file's graph (cut to its outputs) with its weights' current values, at the
+ * file's opset and with its names: the options are for a Sequential.
+ */
+export function toOnnx(model: Sequential | OnnxModel, options?: OnnxExportOptions): Uint8Array {
+  if (model instanceof OnnxModel) {
+    const given = Object.keys(checkOptions("toOnnx", options) ?? {});
+    if (given.length > 0) throw new ArgumentError(`toOnnx: a model from fromOnnx keeps its file's opset and names; got options ${given.join(", ")}`);
+    return model.toOnnxBytes();
+  }
+  if (!(model instanceof Sequential)) throw new ArgumentError(`toOnnx: expected a Sequential or a model from fromOnnx, got ${describe(model)}`);
   const { opset = 17, inputName = "input", outputName = "output" } = checkOptions("toOnnx", options);
   checkNumber("toOnnx", "opset", opset, { integer: true, min: 13, max: 21 });
   const nodes: Node[] = [];
@@ -67,7 +62,7 @@ export function toOnnx(model: Sequential, options?: OnnxExportOptions): Uint8Arr
     return out;
   };
   const weight = (name: string, dims: number[], data: Float32Array) => {
-    initializers.push({ name, dims, data_type: FLOAT, raw_data: floats(data) });
+    initializers.push({ name, dims, data_type: FLOAT, raw_data: floatBytes(data) });
     return name;
   };
   const activate = (layer: Layer, input: string): string => {

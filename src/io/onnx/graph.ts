@@ -4,7 +4,7 @@
 // initialiser, names defined once. Each problem is a FormatError naming the node and the field.
 import { describe } from "../../check.js";
 import { FormatError } from "../../errors.js";
-import { onnxModelType } from "./export.js";
+import { onnxModelType } from "./proto-type.js";
 
 /** The newest default-domain opset and IR version whose semantics wasmgrad reads (onnx 1.23's). */
 export const MAX_OPSET = 28;
@@ -23,11 +23,11 @@ export const typeName = (t: number): string => Object.entries(DataType).find(([,
 interface RawAttribute { name: string; type?: number; f?: number; i?: number; s?: Uint8Array; t?: RawTensor; floats?: number[]; ints?: number[]; strings?: Uint8Array[]; g?: unknown }
 export interface RawTensor { name?: string; dims?: number[]; data_type?: number; float_data?: number[]; int64_data?: number[]; int32_data?: number[]; double_data?: number[]; uint64_data?: number[]; raw_data?: Uint8Array; data_location?: number }
 interface RawNode { name?: string; op_type?: string; domain?: string; input?: string[]; output?: string[]; attribute?: RawAttribute[] }
-interface RawValueInfo { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number; dim_param?: string }[] } } } }
-interface RawModel {
+export interface RawValueInfo { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number; dim_param?: string }[] } } } }
+export interface RawModel {
   ir_version?: number;
   opset_import?: { domain?: string; version?: number }[];
-  graph?: { node?: RawNode[]; initializer?: RawTensor[]; input?: RawValueInfo[]; output?: RawValueInfo[] };
+  graph?: { node?: RawNode[]; initializer?: RawTensor[]; input?: RawValueInfo[]; output?: RawValueInfo[]; value_info?: RawValueInfo[] };
 }
 
 /** A constant's contents: float32 data or integers, with its dims and ONNX type. */
@@ -110,6 +110,8 @@ export interface OnnxGraph {
   initializers: Map<string, RawTensor>;
   inputs: ValueInfo[];
   outputs: ValueInfo[];
+  /** The decoded file as plain data (what toOnnx of the imported model writes back out). */
+  proto: RawModel;
 }
 
 /** IEEE half → float32. */
@@ -223,5 +225,5 @@ export function readOnnx(bytes: Uint8Array, op = "fromOnnx"): OnnxGraph {
     };
   });
   for (const o of outputs) if (!defined.has(o.name)) throw new FormatError(`${op}: graph output ${o.name} is computed by no node`);
-  return { opset, irVersion, nodes, initializers, inputs, outputs };
+  return { opset, irVersion, nodes, initializers, inputs, outputs, proto };
 }

@@ -16,6 +16,7 @@ import { Tensor, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, decodeTensor, isFloatType, isIntegerType, readOnnx, typeName } from "./graph.js";
 import type { RunContext, Step } from "./op-rule.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
+import { skeletonOf, withWeights } from "./reexport.js";
 import { type Value, asInts, isInts } from "./values.js";
 
 export interface OnnxImportOptions {
@@ -58,11 +59,13 @@ export class OnnxModel extends Model {
   /** Every tensor fromOnnx made for the model (initialisers, folded constants): what dispose() frees. */
   readonly #owned: Tensor[];
   readonly #shapes = new Map<string, Map<string, Value>>();
+  /** The graph without the weights this model holds (reexport.ts): what toOnnx writes them into. */
+  readonly #skeleton: Uint8Array;
 
   /** @internal Use fromOnnx(). */
   constructor(parts: {
     inputs: string[]; outputs: string[]; parameters: Map<string, Tensor>; buffers: Map<string, Tensor>; constants: Map<string, Value>;
-    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; batchStatistics: boolean; engine: Engine;
+    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; batchStatistics: boolean; engine: Engine; skeleton: Uint8Array;
   }) {
     super({ engine: parts.engine });
     this.inputNames = parts.inputs;
@@ -74,6 +77,15 @@ export class OnnxModel extends Model {
     this.#plan = parts.plan;
     this.#owned = parts.owned;
     this.batchStatistics = parts.batchStatistics;
+    this.#skeleton = parts.skeleton;
+  }
+
+  /** @internal toOnnx(model): the file's graph (cut to the outputs) with the weights' current values. */
+  toOnnxBytes(): Uint8Array {
+    const weights = [...this.#parameters, ...this.#buffers];
+    const gone = weights.find(([, t]) => t.isDisposed);
+    if (gone) throw new ArgumentError(`toOnnx: the model's ${gone[0]} was disposed`);
+    return withWeights(this.#skeleton, weights);
   }
 
   /** The initialisers, by their names in the file: parameters (floats that require grad) and buffers. */
@@ -257,5 +269,12 @@ function compile(
     const t = types.get(o) ?? DataType.FLOAT;
     if (!isFloatType(t) && !isIntegerType(t)) throw new FormatError(`fromOnnx: output ${o} is ${typeName(t)}`);
   }
-  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, batchStatistics, engine });
+  const skeleton = skeletonOf(graph, {
+    needed, held: new Set(floatInits.keys()),
+    outputs: outputs.map((name) => ({ name, type: types.get(name) ?? DataType.FLOAT })),
+    bound: Object.entries(bound).map(([name, v]) => Tensor.isTensor(v)
+      ? { name, dims: [...v.shape], floats: v.data() }
+      : v.integer ? { name, dims: [...v.shape], ints: Array.from(v.data, Number) } : { name, dims: [...v.shape], floats: Float32Array.from(v.data) }),
+  });
+  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, batchStatistics, engine, skeleton });
 }
