@@ -11,34 +11,11 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Tensor, WasmgradError, init, noGrad, tensor, withArena } from "../src/index.js";
 import { fromOnnx } from "../src/onnx.js";
+import { type Stored, WIDTHS, decode } from "./stored.js";
 
 const DIR = join(__dirname, ".onnx-cases");
 
-interface Stored { name: string; dtype: string; shape: number[]; data: string }
 interface Case { name: string; family: string; rtol: number; atol: number | "scale"; dataSets: { inputs: Stored[]; outputs: Stored[] }[] }
-
-function decode(t: Stored): number[] {
-  const bytes = Buffer.from(t.data, "base64");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = t.shape.reduce((a, b) => a * b, 1);
-  const read: Record<string, [number, (at: number) => number]> = {
-    float32: [4, (at) => view.getFloat32(at, true)],
-    float64: [8, (at) => view.getFloat64(at, true)],
-    int64: [8, (at) => Number(view.getBigInt64(at, true))],
-    uint64: [8, (at) => Number(view.getBigUint64(at, true))],
-    int32: [4, (at) => view.getInt32(at, true)],
-    uint32: [4, (at) => view.getUint32(at, true)],
-    int16: [2, (at) => view.getInt16(at, true)],
-    uint16: [2, (at) => view.getUint16(at, true)],
-    int8: [1, (at) => view.getInt8(at)],
-    uint8: [1, (at) => view.getUint8(at)],
-    bool: [1, (at) => view.getUint8(at)],
-  };
-  const [width, get] = read[t.dtype];
-  return Array.from({ length: size }, (_, i) => get(i * width));
-}
-
-const WIDTHS: Record<string, number> = { float32: 4, float64: 8, int64: 8, uint64: 8, int32: 4, uint32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
 
 type Outcome = { name: string; family: string; result: "pass" | "unsupported" | "wrong" | "untyped"; why?: string };
 

@@ -179,6 +179,28 @@ const whereOp: OpRule = {
   },
 };
 
+/**
+ * Mod: the remainder a − b·q, q = trunc(a/b) (fmod 1, C's fmod) or floor(a/b) (fmod 0, the
+ * sign of the divisor, integers only in ONNX). On floats q is piecewise constant: the gradient
+ * is 1 to a and −q to b.
+ */
+const mod: OpRule = {
+  since: 10,
+  floats: [],
+  build: (ctx) => {
+    const fmod = ctx.attrs.int("fmod", 0) === 1;
+    const quotient = fmod ? Math.trunc : Math.floor;
+    return (args) => {
+      const [a, b] = [args[0], args[1]];
+      if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => (y === 0 ? 0 : x - y * quotient(x / y)), ctx.where)];
+      const [x, y] = broadcastAll([asTensor(a, ctx, "A"), asTensor(b, ctx, "B")], ctx.where);
+      const xs = x.data(), ys = y.data();
+      const q = tensor(Float32Array.from(xs, (v, i) => quotient(v / ys[i])), { shape: x.shape, engine: x.engine });
+      return [x.sub(y.mul(q))];
+    };
+  },
+};
+
 const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where, "X")], ([v]) => (v ? 0 : 1), ctx.where)] };
 
 export const ELEMENTWISE_OPS: Record<string, OpRule> = {
@@ -188,6 +210,7 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Mul: binary((a, b) => a.mul(b), (a, b) => a * b),
   Div: binary((a, b) => a.div(b), (a, b) => Math.trunc(a / b)),
   Pow: pow,
+  Mod: mod,
   Neg: numeric((x) => x.neg(), (v) => -v),
   Abs: numeric((x) => x.abs(), (v) => Math.abs(v)),
   Sqrt: unary((x) => x.sqrt()),
