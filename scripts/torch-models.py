@@ -5,8 +5,9 @@ torchvision is not installed here, so the architectures are written out below, s
 images, a 12-token text): a ResNet with basic blocks, a MobileNetV2 (inverted residuals,
 depthwise convolutions, ReLU6), a MobileNetV3-style net (squeeze-and-excitation, Hardswish,
 Hardsigmoid), a U-Net (max pooling, ConvTranspose, Concat, nearest and bilinear upsampling), a
-VGG-style net (adaptive average pooling, dropout), a 1-D dilated conv net, and a Transformer
-encoder over token ids (Embedding, TransformerEncoderLayer with GELU, LayerNorm). BatchNorm's
+VGG-style net (adaptive average pooling, dropout), a 1-D dilated conv net, a Transformer
+encoder over token ids (Embedding, TransformerEncoderLayer with GELU, LayerNorm), and a
+recurrent text model (a bidirectional LSTM, a GRU and an RNN over embedded ids). BatchNorm's
 running statistics and affine parameters, and LayerNorm's, are seeded away from their initial
 values, as a trained model's are (a fresh one's ones and zeros also let the exporters merge them
 into one initialiser, whose gradient is then the sum of all their uses).
@@ -18,8 +19,9 @@ Each model is exported four ways, in eval mode:
   dynamo       torch.onnx.export(dynamo=True, external_data=False): its defaults, optimised;
   dynamo-params  the same with optimize=False.
 The reference is PyTorch's: the output for a seeded input, the loss sum(output · r) for a seeded
-r, and the gradient of that loss for every parameter. The test compares each parameter found in
-the file under its own name with its own values (all of them, for the *-params exports).
+r, and the gradient of that loss for every parameter. The test compares the gradients of the
+*-params exports, where every parameter is an initialiser of its own name and values (a folding
+export's graph is another function of its weights).
 Usage: .venv/bin/python scripts/torch-models.py [model ...]
 """
 import base64
@@ -178,9 +180,25 @@ class TextTransformer(nn.Module):
         return self.head(self.norm(x).mean(1))
 
 
+class TextRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(50, 8)
+        self.lstm = nn.LSTM(8, 6, batch_first=True, bidirectional=True)
+        self.gru = nn.GRU(12, 5, batch_first=True)
+        self.rnn = nn.RNN(5, 4, batch_first=True)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, ids):
+        x, _ = self.lstm(self.embed(ids))
+        x, _ = self.gru(x)
+        x, h = self.rnn(x)
+        return self.head(x[:, -1] + h[0])
+
+
 MODELS = {
     "resnet": (ResNet, "image"), "mobilenet_v2": (MobileNetV2, "image"), "mobilenet_v3": (MobileNetV3, "image"), "unet": (UNet, "image"),
-    "vgg": (VGG, "image"), "audio": (AudioNet, "audio"), "transformer": (TextTransformer, "text"),
+    "vgg": (VGG, "image"), "audio": (AudioNet, "audio"), "transformer": (TextTransformer, "text"), "rnn": (TextRNN, "text"),
 }
 
 

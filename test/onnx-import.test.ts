@@ -18,6 +18,7 @@ const FLOAT = 1, INT64 = 7;
 type Attr = { name: string; type: number; i?: number; f?: number; ints?: number[]; s?: Uint8Array };
 const int = (name: string, i: number): Attr => ({ name, type: 2, i });
 const ints = (name: string, v: number[]): Attr => ({ name, type: 7, ints: v });
+const str = (name: string, v: string): Attr => ({ name, type: 3, s: new TextEncoder().encode(v) });
 const node = (op_type: string, input: string[], output: string[], attribute: Attr[] = []) => ({ op_type, input, output, attribute, name: output[0] });
 const value = (name: string, elem_type: number, dims: (number | string)[]) => ({
   name, type: { tensor_type: { elem_type, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } } },
@@ -204,6 +205,51 @@ describe("initialisers and gradients", () => {
     const params = m.namedParameters().map(([, t]) => t);
     const result = gradcheck((input) => m.forward(input).square().sum(), [x, ...params]);
     expect(result.ok, JSON.stringify(result.worst)).toBe(true);
+  });
+
+  describe("the recurrent ops: gradients to X, W, R, B, P and the initial states match finite differences", () => {
+    // seq 3, batch 2, input 3, hidden 2; layout 0 inputs are [seq, batch, ·], layout 1 [batch, seq, ·].
+    const T = 3, N = 2, I = 3, H = 2;
+    const wave = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 3.7 + i * 1.3) * 0.6);
+    const cases: [string, string, number, Attr[], { peepholes?: boolean; cell?: boolean; layout?: number }][] = [
+      ["LSTM bidirectional, on the fused kernel", "LSTM", 4, [str("direction", "bidirectional")], {}],
+      ["LSTM with peepholes, clip and the last cell state", "LSTM", 4, [{ name: "clip", type: 1, f: 5 }], { peepholes: true, cell: true }],
+      ["GRU reverse, reset before the product", "GRU", 3, [str("direction", "reverse")], {}],
+      ["GRU, linear before reset, batch-major", "GRU", 3, [int("linear_before_reset", 1), int("layout", 1)], { layout: 1 }],
+      ["RNN bidirectional", "RNN", 1, [str("direction", "bidirectional")], {}],
+    ];
+    for (const [title, op, G, attrs, o] of cases) {
+      it(title, () => {
+        const dirs = attrs.some((a) => a.name === "direction" && new TextDecoder().decode(a.s) === "bidirectional") ? 2 : 1;
+        const lstm = op === "LSTM";
+        const stateDims = o.layout ? [N, dirs, H] : [dirs, N, H];
+        const inputs = ["x", "W", "R", "B", "", "h0", ...(lstm ? ["c0", o.peepholes ? "P" : ""] : [])];
+        const outputs = ["y", "yh", ...(o.cell ? ["yc"] : [])];
+        const bytes = model({
+          nodes: [node(op, inputs, outputs, [int("hidden_size", H), ...attrs])],
+          inputs: [value("x", FLOAT, o.layout ? [N, T, I] : [T, N, I])],
+          outputs: outputs.map((name) => value(name, FLOAT, [])),
+          initializers: [
+            floats("W", [dirs, G * H, I], wave(dirs * G * H * I, 1)), floats("R", [dirs, G * H, H], wave(dirs * G * H * H, 2)),
+            floats("B", [dirs, 2 * G * H], wave(dirs * 2 * G * H, 3)), floats("h0", stateDims, wave(dirs * N * H, 4)),
+            ...(lstm ? [floats("c0", stateDims, wave(dirs * N * H, 5))] : []), ...(o.peepholes ? [floats("P", [dirs, 3 * H], wave(dirs * 3 * H, 6))] : []),
+          ],
+          opset: 14,
+        });
+        const m = fromOnnx(bytes);
+        const x = tensor(wave(T * N * I, 7), { shape: o.layout ? [N, T, I] : [T, N, I], requiresGrad: true });
+        const params = m.namedParameters().map(([, t]) => t);
+        expect(params.length).toBe(inputs.filter((n) => n && n !== "x").length);
+        const result = gradcheck((input) => {
+          const out = m.run(input);
+          return outputs.map((name) => out[name].square().sum()).reduce((a, b) => a.add(b));
+        }, [x, ...params]);
+        expect(result.ok, JSON.stringify(result.worst)).toBe(true);
+        const out = m.run(x);
+        expect(out.y.shape).toEqual(o.layout ? [N, T, dirs, H] : [T, dirs, N, H]);
+        expect(out.yh.shape).toEqual(stateDims);
+      });
+    }
   });
 
   it("BatchNorm on batch statistics only when asked, updating its running ones", () => {

@@ -79,6 +79,10 @@ export class Attributes {
   string(name: string, fallback: string): string {
     return this.#strings.get(name) ?? fallback;
   }
+  /** A strings attribute (the recurrent ops' activations), or an empty list. */
+  strings(name: string): string[] {
+    return (this.#map.get(name)?.strings ?? []).map((b) => new TextDecoder().decode(b));
+  }
   tensor(name: string): ConstantData | undefined {
     const a = this.#map.get(name);
     if (!a?.t) return undefined;

@@ -241,7 +241,11 @@ function compile(
       const t = inputTypes[i];
       if (t && !isFloatType(t)) throw new FormatError(`${where}: input ${i} (${node.inputs[i]}) is ${typeName(t)}; ${node.op} takes floats there`);
     }
-    const ctx = { node, attrs: node.attrs, opset: graph.opset, where, inputTypes, engine, constant: (i: number) => (node.inputs[i] ? known.get(node.inputs[i]) : undefined) };
+    const ctx = {
+      node, attrs: node.attrs, opset: graph.opset, where, inputTypes, engine,
+      constant: (i: number) => (node.inputs[i] ? known.get(node.inputs[i]) : undefined),
+      used: (i: number) => !!node.outputs[i] && needed.has(node.outputs[i]),
+    };
     const run = rule.build(ctx);
     const outTypes = rule.types ? rule.types(ctx) : node.outputs.map(() => inputTypes[0] || DataType.FLOAT);
     node.outputs.forEach((name, i) => name && types.set(name, outTypes[i] ?? outTypes[0]));

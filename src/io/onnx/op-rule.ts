@@ -29,6 +29,8 @@ export interface BuildContext {
   constant(i: number): Value | undefined;
   /** The model's engine: where the tensors a step makes (constants, converted integers) live. */
   engine: Engine;
+  /** Output i is read by the requested outputs (an op may skip work no one reads: LSTM's Y_c). */
+  used(i: number): boolean;
 }
 
 export interface OpRule {

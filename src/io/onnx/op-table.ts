@@ -6,6 +6,7 @@ import type { OnnxNode } from "./graph.js";
 import type { OpRule } from "./op-rule.js";
 import { ELEMENTWISE_OPS } from "./ops/elementwise.js";
 import { NN_OPS } from "./ops/nn.js";
+import { RECURRENT_OPS } from "./ops/recurrent.js";
 import { REDUCE_OPS } from "./ops/reduce.js";
 import { SHAPE_OPS } from "./ops/shape.js";
 
@@ -14,6 +15,7 @@ export const OP_TABLE: Readonly<Record<string, OpRule>> = Object.freeze(Object.a
   ...SHAPE_OPS,
   ...NN_OPS,
   ...REDUCE_OPS,
+  ...RECURRENT_OPS,
 }));
 
 /** The rule that runs `node` at the model's opset, or a FormatError naming the node and why none does. */

@@ -194,12 +194,23 @@ const mod: OpRule = {
       const [a, b] = [args[0], args[1]];
       if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => (y === 0 ? 0 : x - y * quotient(x / y)), ctx.where)];
       const [x, y] = broadcastAll([asTensor(a, ctx, "A"), asTensor(b, ctx, "B")], ctx.where);
-      const xs = x.data(), ys = y.data();
-      const q = tensor(Float32Array.from(xs, (v, i) => quotient(v / ys[i])), { shape: x.shape, engine: x.engine });
-      return [x.sub(y.mul(q))];
+      const xs = x.data(), ys = y.data(), engine = x.engine;
+      const qs = Float32Array.from(xs, (v, i) => quotient(v / ys[i]));
+      // Where a value or the quotient is not finite, the remainder is C's (or NumPy's) by definition, not by arithmetic.
+      const exact = Float32Array.from(xs, (v, i) => remainder(v, ys[i], fmod));
+      const arithmetic = Float32Array.from(qs, (q, i) => (Number.isFinite(q) && Number.isFinite(xs[i]) && Number.isFinite(ys[i]) && ys[i] !== 0 ? 1 : 0));
+      const y0 = x.sub(y.mul(tensor(qs.map((q, i) => (arithmetic[i] ? q : 0)), { shape: x.shape, engine })));
+      if (arithmetic.every((m) => m === 1)) return [y0];
+      return [select(tensor(arithmetic, { shape: x.shape, engine }), y0, tensor(exact, { shape: x.shape, engine }))];
     };
   },
 };
+
+/** C's fmod (fmod 1), or NumPy's mod, which takes the divisor's sign (fmod 0). */
+function remainder(a: number, b: number, fmod: boolean): number {
+  const r = a % b;
+  return fmod || r === 0 || Number.isNaN(r) || (r < 0) === (b < 0) ? r : r + b;
+}
 
 const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where, "X")], ([v]) => (v ? 0 : 1), ctx.where)] };
 
