@@ -111,11 +111,11 @@ describe("fromOnnx checks the file before it builds anything", () => {
   it("names an op it cannot run, and the attribute it cannot read", () => {
     const unknown = model({ nodes: [node("Einsum", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])] });
     expect(() => fromOnnx(unknown)).toThrow(/node y \(Einsum\): op Einsum is not supported/);
-    const cubic = model({
-      nodes: [node("Resize", ["x", "", "s"], ["y"], [{ name: "mode", type: 3, s: new TextEncoder().encode("cubic") }])],
-      inputs: [value("x", FLOAT, [1, 1, 2, 2])], outputs: [value("y", FLOAT, [1, 1, 4, 4])], initializers: [floats("s", [4], [1, 1, 2, 2])],
+    const antialiased = model({
+      nodes: [node("Resize", ["x", "", "s"], ["y"], [str("mode", "linear"), int("antialias", 1)])],
+      inputs: [value("x", FLOAT, [1, 1, 4, 4])], outputs: [value("y", FLOAT, [1, 1, 2, 2])], initializers: [floats("s", [4], [1, 1, 0.5, 0.5])],
     });
-    expect(() => fromOnnx(cubic)).toThrow(/node y \(Resize\): mode cubic/);
+    expect(() => fromOnnx(antialiased)).toThrow(/node y \(Resize\): antialias 1/);
   });
 });
 
@@ -204,6 +204,30 @@ describe("initialisers and gradients", () => {
     const x = tensor(Array.from({ length: 36 }, (_, i) => Math.cos(i) * 0.5), { shape: [2, 2, 3, 3], requiresGrad: true });
     const params = m.namedParameters().map(([, t]) => t);
     const result = gradcheck((input) => m.forward(input).square().sum(), [x, ...params]);
+    expect(result.ok, JSON.stringify(result.worst)).toBe(true);
+  });
+
+  it("gradients through a cubic Resize, a tf_crop_and_resize, a float ReduceProd and Mod match finite differences", () => {
+    const bytes = model({
+      nodes: [
+        node("Resize", ["x", "", "s"], ["r"], [str("mode", "cubic"), int("exclude_outside", 1)]),
+        node("Resize", ["x", "roi", "", "sizes"], ["c"], [str("mode", "linear"), str("coordinate_transformation_mode", "tf_crop_and_resize"), { name: "extrapolation_value", type: 1, f: 0.25 }]),
+        node("Mul", ["r", "w"], ["m"]),
+        node("ReduceProd", ["m"], ["p"], [ints("axes", [3]), int("keepdims", 0)]),
+        node("Mod", ["c", "k"], ["y"], [int("fmod", 1)]),
+      ],
+      inputs: [value("x", FLOAT, [1, 1, 3, 3])], outputs: [value("p", FLOAT, []), value("y", FLOAT, [])],
+      initializers: [
+        floats("s", [4], [1, 1, 1.5, 1.5]), floats("roi", [8], [0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3]), int64s("sizes", [1, 1, 4, 3]),
+        floats("w", [4], [0.9, 1.1, 1.2, 0.8]), floats("k", [], [0.7]),
+      ],
+      opset: 13,
+    });
+    const m = fromOnnx(bytes);
+    const x = tensor(Array.from({ length: 9 }, (_, i) => 1 + 0.3 * Math.sin(i * 1.9)), { shape: [1, 1, 3, 3], requiresGrad: true });
+    const params = m.namedParameters().map(([, t]) => t);
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["w", "k"]);
+    const result = gradcheck((input) => { const o = m.run(input); return o.p.sum().add(o.y.square().sum()); }, [x, ...params]);
     expect(result.ok, JSON.stringify(result.worst)).toBe(true);
   });
 
@@ -354,7 +378,7 @@ describe("inspectOnnx", () => {
       nodes: [
         node("Conv", ["x", "w"], ["c"]),
         node("Einsum", ["c"], ["e"]),
-        node("Resize", ["e", "", "s"], ["y"], [{ name: "mode", type: 3, s: new TextEncoder().encode("cubic") }]),
+        node("Resize", ["e", "", "s"], ["y"], [str("mode", "cubic"), int("antialias", 1)]),
       ],
       inputs: [value("x", FLOAT, ["batch", 1, 4, 4])], outputs: [value("y", FLOAT, ["batch", 2, 8, 8])],
       initializers: [floats("w", [2, 1, 3, 3], new Array(18).fill(0.5)), floats("s", [4], [1, 1, 2, 2])],
@@ -368,7 +392,7 @@ describe("inspectOnnx", () => {
       ops: { Conv: 1, Einsum: 1, Resize: 1 },
       unsupported: [
         { node: "e", op: "Einsum", opset: 17, reason: "op Einsum is not supported" },
-        { node: "y", op: "Resize", opset: 17, reason: "mode cubic; wasmgrad resizes by nearest and linear" },
+        { node: "y", op: "Resize", opset: 17, reason: "antialias 1" },
       ],
     });
     expect(inspectOnnx(relu()).unsupported).toEqual([]);

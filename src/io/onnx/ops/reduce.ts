@@ -1,6 +1,7 @@
 // ONNX's reductions (axes as an attribute, or as an input from opset 13 for ReduceSum and 18 for
 // the rest) and ArgMax/ArgMin. Float reductions are differentiable compositions of sum, mean and
-// max; on integers (shape arithmetic) they run in JS. ArgMax/ArgMin give integers, no gradient.
+// max (and a chain of products); on integers (shape arithmetic) they run in JS. ArgMax/ArgMin give integers, no gradient.
+import { slice } from "../../../autograd/ops/select.js";
 import { contiguousStrides } from "../../../autograd/ops/util.js";
 import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
@@ -44,7 +45,7 @@ type FloatReduce = (x: Tensor, axes: number[]) => Tensor; // keeps the reduced a
  * A reduction: `f` on tensors (keeping the reduced axes), `g` on integers, and `empty` what it
  * gives over no elements (ONNX's identity of the op: 0 for sums, −∞ for max, …).
  */
-const reduce = (inputSince: number, f: FloatReduce | null, g: (values: number[]) => number, empty: number): OpRule => ({
+const reduce = (inputSince: number, f: FloatReduce, g: (values: number[]) => number, empty: number): OpRule => ({
   since: 6,
   floats: [],
   build: (ctx) => {
@@ -61,7 +62,6 @@ const reduce = (inputSince: number, f: FloatReduce | null, g: (values: number[])
         return [isInts(x) ? { ints: new Array<number>(sizeOf(kept)).fill(empty), dims: kept } : full(kept, empty, { engine: x.engine })];
       }
       if (isInts(x)) return [reduceInts(x, axes, keep, g)];
-      if (!f) return refuse(ctx, "float inputs; wasmgrad reduces integers only with this op");
       const y = f(x, axes);
       return [keep ? y : y.reshape(x.shape.filter((_, i) => !axes.includes(i)))];
     };
@@ -75,6 +75,18 @@ const logSumExp: FloatReduce = (x, axes) => {
   const m = extremeOf(x, axes, true).detach();
   const shift = tensor(m.data().map((v) => (Number.isFinite(v) ? v : 0)), { shape: m.shape, engine: x.engine });
   return x.sub(shift).exp().sum(axes, { keepDims: true }).log().add(shift);
+};
+
+/** Π along each axis as a chain of products of slices: exact where a value is zero, as x·(Π/x) is not. */
+const productOf: FloatReduce = (x, axes) => {
+  let y = x;
+  for (const d of axes) {
+    const at = (i: number) => slice(y, y.shape.map((_, k) => (k === d ? i : 0)), y.shape.map((n, k) => (k === d ? i + 1 : n)));
+    let p = at(0);
+    for (let i = 1; i < y.shape[d]; i++) p = p.mul(at(i));
+    y = p;
+  }
+  return y;
 };
 
 const arg = (largest: boolean): OpRule => ({
@@ -104,7 +116,7 @@ export const REDUCE_OPS: Record<string, OpRule> = {
   ReduceMean: reduce(18, (x, a) => x.mean(a, { keepDims: true }), (v) => sumOf(v) / v.length, NaN),
   ReduceMax: reduce(18, (x, a) => extremeOf(x, a, true), (v) => Math.max(...v), -Infinity),
   ReduceMin: reduce(18, (x, a) => extremeOf(x, a, false), (v) => Math.min(...v), Infinity),
-  ReduceProd: reduce(18, null, (v) => v.reduce((a, b) => a * b, 1), 1),
+  ReduceProd: reduce(18, productOf, (v) => v.reduce((a, b) => a * b, 1), 1),
   ReduceL1: reduce(18, (x, a) => x.abs().sum(a, { keepDims: true }), (v) => sumOf(v.map(Math.abs)), 0),
   ReduceL2: reduce(18, (x, a) => x.square().sum(a, { keepDims: true }).sqrt(), (v) => Math.sqrt(sumOf(v.map((u) => u * u))), 0),
   ReduceSumSquare: reduce(18, (x, a) => x.square().sum(a, { keepDims: true }), (v) => sumOf(v.map((u) => u * u)), 0),

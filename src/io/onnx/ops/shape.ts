@@ -145,61 +145,112 @@ const ROUNDING: Record<string, (x: number) => number> = {
   ceil: Math.ceil,
 };
 
+/** The weights of cubic interpolation's four taps (base − 1 … base + 2) at `ratio` past base, with coefficient A. */
+function cubicWeights(ratio: number, A: number): number[] {
+  const near = (t: number) => ((A + 2) * t - (A + 3)) * t * t + 1; // |t| ≤ 1
+  const far = (t: number) => ((A * t - 5 * A) * t + 8 * A) * t - 4 * A; // 1 < |t| < 2
+  return [far(ratio + 1), near(ratio), near(1 - ratio), far(2 - ratio)];
+}
+
+/** How Resize interpolates: the mode's taps, and where the source coordinate comes from. */
+interface Interpolation {
+  mode: string;
+  transform: Transform;
+  rounding: (x: number) => number;
+  cubicA: number;
+  excludeOutside: boolean;
+  /** tf_crop_and_resize: per axis the region [start, end] (fractions of the input) and the value outside it. */
+  crop?: { extrapolation: number };
+}
+
 /**
- * How Resize moves elements for one input shape: one index map (nearest), or per resized axis the
- * two neighbours' maps and their weights (linear, axis by axis). Made once per input shape.
+ * How Resize moves elements for one input shape: one index map (nearest), or per resized axis
+ * each tap's index map and weights (linear: 2 taps, cubic: 4), one axis after another, plus a
+ * constant where a crop falls outside the input. Made once per input shape.
  */
 type ResizePlan =
   | { nearest: true; out: number[]; map: Int32Array }
-  | { nearest: false; axes: { shape: number[]; lo: Int32Array; hi: Int32Array; weightShape: number[]; w0: Float32Array; w1: Float32Array }[] };
+  | { nearest: false; axes: { shape: number[]; taps: { map: Int32Array; weight: Float32Array }[]; weightShape: number[]; outside: Float32Array | null }[] };
 
-function resizePlan(dims: readonly number[], out: number[], scales: readonly number[], mode: string, transform: Transform, rounding: (x: number) => number): ResizePlan {
-  const source = (d: number, i: number) => transform(i, scales[d], dims[d], dims[d] * scales[d], out[d]);
-  if (mode === "nearest") {
+function resizePlan(dims: readonly number[], out: number[], scales: readonly number[], roi: readonly number[], how: Interpolation): ResizePlan {
+  const rank = dims.length;
+  const source = (d: number, i: number) => {
+    if (!how.crop) return how.transform(i, scales[d], dims[d], dims[d] * scales[d], out[d]);
+    const [start, end] = [roi[d] ?? 0, roi[rank + d] ?? 1];
+    return out[d] > 1 ? start * (dims[d] - 1) + (i * (end - start) * (dims[d] - 1)) / (out[d] - 1) : 0.5 * (start + end) * (dims[d] - 1);
+  };
+  if (how.mode === "nearest" && !how.crop) {
     const strides = contiguousStrides(dims);
-    const pick = out.map((o, d) => Array.from({ length: o }, (_, i) => Math.min(Math.max(rounding(source(d, i)), 0), dims[d] - 1)));
+    const pick = out.map((o, d) => Array.from({ length: o }, (_, i) => Math.min(Math.max(how.rounding(source(d, i)), 0), dims[d] - 1)));
     return { nearest: true, out, map: indexMap(out, (ix) => ix.reduce((a, v, d) => a + pick[d][v] * strides[d], 0)) };
   }
   const axes: Extract<ResizePlan, { nearest: false }>["axes"] = [];
   let current = [...dims];
-  for (let d = 0; d < dims.length; d++) {
-    if (out[d] === dims[d] && scales[d] === 1) continue;
-    const lo: number[] = [], hi: number[] = [], wHi: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    if (out[d] === dims[d] && scales[d] === 1 && !how.crop) continue;
+    const size = dims[d];
+    const count = how.mode === "cubic" ? 4 : how.mode === "linear" ? 2 : 1;
+    const at: number[][] = Array.from({ length: count }, () => []), w: number[][] = Array.from({ length: count }, () => []);
+    const outside: number[] = [];
     for (let i = 0; i < out[d]; i++) {
-      const c = Math.min(Math.max(source(d, i), 0), dims[d] - 1);
-      const f = Math.floor(c);
-      lo.push(f);
-      hi.push(Math.min(f + 1, dims[d] - 1));
-      wHi.push(c - f);
+      const x = source(d, i);
+      const off = how.crop !== undefined && (x < 0 || x > size - 1);
+      outside.push(off ? how.crop!.extrapolation : 0);
+      let idx: number[], weights: number[];
+      if (count === 1) [idx, weights] = [[how.rounding(x)], [1]]; // nearest within a crop
+      else if (count === 2) {
+        const c = Math.min(Math.max(x, 0), size - 1), f = Math.floor(c);
+        [idx, weights] = [[f, f + 1], [1 - (c - f), c - f]];
+      } else {
+        // The four nearest of the edge-padded input (ONNX's reference): taps base − 1 … base + 2, base ∈ [−1, size − 1].
+        const base0 = Number.isInteger(x) ? x - 1 : Math.floor(x);
+        const base = Math.min(Math.max(base0, -1), size - 1);
+        idx = [base - 1, base, base + 1, base + 2];
+        weights = cubicWeights(x - base0, how.cubicA);
+        if (how.excludeOutside) {
+          weights = weights.map((v, k) => (idx[k] < 0 || idx[k] >= size ? 0 : v));
+          const total = weights.reduce((p, q) => p + q, 0);
+          weights = weights.map((v) => v / total);
+        }
+      }
+      for (let k = 0; k < count; k++) {
+        at[k].push(Math.min(Math.max(idx[k], 0), size - 1));
+        w[k].push(off ? 0 : weights[k]);
+      }
     }
     const shape = [...current];
     shape[d] = out[d];
     const strides = contiguousStrides(current);
-    const along = (at: number[]) => indexMap(shape, (ix) => ix.reduce((a, v, k) => a + (k === d ? at[v] : v) * strides[k], 0));
-    axes.push({ shape, lo: along(lo), hi: along(hi), weightShape: shape.map((n, k) => (k === d ? n : 1)), w0: Float32Array.from(wHi, (v) => 1 - v), w1: Float32Array.from(wHi) });
+    const along = (pos: number[]) => indexMap(shape, (ix) => ix.reduce((a, v, k) => a + (k === d ? pos[v] : v) * strides[k], 0));
+    axes.push({
+      shape, weightShape: shape.map((n, k) => (k === d ? n : 1)),
+      taps: at.map((pos, k) => ({ map: along(pos), weight: Float32Array.from(w[k]) })),
+      outside: outside.some((v) => v !== 0) ? Float32Array.from(outside) : null,
+    });
     current = shape;
   }
   return { nearest: false, axes };
 }
 
-/** x resized by its plan: a gather (nearest), or per axis the two neighbours weighted (linear); differentiable either way. */
+/** x resized by its plan: a gather (nearest), or per axis its taps weighted; differentiable either way. */
 function resizeTensor(x: Tensor, plan: ResizePlan): Tensor {
   if (plan.nearest) return take(x, plan.out, plan.map) as Tensor;
   let y = x;
   for (const a of plan.axes) {
     const weight = (w: Float32Array) => tensor(w, { shape: a.weightShape, engine: x.engine });
-    y = (take(y, a.shape, a.lo) as Tensor).mul(weight(a.w0)).add((take(y, a.shape, a.hi) as Tensor).mul(weight(a.w1)));
+    y = a.taps.map((t) => (take(y, a.shape, t.map) as Tensor).mul(weight(t.weight))).reduce((p, q) => p.add(q));
+    if (a.outside) y = y.add(weight(a.outside));
   }
   return y === x ? x.mul(1) : y;
 }
 
 /** Resize's plans, remembered per input shape, output size and scales. */
-const resizePlans = (mode: string, transform: Transform, rounding: (x: number) => number) => {
+const resizePlans = (how: Interpolation) => {
   const plans = memo((key) => {
-    const [dims, out, scales] = JSON.parse(key) as number[][];
-    return resizePlan(dims, out, scales, mode, transform, rounding);
+    const [dims, out, scales, roi] = JSON.parse(key) as number[][];
+    return resizePlan(dims, out, scales, roi, how);
   });
-  return (x: Tensor, out: number[], scales: readonly number[]) => resizeTensor(x, plans(JSON.stringify([x.shape, out, scales])));
+  return (x: Tensor, out: number[], scales: readonly number[], roi: readonly number[] = []) => resizeTensor(x, plans(JSON.stringify([x.shape, out, scales, roi])));
 };
 
 const resize: OpRule = {
@@ -209,15 +260,19 @@ const resize: OpRule = {
   build: (ctx) => {
     const a = ctx.attrs;
     const mode = a.string("mode", "nearest");
-    if (mode !== "nearest" && mode !== "linear") refuse(ctx, `mode ${mode}; wasmgrad resizes by nearest and linear`);
+    if (mode !== "nearest" && mode !== "linear" && mode !== "cubic") refuse(ctx, `mode ${mode}`);
     const name = ctx.opset < 11 ? "asymmetric" : a.string("coordinate_transformation_mode", "half_pixel");
-    const transform = TRANSFORMS[name] ?? refuse(ctx, `coordinate_transformation_mode ${name}`);
+    const crop = name === "tf_crop_and_resize";
+    const transform = crop ? TRANSFORMS.asymmetric : TRANSFORMS[name] ?? refuse(ctx, `coordinate_transformation_mode ${name}`);
     const rounding = ROUNDING[ctx.opset < 11 ? "round_prefer_floor" : a.string("nearest_mode", "round_prefer_floor")] ?? refuse(ctx, `nearest_mode ${a.string("nearest_mode", "")}`);
     if (a.int("antialias", 0) !== 0) refuse(ctx, "antialias 1");
     const policy = a.string("keep_aspect_ratio_policy", "stretch");
-    if (policy !== "stretch") refuse(ctx, `keep_aspect_ratio_policy ${policy}`);
+    if (!["stretch", "not_larger", "not_smaller"].includes(policy)) refuse(ctx, `keep_aspect_ratio_policy ${policy}`);
     const axesAttr = a.ints("axes");
-    const resized = resizePlans(mode, transform, rounding);
+    const resized = resizePlans({
+      mode, transform, rounding, cubicA: a.float("cubic_coeff_a", -0.75), excludeOutside: a.int("exclude_outside", 0) === 1,
+      crop: crop ? { extrapolation: a.float("extrapolation_value", 0) } : undefined,
+    });
     return (args) => {
       const x = asTensor(args[0], ctx, "X");
       const scalesIn = ctx.opset < 11 ? args[1] : args[2];
@@ -228,12 +283,26 @@ const resize: OpRule = {
       const scaleList = scalesIn === undefined ? [] : numbersOf(scalesIn, ctx.where, "scales").ints;
       if (sizeList.length > 0) {
         if (sizeList.length !== axes.length) refuse(ctx, `${sizeList.length} sizes for ${axes.length} axes`);
-        axes.forEach((d, i) => { out[d] = sizeList[i]; scales[d] = sizeList[i] / x.shape[d]; });
+        if (policy === "stretch") axes.forEach((d, i) => { out[d] = sizeList[i]; scales[d] = sizeList[i] / x.shape[d]; });
+        else {
+          // One scale for every listed axis, so that the aspect ratio stays: the largest that fits, or the smallest that covers.
+          const ratios = axes.map((d, i) => sizeList[i] / x.shape[d]);
+          const scale = policy === "not_larger" ? Math.min(...ratios) : Math.max(...ratios);
+          axes.forEach((d) => { scales[d] = scale; out[d] = Math.round(scale * x.shape[d]); });
+        }
       } else if (scaleList.length > 0) {
         if (scaleList.length !== axes.length) refuse(ctx, `${scaleList.length} scales for ${axes.length} axes`);
         axes.forEach((d, i) => { scales[d] = scaleList[i]; out[d] = Math.floor(x.shape[d] * scaleList[i]); });
       } else refuse(ctx, "neither scales nor sizes");
-      return [resized(x, out, scales)];
+      let roi: number[] = [];
+      if (crop) {
+        // roi: starts then ends, for the listed axes (or every axis); unlisted axes keep the whole [0, 1].
+        const given = args[1] === undefined ? [] : numbersOf(args[1], ctx.where, "roi").ints;
+        if (given.length !== 2 * axes.length) refuse(ctx, `roi has ${given.length} values for ${axes.length} axes`);
+        roi = [...x.shape.map(() => 0), ...x.shape.map(() => 1)];
+        axes.forEach((d, i) => { roi[d] = given[i]; roi[x.rank + d] = given[axes.length + i]; });
+      }
+      return [resized(x, out, scales, roi)];
     };
   },
 };
@@ -245,7 +314,7 @@ const upsample: OpRule = {
   build: (ctx) => {
     const mode = ctx.attrs.string("mode", "nearest");
     if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear") refuse(ctx, `mode ${mode}`);
-    const resized = resizePlans(mode === "nearest" ? "nearest" : "linear", TRANSFORMS.asymmetric, Math.floor);
+    const resized = resizePlans({ mode: mode === "nearest" ? "nearest" : "linear", transform: TRANSFORMS.asymmetric, rounding: Math.floor, cubicA: -0.75, excludeOutside: false });
     return (args) => {
       const x = asTensor(args[0], ctx, "X");
       const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : numbersOf(args[1], ctx.where, "scales").ints;
@@ -543,7 +612,9 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     build: (ctx) => {
       return (args) => {
         const training = args[2] === undefined ? 0 : numbersOf(args[2], ctx.where, "training_mode").ints[0];
-        if (training) refuse(ctx, "training_mode true; wasmgrad imports Dropout as the identity of inference");
+        // In training mode a ratio of 0 drops nothing; any other ratio would draw a mask no reference can check.
+        const ratio = args[1] === undefined ? ctx.attrs.float("ratio", 0.5) : numbersOf(args[1], ctx.where, "ratio").ints[0];
+        if (training && ratio !== 0) refuse(ctx, "training_mode true; wasmgrad imports Dropout as the identity of inference");
         const x = args[0]!;
         const mask = ctx.node.outputs.length > 1 && ctx.node.outputs[1] ? { ints: new Array(sizeOf(dimsOf(x))).fill(1), dims: dimsOf(x) } : undefined;
         return [asTensor(x, ctx, "data"), mask];
