@@ -41,7 +41,7 @@ describe("the package as installed", () => {
   it("ships bundles, declarations, both .wasm builds, LICENSE and README — no source maps, within size", () => {
     const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" }));
     const paths: string[] = packed.files.map((f: { path: string }) => f.path);
-    for (const needed of ["LICENSE", "README.md", "package.json", "dist/index.js", "dist/onnx.js", "dist/index.d.ts", "dist/onnx.d.ts", "build/simd.wasm", "build/relaxed.wasm"]) {
+    for (const needed of ["LICENSE", "README.md", "package.json", "bin/wasmgrad.mjs", "dist/index.js", "dist/onnx.js", "dist/index.d.ts", "dist/onnx.d.ts", "build/simd.wasm", "build/relaxed.wasm"]) {
       expect(paths, needed).toContain(needed);
     }
     expect(paths.filter((p) => p.endsWith(".map") || p.startsWith("src/"))).toEqual([]);

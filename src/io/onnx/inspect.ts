@@ -7,6 +7,7 @@ import { ruleFor } from "./op-table.js";
 
 export interface OnnxValueReport {
   name: string;
+  /** The element type ("float", "int64", …), or "not a tensor" (a sequence, a map, an optional). */
   type: string;
   /** Sizes, or the symbolic name of a dynamic axis (a batch), or null where the file says nothing. */
   dims: (number | string | null)[] | null;
@@ -57,7 +58,7 @@ export function inspectOnnx(bytes: Uint8Array): OnnxReport {
   for (const t of graph.initializers.values()) {
     if (FLOAT_TYPES.has(t.data_type ?? 0)) parameters += (t.dims ?? []).map(Number).reduce((a, b) => a * b, 1);
   }
-  const report = (v: { name: string; type: number; dims: (number | string | null)[] | null }): OnnxValueReport => ({ name: v.name, type: typeName(v.type), dims: v.dims });
+  const report = (v: { name: string; type: number; dims: (number | string | null)[] | null }): OnnxValueReport => ({ name: v.name, type: v.type === 0 ? "not a tensor" : typeName(v.type), dims: v.dims });
   return {
     irVersion: graph.irVersion,
     opset: graph.opset,
