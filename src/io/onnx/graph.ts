@@ -51,7 +51,8 @@ export class Attributes {
   readonly #strings = new Map<string, string>();
   readonly #tensors = new Map<string, ConstantData>();
   constructor(raw: RawAttribute[], private readonly where: string) {
-    this.#map = new Map(raw.map((a) => [a.name, a]));
+    // A tensor attribute's bytes are copied out of the file: a view would keep the whole file alive with the model.
+    this.#map = new Map(raw.map((a) => [a.name, a.t?.raw_data ? { ...a, t: { ...a.t, raw_data: new Uint8Array(a.t.raw_data) } } : a]));
     for (const a of raw) {
       if (a.ints) this.#ints.set(a.name, a.ints.map(Number));
       if (a.s) this.#strings.set(a.name, new TextDecoder().decode(a.s));
@@ -124,6 +125,20 @@ function half(bits: number): number {
   if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/**
+ * A float32 TensorProto's little-endian raw_data, checked against its dims, or null where its
+ * values are stored otherwise: what the importer copies straight into Wasm memory, so that a
+ * large file's weights are not copied into JS arrays first.
+ */
+export function rawFloats(t: RawTensor, where: string): { dims: number[]; bytes: Uint8Array } | null {
+  if ((t.data_type ?? 0) !== DataType.FLOAT || !t.raw_data || t.raw_data.length === 0 || t.data_location === 1) return null;
+  const dims = (t.dims ?? []).map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new FormatError(`${where}: dims [${dims}] are not sizes`);
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (t.raw_data.byteLength !== size * 4) throw new FormatError(`${where}: raw_data holds ${t.raw_data.byteLength} bytes for ${size} values of float`);
+  return { dims, bytes: t.raw_data };
 }
 
 /** The data of a TensorProto: float32 for the float types, numbers for the integer ones. */

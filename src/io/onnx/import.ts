@@ -13,7 +13,7 @@ import { checkBoolean, checkOptions, describe } from "../../check.js";
 import { ArgumentError, FormatError } from "../../errors.js";
 import { Model } from "../../nn/model.js";
 import { Tensor, tensor } from "../../tensor.js";
-import { DataType, type OnnxGraph, decodeTensor, isFloatType, isIntegerType, readOnnx, typeName } from "./graph.js";
+import { DataType, type OnnxGraph, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
 import type { RunContext, Step } from "./op-rule.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
 import { skeletonOf, withWeights } from "./reexport.js";
@@ -200,13 +200,15 @@ function compile(
       types.set(name, DataType.FLOAT);
     }
   }
-  const floatInits = new Map<string, { dims: number[]; floats: Float32Array }>();
+  const floatInits = new Set<string>();
   for (const [name, raw] of graph.initializers) {
     if (!needed.has(name) || boundNames.has(name)) continue;
-    const d = decodeTensor(raw, `fromOnnx: initializer ${name}`);
-    types.set(name, d.type);
-    if (d.floats) floatInits.set(name, { dims: d.dims, floats: d.floats });
-    else known.set(name, { ints: d.ints!, dims: d.dims });
+    types.set(name, raw.data_type ?? 0);
+    if (isFloatType(raw.data_type ?? 0)) floatInits.add(name);
+    else {
+      const d = decodeTensor(raw, `fromOnnx: initializer ${name}`);
+      known.set(name, { ints: d.ints!, dims: d.dims });
+    }
   }
   // Where each float initialiser is read: by a trained input (a parameter) or only as state (a buffer).
   const trained = new Set<string>();
@@ -216,9 +218,21 @@ function compile(
       if (floatInits.has(name) && !(rule?.buffers ?? []).includes(i)) trained.add(name);
     });
   }
+  // One initialiser at a time, float32 bytes straight from the file into Wasm memory: the peak is the file and the model.
   const parameters = new Map<string, Tensor>(), buffers = new Map<string, Tensor>();
-  for (const [name, d] of floatInits) {
-    const t = tensor(d.floats, { shape: d.dims, engine, requiresGrad: trained.has(name), name });
+  for (const name of floatInits) {
+    const raw = graph.initializers.get(name)!, where = `fromOnnx: initializer ${name}`;
+    const direct = rawFloats(raw, where);
+    let t: Tensor;
+    if (direct) {
+      t = Tensor.persistent(direct.dims, engine);
+      t.requiresGrad = trained.has(name);
+      t.name = name;
+      new Uint8Array(engine.memory.wasm.buffer, t.ptr, direct.bytes.byteLength).set(direct.bytes);
+    } else {
+      const d = decodeTensor(raw, where);
+      t = tensor(d.floats!, { shape: d.dims, engine, requiresGrad: trained.has(name), name });
+    }
     made.push(t);
     (trained.has(name) ? parameters : buffers).set(name, t);
   }
@@ -274,7 +288,7 @@ function compile(
     if (!isFloatType(t) && !isIntegerType(t)) throw new FormatError(`fromOnnx: output ${o} is ${typeName(t)}`);
   }
   const skeleton = skeletonOf(graph, {
-    needed, held: new Set(floatInits.keys()),
+    needed, held: floatInits,
     outputs: outputs.map((name) => ({ name, type: types.get(name) ?? DataType.FLOAT })),
     bound: Object.entries(bound).map(([name, v]) => Tensor.isTensor(v)
       ? { name, dims: [...v.shape], floats: v.data() }
