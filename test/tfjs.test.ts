@@ -168,4 +168,24 @@ describe("sequence and normalisation layers, both ways", () => {
     const resetAfter = new Sequential([new GRU(2)], { inputShape: [3, 2] });
     expect(() => toTfjs(resetAfter)).toThrow(/resets before the recurrent product only/);
   });
+
+  it("Activation, Reshape, Permute and global average pooling (1-D and 2-D), both ways", async () => {
+    const theirs = tfl.sequential({ layers: [
+      tfl.layers.reshape({ inputShape: [24], targetShape: [4, 3, 2] }),
+      tfl.layers.permute({ dims: [2, 1, 3] }),
+      tfl.layers.activation({ activation: "tanh" }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 6 }),
+      tfl.layers.reshape({ targetShape: [3, 2] }),
+      tfl.layers.globalAveragePooling1d({}),
+    ] });
+    theirs.setWeights(theirs.weights.map((w, i) => tf.tensor(randomArray(w.shape.reduce((a, d) => a * d, 1), rng(70 + i)), w.shape)));
+    const xs = randomArray(3 * 24, rng(7));
+    const expected = (theirs.predict(tf.tensor2d(xs, [3, 24])) as tf.Tensor).dataSync();
+    const ours = fromTfjs(await artifactsOf(theirs));
+    expect(ours.layers.map((l) => l.kind)).toEqual(["Reshape", "Permute", "Activation", "GlobalAveragePooling", "Dense", "Reshape", "GlobalAveragePooling"]);
+    close(ours.predict(tensor(xs, { shape: [3, 24] })).data(), expected);
+    const again = await tfl.loadLayersModel(tf.io.fromMemory(toTfjs(ours) as tf.io.ModelArtifacts));
+    close((again.predict(tf.tensor2d(xs, [3, 24])) as tf.Tensor).dataSync(), expected);
+  });
 });

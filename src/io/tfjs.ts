@@ -6,18 +6,13 @@
 // follows: dense [in, out], conv [kh, kw, cin, cout], NHWC), so weights move as they are.
 // What one side has and the other has not (a layer type, an activation, channels_first, a
 // non-square kernel, quantised weights) is a FormatError naming the layer and the reason.
+import type { Activation } from "../autograd/ops/activate.js";
 import { type Engine, getEngine } from "../backend/engine.js";
 import { describe } from "../check.js";
 import { ArgumentError, FormatError } from "../errors.js";
-import { Conv2D } from "../nn/conv.js";
-import { Dense } from "../nn/dense.js";
-import { Dropout } from "../nn/dropout.js";
-import { Embedding } from "../nn/embedding.js";
-import { Flatten } from "../nn/flatten.js";
-import { BatchNorm, LayerNorm } from "../nn/norm.js";
-import { GRU, LSTM, SimpleRNN } from "../nn/recurrent.js";
+import type { Config, LayerCodec, TfjsHelpers } from "../nn/codec.js";
+import { LAYER_CODECS, codecOf } from "../nn/codecs.js";
 import type { Layer } from "../nn/layer.js";
-import { AvgPool2D, MaxPool2D } from "../nn/pool.js";
 import { Sequential } from "../nn/sequential.js";
 import { type Tensor, tensor } from "../tensor.js";
 
@@ -53,91 +48,52 @@ const ACTIVATIONS: Record<string, Shared> = {
 /** Keras (Python) spells some activations its own way in saved JSON. */
 const KERAS_SPELLINGS: Record<string, string> = { hard_sigmoid: "hardSigmoid", silu: "swish" };
 
-/** tfjs's weight names → the wasmgrad field each fills (any layer kind; the file names which it has). */
+/** tfjs's weight names → the wasmgrad field each fills (a codec names the ones its layer spells otherwise). */
 const WEIGHT_FIELDS: Record<string, string> = {
   kernel: "weight", bias: "bias", recurrent_kernel: "recurrentKernel", embeddings: "embeddings",
   gamma: "gamma", beta: "beta", moving_mean: "movingMean", moving_variance: "movingVariance",
 };
-/** Layers whose kernel field is called `kernel` (recurrent layers), not `weight`. */
-const KERNEL_NAMED_KERNEL = new Set(["LSTM", "GRU", "SimpleRNN"]);
 
-type Config = Record<string, unknown>;
-
-function square(where: string, name: string, v: unknown): number {
-  const pair = typeof v === "number" ? [v, v] : v;
-  if (!Array.isArray(pair) || pair.length !== 2 || pair[0] !== pair[1] || !Number.isInteger(pair[0])) {
-    throw new FormatError(`${where}: ${name} ${JSON.stringify(v)}; wasmgrad has square ones only`);
-  }
-  return pair[0];
-}
-
-function activation(where: string, v: unknown): Shared {
-  const a = v === null || v === undefined ? "linear" : ACTIVATIONS[KERAS_SPELLINGS[String(v)] ?? String(v)];
-  if (!a) throw new FormatError(`${where}: activation ${JSON.stringify(v)} has no wasmgrad equivalent here (${Object.keys(ACTIVATIONS).join(", ")})`);
-  return a;
-}
-
-function channelsLast(where: string, c: Config): void {
-  if (c.data_format !== undefined && c.data_format !== "channels_last") throw new FormatError(`${where}: data_format ${JSON.stringify(c.data_format)}; wasmgrad is NHWC (channels_last)`);
-}
+/** The codec reading each tfjs class name. */
+const BY_CLASS = new Map(LAYER_CODECS.flatMap((c) => (c.tfjs?.classNames ?? []).map((name): [string, LayerCodec] => [name, c])));
 
 /** Normalisation layers' axes as tfjs wrote them (from the batch axis), to check against the built shapes. */
 const normAxes = new WeakMap<Layer, [number, string]>();
 
+/** The translations a codec reads and writes tfjs JSON with, its errors naming `where`. */
+function helpers(where: string): TfjsHelpers {
+  const fail = (why: string): never => {
+    throw new FormatError(`${where}: ${why}`);
+  };
+  return {
+    where,
+    fail,
+    activation(v) {
+      const a = v === null || v === undefined ? "linear" : ACTIVATIONS[KERAS_SPELLINGS[String(v)] ?? String(v)];
+      return a ?? fail(`activation ${JSON.stringify(v)} has no wasmgrad equivalent here (${Object.keys(ACTIVATIONS).join(", ")})`);
+    },
+    tfjsActivation(a: Activation) {
+      if (a === "silu") return "swish";
+      return Object.hasOwn(ACTIVATIONS, a) ? a : fail(`activation ${JSON.stringify(a)} has no tfjs equivalent`);
+    },
+    square(name, v) {
+      const pair = typeof v === "number" ? [v, v] : v;
+      if (!Array.isArray(pair) || pair.length !== 2 || pair[0] !== pair[1] || !Number.isInteger(pair[0])) fail(`${name} ${JSON.stringify(v)}; wasmgrad has square ones only`);
+      return (pair as number[])[0];
+    },
+    channelsLast(c) {
+      if (c.data_format !== undefined && c.data_format !== "channels_last") fail(`data_format ${JSON.stringify(c.data_format)}; wasmgrad is NHWC (channels_last)`);
+    },
+    axisWhenBuilt: (layer, axis) => void normAxes.set(layer, [axis, where]),
+  };
+}
+
 /** A wasmgrad layer for one tfjs layer, or null for an InputLayer. */
 function layerFrom(kind: string, c: Config, where: string): Layer | null {
-  switch (kind) {
-    case "InputLayer":
-      return null;
-    case "Dense":
-      return new Dense(c.units as number, { activation: activation(where, c.activation), useBias: c.use_bias !== false });
-    case "Conv2D": {
-      channelsLast(where, c);
-      if (c.dilation_rate !== undefined && square(where, "dilation_rate", c.dilation_rate) !== 1) throw new FormatError(`${where}: dilated convolutions are not supported`);
-      return new Conv2D(c.filters as number, square(where, "kernel_size", c.kernel_size), {
-        stride: square(where, "strides", c.strides ?? 1), padding: c.padding as never, activation: activation(where, c.activation), useBias: c.use_bias !== false,
-      });
-    }
-    case "MaxPooling2D":
-    case "AveragePooling2D": {
-      channelsLast(where, c);
-      if (c.padding !== undefined && c.padding !== "valid") throw new FormatError(`${where}: padding ${JSON.stringify(c.padding)}; wasmgrad pools without padding`);
-      const size = square(where, "pool_size", c.pool_size ?? 2);
-      const stride = c.strides === null || c.strides === undefined ? size : square(where, "strides", c.strides);
-      return kind === "MaxPooling2D" ? new MaxPool2D(size, stride) : new AvgPool2D(size, stride);
-    }
-    case "Flatten":
-      channelsLast(where, c);
-      return new Flatten();
-    case "Dropout":
-      return new Dropout(c.rate as number);
-    case "LSTM":
-    case "GRU":
-    case "SimpleRNN": {
-      for (const flag of ["return_state", "go_backwards", "stateful", "unroll"] as const) if (c[flag]) throw new FormatError(`${where}: ${flag} is not supported`);
-      for (const rate of ["dropout", "recurrent_dropout"] as const) if (Number(c[rate] ?? 0) > 0) throw new FormatError(`${where}: ${rate} > 0 is not supported`);
-      const common = { returnSequences: c.return_sequences === true, activation: activation(where, c.activation ?? "tanh"), useBias: c.use_bias !== false };
-      const gates = { ...common, recurrentActivation: activation(where, c.recurrent_activation ?? "hardSigmoid") };
-      if (kind === "SimpleRNN") return new SimpleRNN(c.units as number, common);
-      if (kind === "LSTM") return new LSTM(c.units as number, gates);
-      return new GRU(c.units as number, { ...gates, resetAfter: c.reset_after === true }); // tfjs writes none: its GRU resets before
-    }
-    case "Embedding":
-      if (c.mask_zero) throw new FormatError(`${where}: mask_zero is not supported`);
-      return new Embedding(c.input_dim as number, c.output_dim as number);
-    case "BatchNormalization":
-    case "LayerNormalization": {
-      // tfjs writes the axis counted from the batch axis ([2] for [batch, time, features]): checked once built.
-      const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : null) : c.axis ?? -1;
-      if (!Number.isInteger(axis) || (axis < 1 && axis !== -1)) throw new FormatError(`${where}: axis ${JSON.stringify(c.axis)}; wasmgrad normalises over the last axis`);
-      const options = { epsilon: (c.epsilon as number) ?? 1e-3, center: c.center !== false, scale: c.scale !== false };
-      const layer = kind === "LayerNormalization" ? new LayerNorm(options) : new BatchNorm({ ...options, momentum: (c.momentum as number) ?? 0.99 });
-      if (axis !== -1) normAxes.set(layer, [axis as number, where]);
-      return layer;
-    }
-    default:
-      throw new FormatError(`${where}: layer type ${JSON.stringify(kind)} has no wasmgrad equivalent here (Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout, LSTM, GRU, SimpleRNN, Embedding, BatchNormalization, LayerNormalization)`);
-  }
+  if (kind === "InputLayer") return null;
+  const codec = BY_CLASS.get(kind);
+  if (!codec) throw new FormatError(`${where}: layer type ${JSON.stringify(kind)} has no wasmgrad equivalent here (${[...BY_CLASS.keys()].join(", ")})`);
+  return codec.tfjs!.read(kind, c, helpers(where));
 }
 
 /** The Keras topology's layers: { class_name: "Sequential", config: { layers } } or config: [layers]. */
@@ -227,7 +183,7 @@ export function fromTfjs(artifacts: TfjsArtifacts, options: { engine?: Engine } 
       if (!match || !field) throw new FormatError(`tfjs: weight ${JSON.stringify(spec.name)} is none of a layer's ${Object.keys(WEIGHT_FIELDS).join(", ")}`);
       const t = tensor(data, { shape: spec.shape, engine });
       made.push(t);
-      dict[`${match[1]}.${field === "weight" && KERNEL_NAMED_KERNEL.has(kinds.get(match[1]) ?? "") ? "kernel" : field}`] = t;
+      dict[`${match[1]}.${codecOf(kinds.get(match[1]) ?? "")?.tfjs?.fields?.[match[2]] ?? field}`] = t;
     }
     if (at !== bytes.length) throw new FormatError(`tfjs: the weight specs cover ${at} of ${bytes.length} bytes of weight data`);
     // Buffers the file does not carry (a dropout layer's generator) are wasmgrad's own: keep the model's.
@@ -246,53 +202,10 @@ export function fromTfjs(artifacts: TfjsArtifacts, options: { engine?: Engine } 
 /** The tfjs layer for one wasmgrad layer (Keras's JSON config). */
 function tfjsLayer(layer: Layer, first: boolean, inputShape: readonly number[]): { class_name: string; config: Config } {
   const where = `toTfjs: layer ${layer.name} (${layer.kind})`;
-  const c = layer.config();
+  const codec = codecOf(layer.kind)?.tfjs;
+  if (!codec) throw new FormatError(`${where}: no tfjs layers equivalent`);
   const base: Config = { name: layer.name, trainable: true, ...(first ? { batch_input_shape: [null, ...inputShape], dtype: "float32" } : {}) };
-  const act = (a: unknown) => {
-    if (a === "silu") return "swish";
-    if (typeof a === "string" && Object.hasOwn(ACTIVATIONS, a)) return a;
-    throw new FormatError(`${where}: activation ${JSON.stringify(a)} has no tfjs Dense/Conv2D equivalent`);
-  };
-  switch (layer.kind) {
-    case "Dense":
-      return { class_name: "Dense", config: { ...base, units: c.units, activation: act(c.activation), use_bias: c.useBias } };
-    case "Conv2D":
-      return {
-        class_name: "Conv2D",
-        config: {
-          ...base, filters: c.filters, kernel_size: [c.kernelSize, c.kernelSize], strides: [c.stride, c.stride], padding: c.padding,
-          data_format: "channels_last", dilation_rate: [1, 1], activation: act(c.activation), use_bias: c.useBias,
-        },
-      };
-    case "MaxPool2D":
-    case "AvgPool2D":
-      return {
-        class_name: layer.kind === "MaxPool2D" ? "MaxPooling2D" : "AveragePooling2D",
-        config: { ...base, pool_size: [c.size, c.size], strides: [c.stride, c.stride], padding: "valid", data_format: "channels_last" },
-      };
-    case "Flatten":
-      return { class_name: "Flatten", config: base };
-    case "Dropout":
-      return { class_name: "Dropout", config: { ...base, rate: c.rate } };
-    case "LSTM":
-    case "GRU":
-    case "SimpleRNN": {
-      if (layer.kind === "GRU" && c.resetAfter) throw new FormatError(`${where}: tfjs's GRU resets before the recurrent product only; make the GRU with resetAfter: false`);
-      const gates = layer.kind === "SimpleRNN" ? {} : { recurrent_activation: act(c.recurrentActivation) };
-      return {
-        class_name: layer.kind,
-        config: { ...base, units: c.units, activation: act(c.activation), ...gates, use_bias: c.useBias, return_sequences: c.returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0 },
-      };
-    }
-    case "Embedding":
-      return { class_name: "Embedding", config: { ...base, input_dim: c.inputDim, output_dim: c.outputDim, mask_zero: false } };
-    case "BatchNorm":
-      return { class_name: "BatchNormalization", config: { ...base, axis: -1, momentum: c.momentum, epsilon: c.epsilon, center: c.center, scale: c.scale } };
-    case "LayerNorm":
-      return { class_name: "LayerNormalization", config: { ...base, axis: -1, epsilon: c.epsilon, center: c.center, scale: c.scale } };
-    default:
-      throw new FormatError(`${where}: no tfjs layers equivalent`);
-  }
+  return codec.write(layer, base, helpers(where));
 }
 
 /** A wasmgrad Sequential as tfjs model artifacts: load them with tf.loadLayersModel(tf.io.fromMemory(artifacts)). */

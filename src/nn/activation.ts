@@ -1,6 +1,7 @@
 import { type Activation as Name, activate, checkActivation } from "../autograd/ops/activate.js";
 import type { Shape, Tensor } from "../tensor.js";
 import { type ForwardOptions, Layer } from "./layer.js";
+import { codec } from "./codec.js";
 
 /** An activation as a layer of its own (after a normalisation, say), read from the one table. */
 export class Activation extends Layer {
@@ -29,3 +30,17 @@ export class Activation extends Layer {
     return { activation: this.activation, slope: this.slope };
   }
 }
+
+export const activationCodec = codec<Activation>({
+  kind: "Activation",
+  fromConfig: (c) => new Activation(c.activation as never, { slope: c.slope as number }),
+  tfjs: {
+    classNames: ["Activation"],
+    read: (_, c, h) => new Activation(h.activation(c.activation)),
+    write: (l, base, h) => ({ class_name: "Activation", config: { ...base, activation: h.tfjsActivation(l.activation) } }),
+  },
+  onnx: (l, input, w) => {
+    const y = w.activation(l.activation, l.slope, input);
+    return y === input ? w.node("Identity", [input])[0] : y;
+  },
+});

@@ -8,6 +8,7 @@ import { ShapeError } from "../errors.js";
 import { type Shape, Tensor, formatShape, tensor } from "../tensor.js";
 import { initializers, stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { codec } from "./codec.js";
 
 export interface AttentionOptions {
   /** Each position attends only to itself and earlier ones (a language model's). Default false. */
@@ -98,3 +99,32 @@ export class MultiHeadAttention extends Layer {
     return { numHeads: this.numHeads, keyDim: this.keyDim, causal: this.causal, useBias: this.useBias };
   }
 }
+
+export const multiHeadAttentionCodec = codec<MultiHeadAttention>({
+  kind: "MultiHeadAttention",
+  fromConfig: (c) => new MultiHeadAttention(c.numHeads as number, c.keyDim as number, { causal: c.causal as boolean, useBias: c.useBias as boolean }),
+  // Self-attention as the forward pass writes it: projections, [batch, heads, T, keyDim] by Reshape and Transpose, scaled scores, softmax.
+  onnx(l, input, w) {
+    const [t, d] = w.shape, h = l.numHeads, k = l.keyDim;
+    const project = (which: "query" | "key" | "value", perm: number[]) => {
+      const kernel = l[`${which}Kernel`]!, bias = l[`${which}Bias`];
+      let [y] = w.node("MatMul", [input, w.weight(`${which}Kernel`, [d, h * k], kernel.data())]);
+      if (bias) [y] = w.node("Add", [y, w.weight(`${which}Bias`, [h * k], bias.data())]);
+      const [heads] = w.node("Reshape", [y, w.int64s(`${which}Heads`, [0, 0, h, k])]);
+      return w.node("Transpose", [heads], [{ name: "perm", ints: perm }])[0];
+    };
+    const q = project("query", [0, 2, 1, 3]), keys = project("key", [0, 2, 3, 1]), values = project("value", [0, 2, 1, 3]);
+    let [scores] = w.node("MatMul", [q, keys]);
+    [scores] = w.node("Mul", [scores, w.weight("scale", [], Float32Array.of(1 / Math.sqrt(k)))]);
+    if (l.causal) {
+      const mask = Float32Array.from({ length: t * t }, (_, i) => (i % t > Math.floor(i / t) ? Number.NEGATIVE_INFINITY : 0));
+      [scores] = w.node("Add", [scores, w.weight("mask", [t, t], mask)]);
+    }
+    const [p] = w.node("Softmax", [scores], [{ name: "axis", i: -1 }]);
+    const [attended] = w.node("Transpose", [w.node("MatMul", [p, values])[0]], [{ name: "perm", ints: [0, 2, 1, 3] }]);
+    const [joined] = w.node("Reshape", [attended, w.int64s("joined", [0, 0, h * k])]);
+    let [y] = w.node("MatMul", [joined, w.weight("outputKernel", [h * k, d], l.outputKernel!.data())]);
+    if (l.outputBias) [y] = w.node("Add", [y, w.weight("outputBias", [d], l.outputBias.data())]);
+    return y;
+  },
+});

@@ -4,6 +4,7 @@ import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
+import { codec } from "./codec.js";
 
 /** The Conv2D layer takes conv2d()'s options and the initialisers (which see fan-in kh·kw·channels, fan-out kh·kw·filters). */
 export type Conv2DLayerOptions = Conv2DOptions & WeightOptions;
@@ -54,3 +55,51 @@ export class Conv2D extends WeightedLayer {
     return `${this.kernelSize}×${this.kernelSize}${stride > 1 ? `/${stride}` : ""} ${padding} ${this.activation}`;
   }
 }
+
+export const conv2dCodec = codec<Conv2D>({
+  kind: "Conv2D",
+  fromConfig: (c) => new Conv2D(c.filters as number, c.kernelSize as number, {
+    stride: c.stride as number, padding: c.padding as never, activation: c.activation as never, slope: c.slope as number, useBias: c.useBias as boolean,
+  }),
+  tfjs: {
+    classNames: ["Conv2D"],
+    read(_, c, h) {
+      h.channelsLast(c);
+      if (c.dilation_rate !== undefined && h.square("dilation_rate", c.dilation_rate) !== 1) h.fail("dilated convolutions are not supported");
+      return new Conv2D(c.filters as number, h.square("kernel_size", c.kernel_size), {
+        stride: h.square("strides", c.strides ?? 1), padding: c.padding as never, activation: h.activation(c.activation), useBias: c.use_bias !== false,
+      });
+    },
+    write(l, base, h) {
+      const c = l.config();
+      return {
+        class_name: "Conv2D",
+        config: {
+          ...base, filters: c.filters, kernel_size: [c.kernelSize, c.kernelSize], strides: [c.stride, c.stride], padding: c.padding,
+          data_format: "channels_last", dilation_rate: [1, 1], activation: h.tfjsActivation(l.activation), use_bias: c.useBias,
+        },
+      };
+    },
+  },
+  // NCHW in ONNX: between two Transposes (which runtimes fold away), weights [kh, kw, cin, cout] → [cout, cin, kh, kw].
+  onnx(l, input, w) {
+    const [h, wid, cin] = w.shape;
+    const c = l.config(), k = l.kernelSize, stride = c.stride as number, filters = l.filters;
+    const rows = convOutput(l.name, h, k, stride, c.padding as never), cols = convOutput(l.name, wid, k, stride, c.padding as never);
+    const pad = (o: { out: number; before: number }, size: number) => [o.before, Math.max((o.out - 1) * stride + k - size - o.before, 0)];
+    const [top, bottom] = pad(rows, h), [left, right] = pad(cols, wid);
+    const src = l.weight!.data(), dst = new Float32Array(src.length);
+    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < filters; o++) {
+      dst[((o * cin + i) * k + y) * k + x] = src[((y * k + x) * cin + i) * filters + o];
+    }
+    const [nchw] = w.node("Transpose", [input], [{ name: "perm", ints: [0, 3, 1, 2] }]);
+    const inputs = [nchw, w.weight("weight", [filters, cin, k, k], dst)];
+    if (l.bias) inputs.push(w.weight("bias", [filters], l.bias.data()));
+    const [conv] = w.node("Conv", inputs, [
+      { name: "kernel_shape", ints: [k, k] }, { name: "strides", ints: [stride, stride] }, { name: "pads", ints: [top, left, bottom, right] },
+      { name: "dilations", ints: [1, 1] }, { name: "group", i: 1 },
+    ]);
+    const [nhwc] = w.node("Transpose", [conv], [{ name: "perm", ints: [0, 2, 3, 1] }]);
+    return w.activation(l.activation, l.slope, nhwc);
+  },
+});

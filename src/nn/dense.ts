@@ -5,6 +5,7 @@ import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
+import { codec } from "./codec.js";
 
 export interface DenseOptions extends WeightOptions {
   /** Default "linear". */
@@ -50,3 +51,22 @@ export class Dense extends WeightedLayer {
     return { units: this.units, activation: this.activation, slope: this.slope, useBias: this.options.useBias ?? true };
   }
 }
+
+export const denseCodec = codec<Dense>({
+  kind: "Dense",
+  fromConfig: (c) => new Dense(c.units as number, { activation: c.activation as never, slope: c.slope as number, useBias: c.useBias as boolean }),
+  tfjs: {
+    classNames: ["Dense"],
+    read: (_, c, h) => new Dense(c.units as number, { activation: h.activation(c.activation), useBias: c.use_bias !== false }),
+    write: (l, base, h) => ({ class_name: "Dense", config: { ...base, units: l.units, activation: h.tfjsActivation(l.activation), use_bias: l.bias !== null } }),
+  },
+  onnx(l, input, w) {
+    const W = l.weight!;
+    const inputs = [input, w.weight("weight", [...W.shape], W.data())];
+    const bias = l.bias ? w.weight("bias", [...l.bias.shape], l.bias.data()) : null;
+    // Gemm is for matrices; over the last axis of a sequence it is MatMul and a broadcast Add.
+    let [y] = w.shape.length === 1 ? w.node("Gemm", bias ? [...inputs, bias] : inputs) : w.node("MatMul", inputs);
+    if (bias && w.shape.length > 1) [y] = w.node("Add", [y, bias]);
+    return w.activation(l.activation, l.slope, y);
+  },
+});

@@ -3,6 +3,7 @@ import { checkNumber } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import { type Shape, Tensor } from "../tensor.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { codec } from "./codec.js";
 
 /** Zeroes a fraction `rate` of its inputs while training (scaling the rest up); identity otherwise. */
 export class Dropout extends Layer {
@@ -37,3 +38,14 @@ export class Dropout extends Layer {
     return `rate ${this.rate}`;
   }
 }
+
+export const dropoutCodec = codec<Dropout>({
+  kind: "Dropout",
+  fromConfig: (c) => new Dropout(c.rate as number),
+  tfjs: {
+    classNames: ["Dropout"],
+    read: (_, c) => new Dropout(c.rate as number),
+    write: (l, base) => ({ class_name: "Dropout", config: { ...base, rate: l.rate } }),
+  },
+  onnx: (_, input, w) => w.node("Identity", [input])[0], // the identity at inference
+});

@@ -3,6 +3,7 @@ import { checkCount, checkOptions } from "../check.js";
 import type { Shape, Tensor } from "../tensor.js";
 import { type Initializer, type InitializerName, resolveInitializer, stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { codec } from "./codec.js";
 
 export interface EmbeddingOptions {
   /** Default "uniform" (±0.05, as Keras). */
@@ -43,3 +44,19 @@ export class Embedding extends Layer {
     return { inputDim: this.inputDim, outputDim: this.outputDim };
   }
 }
+
+export const embeddingCodec = codec<Embedding>({
+  kind: "Embedding",
+  fromConfig: (c) => new Embedding(c.inputDim as number, c.outputDim as number),
+  tfjs: {
+    classNames: ["Embedding"],
+    read: (_, c, h) => (c.mask_zero ? h.fail("mask_zero is not supported") : new Embedding(c.input_dim as number, c.output_dim as number)),
+    write: (l, base) => ({ class_name: "Embedding", config: { ...base, input_dim: l.inputDim, output_dim: l.outputDim, mask_zero: false } }),
+  },
+  // Gather wants integer indices; the graph's input is float, like every wasmgrad tensor.
+  onnx(l, input, w) {
+    const table = l.embeddings!;
+    const [ids] = w.node("Cast", [input], [{ name: "to", i: 7 }]); // INT64
+    return w.node("Gather", [w.weight("embeddings", [...table.shape], table.data()), ids], [{ name: "axis", i: 0 }])[0];
+  },
+});

@@ -8,6 +8,7 @@ import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { type Config, type TfjsHelpers, codec } from "./codec.js";
 
 export interface NormOptions {
   /** Added to the variance before its square root. Default 1e-3 (Keras). */
@@ -121,3 +122,60 @@ export class BatchNorm extends Norm {
     return { ...super.config(), momentum: this.momentum };
   }
 }
+
+/** tfjs writes a normalisation's axis counted from the batch axis ([2] for [batch, time, features]): checked once built. */
+function tfjsNorm(c: Config, h: TfjsHelpers): { axis: number; options: NormOptions } {
+  const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : null) : c.axis ?? -1;
+  if (!Number.isInteger(axis) || (axis < 1 && axis !== -1)) h.fail(`axis ${JSON.stringify(c.axis)}; wasmgrad normalises over the last axis`);
+  return { axis, options: { epsilon: (c.epsilon as number) ?? 1e-3, center: c.center !== false, scale: c.scale !== false } };
+}
+
+export const layerNormCodec = codec<LayerNorm>({
+  kind: "LayerNorm",
+  fromConfig: (c) => new LayerNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean }),
+  tfjs: {
+    classNames: ["LayerNormalization"],
+    read(_, c, h) {
+      const { axis, options } = tfjsNorm(c, h);
+      const layer = new LayerNorm(options);
+      if (axis !== -1) h.axisWhenBuilt(layer, axis);
+      return layer;
+    },
+    write: (l, base) => ({ class_name: "LayerNormalization", config: { ...base, axis: -1, epsilon: l.epsilon, center: l.center, scale: l.scale } }),
+  },
+  onnx(l, input, w) {
+    if (w.opset < 17) w.fail(`LayerNorm needs opset 17 or later (ONNX's LayerNormalization), got ${w.opset}`);
+    const features = w.shape[w.shape.length - 1];
+    const scale = l.gamma?.data() ?? new Float32Array(features).fill(1), shift = l.beta?.data() ?? new Float32Array(features);
+    return w.node("LayerNormalization", [input, w.weight("gamma", [features], scale), w.weight("beta", [features], shift)], [
+      { name: "axis", i: -1 }, { name: "epsilon", f: l.epsilon },
+    ])[0];
+  },
+});
+
+export const batchNormCodec = codec<BatchNorm>({
+  kind: "BatchNorm",
+  fromConfig: (c) => new BatchNorm({ epsilon: c.epsilon as number, center: c.center as boolean, scale: c.scale as boolean, momentum: c.momentum as number }),
+  tfjs: {
+    classNames: ["BatchNormalization"],
+    read(_, c, h) {
+      const { axis, options } = tfjsNorm(c, h);
+      const layer = new BatchNorm({ ...options, momentum: (c.momentum as number) ?? 0.99 });
+      if (axis !== -1) h.axisWhenBuilt(layer, axis);
+      return layer;
+    },
+    write: (l, base) => ({ class_name: "BatchNormalization", config: { ...base, axis: -1, momentum: l.momentum, epsilon: l.epsilon, center: l.center, scale: l.scale } }),
+  },
+  // At inference a BatchNorm is x·a + b over the last axis: a = γ/√(var + ε), b = β − mean·a.
+  onnx(l, input, w) {
+    const features = w.shape[w.shape.length - 1];
+    const mean = l.movingMean!.data(), variance = l.movingVariance!.data(), gamma = l.gamma?.data(), beta = l.beta?.data();
+    const a = new Float32Array(features), b = new Float32Array(features);
+    for (let i = 0; i < features; i++) {
+      a[i] = (gamma ? gamma[i] : 1) / Math.sqrt(variance[i] + l.epsilon);
+      b[i] = (beta ? beta[i] : 0) - mean[i] * a[i];
+    }
+    const [scaled] = w.node("Mul", [input, w.weight("scale", [features], a)]);
+    return w.node("Add", [scaled, w.weight("shift", [features], b)])[0];
+  },
+});

@@ -3,6 +3,7 @@ import { ArgumentError, ShapeError } from "../errors.js";
 import { Random } from "../random.js";
 import { type Shape, Tensor, formatShape } from "../tensor.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { codec } from "./codec.js";
 
 /**
  * Data augmentation: while training, moves each image by up to `maxShift` whole pixels up or down
@@ -50,3 +51,9 @@ export class RandomShift extends Layer {
     return `±${this.maxShift} px`;
   }
 }
+
+export const randomShiftCodec = codec<RandomShift>({
+  kind: "RandomShift",
+  fromConfig: (c) => new RandomShift(c.maxShift as number),
+  onnx: (_, input, w) => w.node("Identity", [input])[0], // the identity at inference
+});

@@ -14,6 +14,7 @@ import type { Activation } from "../autograd/ops/activate.js";
 import { type Shape, Tensor, formatShape, zeros } from "../tensor.js";
 import { initializers, stateTensor } from "./init.js";
 import { type BuildContext, type ForwardOptions, Layer } from "./layer.js";
+import { type Config, type OnnxWriter, type TfjsHelpers, codec } from "./codec.js";
 
 export interface RecurrentOptions {
   /** The whole sequence of outputs [batch, time, units], or only the last [batch, units]. Default false. */
@@ -246,3 +247,93 @@ export class GRU extends Recurrent {
     return { ...super.config(), resetAfter: this.resetAfter };
   }
 }
+
+/** tfjs's options of a recurrent layer; what wasmgrad does not have is a FormatError. */
+function tfjsRecurrent(c: Config, h: TfjsHelpers): RecurrentOptions {
+  for (const flag of ["return_state", "go_backwards", "stateful", "unroll"] as const) if (c[flag]) h.fail(`${flag} is not supported`);
+  for (const rate of ["dropout", "recurrent_dropout"] as const) if (Number(c[rate] ?? 0) > 0) h.fail(`${rate} > 0 is not supported`);
+  return { returnSequences: c.return_sequences === true, activation: h.activation(c.activation ?? "tanh"), useBias: c.use_bias !== false };
+}
+
+function tfjsRecurrentConfig(l: Recurrent, base: Config, h: TfjsHelpers, gated: boolean): Config {
+  return {
+    ...base, units: l.units, activation: h.tfjsActivation(l.activation), ...(gated ? { recurrent_activation: h.tfjsActivation(l.recurrentActivation) } : {}),
+    use_bias: l.useBias, return_sequences: l.returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0,
+  };
+}
+
+/** ONNX's names for the activations a recurrent op takes (HardSigmoid's defaults are Keras's 0.2 and 0.5). */
+const ONNX_RECURRENT_ACTIVATIONS: Partial<Record<Activation, string>> = { sigmoid: "Sigmoid", tanh: "Tanh", relu: "Relu", hardSigmoid: "HardSigmoid" };
+
+/**
+ * The layer as ONNX's RNN, GRU or LSTM op: W [1, G·u, features], R [1, G·u, u] (our kernels
+ * transposed, gates in ONNX's order), B [1, 2·G·u] (input biases, recurrent biases), inputs and
+ * outputs transposed between our [batch, time, ·] and ONNX's time-major layout.
+ */
+function recurrentOnnx(l: Recurrent, input: string, w: OnnxWriter, op: "RNN" | "GRU" | "LSTM", order: number[], resetAfter = false): string {
+  const u = l.units, G = order.length, features = w.shape[1];
+  const K = l.kernel!.data(), U = l.recurrentKernel!.data();
+  const W = new Float32Array(G * u * features), R = new Float32Array(G * u * u), B = new Float32Array(2 * G * u);
+  for (let g = 0; g < G; g++) for (let j = 0; j < u; j++) {
+    const col = order[g] * u + j, row = g * u + j;
+    for (let f = 0; f < features; f++) W[row * features + f] = K[f * G * u + col];
+    for (let k = 0; k < u; k++) R[row * u + k] = U[k * G * u + col];
+  }
+  // A GRU with resetAfter has two bias rows, [2, 3·u]: the input's and the recurrent product's.
+  const bias = l.bias?.data();
+  const inputBias = bias && resetAfter ? bias.subarray(0, G * u) : bias;
+  const recurrentBias = bias && resetAfter ? bias.subarray(G * u) : null;
+  for (let g = 0; g < G; g++) for (let j = 0; j < u; j++) {
+    if (inputBias) B[g * u + j] = inputBias[order[g] * u + j];
+    if (recurrentBias) B[G * u + g * u + j] = recurrentBias[order[g] * u + j];
+  }
+  const name = (a: Activation) => ONNX_RECURRENT_ACTIVATIONS[a] ?? w.fail(`activation ${a} has no ONNX ${op} equivalent`);
+  const activations = op === "RNN" ? [name(l.activation)] : op === "GRU" ? [name(l.recurrentActivation), name(l.activation)] : [name(l.recurrentActivation), name(l.activation), name(l.activation)];
+  const attributes = [{ name: "hidden_size", i: u }, { name: "activations", strings: activations }];
+  if (resetAfter) attributes.push({ name: "linear_before_reset", i: 1 });
+  const [timeMajor] = w.node("Transpose", [input], [{ name: "perm", ints: [1, 0, 2] }]);
+  const [y, yh] = w.node(op, [timeMajor, w.weight("W", [1, G * u, features], W), w.weight("R", [1, G * u, u], R), w.weight("B", [1, 2 * G * u], B)], attributes, 2);
+  if (!l.returnSequences) return w.node("Squeeze", [yh, w.int64s("axes0", [0])])[0]; // [1, batch, u] → [batch, u]
+  const [steps] = w.node("Squeeze", [y, w.int64s("axes1", [1])]); // [time, 1, batch, u] → [time, batch, u]
+  return w.node("Transpose", [steps], [{ name: "perm", ints: [1, 0, 2] }])[0];
+}
+
+export const simpleRnnCodec = codec<SimpleRNN>({
+  kind: "SimpleRNN",
+  fromConfig: (c) => new SimpleRNN(c.units as number, c as never),
+  tfjs: {
+    classNames: ["SimpleRNN"],
+    fields: { kernel: "kernel" },
+    read: (_, c, h) => new SimpleRNN(c.units as number, tfjsRecurrent(c, h)),
+    write: (l, base, h) => ({ class_name: "SimpleRNN", config: tfjsRecurrentConfig(l, base, h, false) }),
+  },
+  onnx: (l, input, w) => recurrentOnnx(l, input, w, "RNN", [0]),
+});
+
+export const lstmCodec = codec<LSTM>({
+  kind: "LSTM",
+  fromConfig: (c) => new LSTM(c.units as number, c as never),
+  tfjs: {
+    classNames: ["LSTM"],
+    fields: { kernel: "kernel" },
+    read: (_, c, h) => new LSTM(c.units as number, { ...tfjsRecurrent(c, h), recurrentActivation: h.activation(c.recurrent_activation ?? "hardSigmoid") }),
+    write: (l, base, h) => ({ class_name: "LSTM", config: tfjsRecurrentConfig(l, base, h, true) }),
+  },
+  onnx: (l, input, w) => recurrentOnnx(l, input, w, "LSTM", [0, 3, 1, 2]), // ONNX's i, o, f, c from our i, f, c, o
+});
+
+export const gruCodec = codec<GRU>({
+  kind: "GRU",
+  fromConfig: (c) => new GRU(c.units as number, c as never),
+  tfjs: {
+    classNames: ["GRU"],
+    fields: { kernel: "kernel" },
+    // tfjs writes no reset_after: its GRU resets before the recurrent product.
+    read: (_, c, h) => new GRU(c.units as number, { ...tfjsRecurrent(c, h), recurrentActivation: h.activation(c.recurrent_activation ?? "hardSigmoid"), resetAfter: c.reset_after === true }),
+    write(l, base, h) {
+      if (l.resetAfter) h.fail("tfjs's GRU resets before the recurrent product only; make the GRU with resetAfter: false");
+      return { class_name: "GRU", config: tfjsRecurrentConfig(l, base, h, true) };
+    },
+  },
+  onnx: (l, input, w) => recurrentOnnx(l, input, w, "GRU", [0, 1, 2], l.resetAfter), // resetAfter is ONNX's linear_before_reset
+});

@@ -4,6 +4,7 @@ import { checkCount } from "../check.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape, sizeOf } from "../tensor.js";
 import { type ForwardOptions, Layer } from "./layer.js";
+import { codec } from "./codec.js";
 
 /** Each sample to `shape` (one axis may be -1), the batch axis kept. */
 export class Reshape extends Layer {
@@ -67,3 +68,48 @@ export class GlobalAveragePooling extends Layer {
     return x.mean(x.shape.slice(1, -1).map((_, i) => i + 1));
   }
 }
+
+export const reshapeCodec = codec<Reshape>({
+  kind: "Reshape",
+  fromConfig: (c) => new Reshape(c.targetShape as number[]),
+  tfjs: {
+    classNames: ["Reshape"],
+    read: (_, c) => new Reshape(c.target_shape as number[]),
+    write: (l, base) => ({ class_name: "Reshape", config: { ...base, target_shape: l.targetShape } }),
+  },
+  // The batch axis kept (0: copied from the input), the rest as built.
+  onnx: (l, input, w) => w.node("Reshape", [input, w.int64s("shape", [0, ...l.build(w.shape)])])[0],
+});
+
+export const permuteCodec = codec<Permute>({
+  kind: "Permute",
+  fromConfig: (c) => new Permute(c.dims as number[]),
+  tfjs: {
+    classNames: ["Permute"],
+    read: (_, c) => new Permute(c.dims as number[]),
+    write: (l, base) => ({ class_name: "Permute", config: { ...base, dims: l.dims } }),
+  },
+  onnx: (l, input, w) => w.node("Transpose", [input], [{ name: "perm", ints: [0, ...l.dims] }])[0],
+});
+
+export const globalAveragePoolingCodec = codec<GlobalAveragePooling>({
+  kind: "GlobalAveragePooling",
+  fromConfig: () => new GlobalAveragePooling(),
+  tfjs: {
+    // Keras's 1D pools a sequence's steps, 2D an image's pixels (channels_last): ours, for rank 2 and 3.
+    classNames: ["GlobalAveragePooling1D", "GlobalAveragePooling2D"],
+    read: (_, c, h) => (h.channelsLast(c), new GlobalAveragePooling()),
+    write(l, base, h) {
+      const rank = l.builtFor?.length ?? 0;
+      if (rank !== 2 && rank !== 3) h.fail(`pools samples of rank ${rank}; tfjs has 1-D and 2-D global pooling`);
+      return { class_name: `GlobalAveragePooling${rank - 1}D`, config: { ...base, data_format: "channels_last" } };
+    },
+  },
+  onnx(_, input, w) {
+    const axes = w.shape.slice(0, -1).map((__, i) => i + 1);
+    // ReduceMean's axes are an attribute before opset 18, an input from it.
+    return w.opset < 18
+      ? w.node("ReduceMean", [input], [{ name: "axes", ints: axes }, { name: "keepdims", i: 0 }])[0]
+      : w.node("ReduceMean", [input, w.int64s("axes", axes)], [{ name: "keepdims", i: 0 }])[0];
+  },
+});
