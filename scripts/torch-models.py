@@ -18,8 +18,8 @@ Each model is exported four ways, in eval mode:
                every parameter an initialiser under its own name;
   dynamo       torch.onnx.export(dynamo=True, external_data=False): its defaults, optimised;
   dynamo-params  the same with optimize=False.
-The reference is PyTorch's: the output for a seeded input, the loss sum(output · r) for a seeded
-r, and the gradient of that loss for every parameter. The test compares the gradients of the
+The references: onnxruntime's output for a seeded input, on each file; and PyTorch's own output,
+the loss sum(output · r) for a seeded r, and the gradient of that loss for every parameter. The test compares the gradients of the
 *-params exports, where every parameter is an initialiser of its own name and values (a folding
 export's graph is another function of its weights).
 Usage: .venv/bin/python scripts/torch-models.py [model ...]
@@ -33,6 +33,7 @@ import sys
 import warnings
 
 import numpy as np
+import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -267,8 +268,11 @@ def main(names):
             os.makedirs(folder, exist_ok=True)
             with open(os.path.join(folder, "model.onnx"), "wb") as f:
                 f.write(data)
+            # ONNX Runtime on the same file: the reference for the output, as for every other imported model.
+            session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+            (runtime,) = session.run(["y"], {session.get_inputs()[0].name: x.numpy()})
             with open(os.path.join(folder, "case.json"), "w") as f:
-                json.dump({**reference, "name": case, "exporter": how, "allParameters": how.endswith("params")}, f)
+                json.dump({**reference, "name": case, "exporter": how, "allParameters": how.endswith("params"), "onnxruntime": stored("y", runtime)}, f)
             print(f"wrote {case} ({len(data) / 1e3:.0f} kB)")
 
 

@@ -1,6 +1,6 @@
 // Models written in PyTorch and exported by both torch.onnx exporters (scripts/torch-models.py,
-// which .ci/run runs): each imports and gives PyTorch's output (within 1e-4 of its largest
-// magnitude) and loss (1e-3); exported keeping its parameters, it backpropagates PyTorch's loss
+// which .ci/run runs): each imports and gives onnxruntime's output and PyTorch's (within 1e-4 of
+// the largest magnitude) and PyTorch's loss (1e-3); exported keeping its parameters, it backpropagates PyTorch's loss
 // gradient to every one of them, within 1e-3 of PyTorch autograd's largest, in eval mode.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ const DIR = join(__dirname, ".torch-models");
 
 interface TorchCase {
   name: string; model: string; exporter: string; allParameters: boolean;
-  input: Stored; output: Stored; r: Stored; loss: number;
+  input: Stored; output: Stored; onnxruntime: Stored; r: Stored; loss: number;
   parameters: Record<string, { value: Stored; grad: Stored }>;
 }
 
@@ -42,14 +42,16 @@ describe("PyTorch models through fromOnnx", () => {
   });
 
   for (const c of cases) {
-    it(`${c.model}, exported by ${c.exporter}: PyTorch's output and loss${c.allParameters ? ", and every parameter's gradient" : ""}`, () => {
+    it(`${c.model}, exported by ${c.exporter}: onnxruntime's and PyTorch's output, PyTorch's loss${c.allParameters ? ", and every parameter's gradient" : ""}`, () => {
       const model = fromOnnx(new Uint8Array(readFileSync(join(DIR, c.name, "model.onnx"))));
       model.eval();
       const x = tensor(decode(c.input), { shape: c.input.shape });
       const y = model.forward(x);
       expect(y.shape).toEqual(c.output.shape);
-      const out = worst(y.data(), decode(c.output));
-      expect(out.error).toBeLessThanOrEqual(1e-4 * Math.max(out.scale, 1e-3));
+      for (const reference of [c.onnxruntime, c.output]) {
+        const out = worst(y.data(), decode(reference));
+        expect(out.error).toBeLessThanOrEqual(1e-4 * Math.max(out.scale, 1e-3));
+      }
       const loss = y.mul(tensor(decode(c.r), { shape: c.r.shape })).sum();
       expect(Math.abs(loss.item() - c.loss)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(c.loss)));
       if (!c.allParameters) return model.dispose();
