@@ -35,7 +35,8 @@ export { crossEntropy, binaryCrossEntropy, mse, type CrossEntropyOptions, type T
 export { losses, type LossFn, type LossName } from "./nn/losses.js";
 export { dense, type Activation as ActivationName } from "./autograd/ops/dense.js";
 export { ACTIVATIONS, activate } from "./autograd/ops/activate.js";
-export { Optimizer, type OptimizerOptions } from "./optim/optimizer.js";
+export { Optimizer, type OptimizerOptions, type ParamGroup, type Parameters } from "./optim/optimizer.js";
+export { weightDecayGroups } from "./optim/groups.js";
 export { SGD, type SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./optim/adam.js";
 export { clipGradNorm, gradientNorms } from "./optim/clip.js";

@@ -163,6 +163,8 @@ export class Tensor {
   readonly size: number;
   requiresGrad: boolean;
   name: string | undefined;
+  /** A parameter whose training is paused (Module.freeze): it takes no gradient, but stays a parameter. */
+  frozen = false;
   #gradient: Tensor | null = null;
   /** @internal Keep .grad on this non-leaf tensor too. */
   keepsGrad = false;

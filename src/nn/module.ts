@@ -41,11 +41,11 @@ export abstract class Module {
     return children;
   }
 
-  /** This module's own tensors (not its children's), named: [name, tensor, isParameter]. */
+  /** This module's own tensors (not its children's), named: [name, tensor, isParameter]. A frozen parameter is still one. */
   protected ownTensors(): [string, Tensor, boolean][] {
     const own: [string, Tensor, boolean][] = [];
     for (const [key, value] of Object.entries(this)) {
-      if (Tensor.isTensor(value) && !value.isDisposed) own.push([key, value, value.requiresGrad]);
+      if (Tensor.isTensor(value) && !value.isDisposed) own.push([key, value, value.requiresGrad || value.frozen]);
     }
     return own;
   }
@@ -146,6 +146,67 @@ export abstract class Module {
       throw new StateDictError(`setWeights: nothing set; ${what.join("; ")}`, [], [], bad.map(([n]) => n));
     }
     targets.forEach(([, t], i) => t.set(weights[i]));
+  }
+
+  /** The parameters that train now: parameters() without the frozen ones (what a new head's optimiser takes). */
+  trainableParameters(): Tensor[] {
+    return this.parameters().filter((t) => !t.frozen);
+  }
+
+  /**
+   * Stops training the parameters whose names match `pattern` (globs: `*` any run of characters,
+   * `?` one; a list matches any of them; default every parameter): they take no gradient, their
+   * gradient buffers are freed, optimisers skip them, and a BatchNorm whose scale and shift are
+   * frozen keeps its running statistics in training mode too. The frozen names, in order; a
+   * pattern that matches no parameter is an ArgumentError, and nothing changes.
+   */
+  freeze(pattern?: string | readonly string[]): string[] {
+    const matched = this.matching("freeze", pattern);
+    for (const [, t] of matched) {
+      t.frozen = true;
+      t.requiresGrad = false;
+      const g = t.grad;
+      t.grad = null;
+      g?.dispose();
+    }
+    return matched.map(([n]) => n);
+  }
+
+  /** Trains the frozen parameters matching `pattern` again (as freeze() matches them); the names matched. */
+  unfreeze(pattern?: string | readonly string[]): string[] {
+    const matched = this.matching("unfreeze", pattern);
+    for (const [, t] of matched) {
+      t.frozen = false;
+      t.requiresGrad = true;
+    }
+    return matched.map(([n]) => n);
+  }
+
+  /** Every parameter trains (a frozen one makes this false); setting it freezes or unfreezes them all. */
+  get trainable(): boolean {
+    return this.parameters().every((t) => !t.frozen);
+  }
+
+  set trainable(value: boolean) {
+    if (typeof value !== "boolean") throw new ArgumentError(`trainable must be true or false, got ${describe(value)}`);
+    if (this.parameters().length === 0) return;
+    if (value) this.unfreeze();
+    else this.freeze();
+  }
+
+  private matching(where: string, pattern: string | readonly string[] | undefined): [string, Tensor][] {
+    const patterns = pattern === undefined ? ["*"] : typeof pattern === "string" ? [pattern] : pattern;
+    if (!Array.isArray(patterns) || patterns.length === 0 || !patterns.every((p) => typeof p === "string" && p !== "")) {
+      throw new ArgumentError(`${where}: pattern must be a glob or a list of globs over parameter names, got ${describe(pattern)}`);
+    }
+    const globs = patterns.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`));
+    const all = this.namedParameters();
+    const matched = all.filter(([n]) => globs.some((g) => g.test(n)));
+    if (matched.length === 0) {
+      const some = all.slice(0, 6).map(([n]) => n).join(", ");
+      throw new ArgumentError(`${where}: ${patterns.map((p) => JSON.stringify(p)).join(", ")} matches no parameter (${all.length === 0 ? "the module has none" : `they are ${some}${all.length > 6 ? ", …" : ""}`})`);
+    }
+    return matched;
   }
 
   /** Training mode for this module and every module below it. */

@@ -100,7 +100,9 @@ export class BatchNorm extends Norm {
 
   forward(x: Tensor, { training = false }: ForwardOptions): Tensor {
     const [movingMean, movingVariance] = [this.movingMean!, this.movingVariance!];
-    if (!training) return this.normalise(x.sub(movingMean), movingVariance);
+    // Frozen (its scale and shift not training), it stays on its running statistics, as a fine-tune wants.
+    const frozen = (this.gamma ?? this.beta)?.frozen === true && (this.beta ?? this.gamma)!.frozen;
+    if (!training || frozen) return this.normalise(x.sub(movingMean), movingVariance);
     if (x.shape[0] === 0) throw new ShapeError(`${this.name || this.kind}: batch statistics of an empty batch are undefined`);
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const mean = x.mean(axes);

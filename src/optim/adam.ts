@@ -1,6 +1,6 @@
 import { checkNumber, checkOptions } from "../check.js";
 import type { Tensor } from "../tensor.js";
-import { Optimizer, type OptimizerOptions } from "./optimizer.js";
+import { Optimizer, type OptimizerOptions, type Parameters } from "./optimizer.js";
 
 export interface AdamOptions extends Partial<OptimizerOptions> {
   /** Default 0.001. */
@@ -20,7 +20,7 @@ export class Adam extends Optimizer {
   readonly eps: number;
   protected readonly decoupled: boolean = false;
 
-  constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+  constructor(params: Parameters, options: AdamOptions = {}) {
     const where = new.target.name;
     checkOptions(where, options);
     super(params, { lr: options.lr ?? 0.001, weightDecay: options.weightDecay }, 2);
@@ -45,7 +45,7 @@ export class Adam extends Optimizer {
     // Element by element, so the engine may share ranges of it between threads.
     p.engine.parallel("adamStep", p.size, (from, to) => [
       p.ptr + 4 * from, grad.ptr + 4 * from, m.ptr + 4 * from, v.ptr + 4 * from, to - from,
-      this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled ? 1 : 0, c1, c2,
+      this.rateOf(p), this.beta1, this.beta2, this.eps, this.decayOf(p), this.decoupled ? 1 : 0, c1, c2,
     ]);
   }
 }
@@ -53,7 +53,7 @@ export class Adam extends Optimizer {
 /** AdamW (Loshchilov & Hutter 2019): weight decay shrinks the weights directly. Default decay 0.01. */
 export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
-  constructor(params: readonly Tensor[], options: AdamOptions = {}) {
+  constructor(params: Parameters, options: AdamOptions = {}) {
     super(params, { ...checkOptions("AdamW", options), weightDecay: options.weightDecay ?? 0.01 });
   }
 }

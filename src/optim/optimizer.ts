@@ -52,6 +52,24 @@ export interface OptimizerState {
   state: Record<string, Record<string, Tensor>>;
 }
 
+/**
+ * Parameters with their own learning rate and weight decay: a pretrained backbone slower than a
+ * new head, no decay on norms and biases (weightDecayGroups()). A group's lr moves with the
+ * optimiser's: a schedule (or optimizer.lr = …) scales every group's rate by the same factor.
+ */
+export interface ParamGroup {
+  params: readonly Tensor[];
+  /** This group's learning rate at the optimiser's initial lr. Default: the optimiser's. */
+  lr?: number;
+  /** Default: the optimiser's. */
+  weightDecay?: number;
+}
+
+/** What an optimiser takes: parameters, or groups of them. */
+export type Parameters = readonly Tensor[] | readonly ParamGroup[];
+
+const isGroup = (g: unknown): g is ParamGroup => typeof g === "object" && g !== null && !Tensor.isTensor(g) && Array.isArray((g as ParamGroup).params);
+
 /** Where parameter names come from: a model's namedParameters(), else each tensor's name. */
 type Named = { namedParameters(): [string, Tensor][] };
 
@@ -64,16 +82,47 @@ export abstract class Optimizer {
   /** Per-parameter state buffers (momentum, moments), created on the first step. */
   protected readonly state = new Map<Tensor, Tensor[]>();
 
-  constructor(params: readonly Tensor[], options: OptimizerOptions, private readonly stateSlots: number) {
+  /** Each grouped parameter's own settings. */
+  readonly #groups = new Map<Tensor, { lr?: number; weightDecay?: number }>();
+  readonly #initialLr: number;
+
+  constructor(given: Parameters, options: OptimizerOptions, private readonly stateSlots: number) {
     const where = this.constructor.name;
-    if (!Array.isArray(params) || params.length === 0 || !params.every((p) => Tensor.isTensor(p) && !p.isDisposed && p.requiresGrad)) {
+    let params = given as readonly Tensor[];
+    if (Array.isArray(given) && given.length > 0 && given.every(isGroup)) {
+      (given as readonly ParamGroup[]).forEach((g, i) => {
+        checkOptions(`${where}: group ${i}`, g);
+        if (g.lr !== undefined) checkNonNegative(`${where}: group ${i}`, "lr", g.lr);
+        if (g.weightDecay !== undefined) checkNonNegative(`${where}: group ${i}`, "weightDecay", g.weightDecay);
+        if (!Array.isArray(g.params) || g.params.length === 0) throw new ArgumentError(`${where}: group ${i} has no parameters`);
+      });
+      params = (given as readonly ParamGroup[]).flatMap((g) => g.params);
+    } else if (Array.isArray(given) && given.some(isGroup)) {
+      throw new ArgumentError(`${where}: expected parameters or groups of them ({ params, lr?, weightDecay? }), not a mix`);
+    }
+    // A frozen parameter is taken and skipped while it is frozen (it has no gradient), as PyTorch's optimisers do.
+    if (!Array.isArray(params) || params.length === 0 || !params.every((p) => Tensor.isTensor(p) && !p.isDisposed && (p.requiresGrad || p.frozen))) {
       throw new ArgumentError(`${where}: expected a non-empty array of live tensors with requiresGrad (model.parameters()), got ${describe(params)}`);
     }
     if (new Set(params).size !== params.length) throw new ArgumentError(`${where}: a parameter appears twice in the list; it would be updated twice`);
     checkOptions(where, options);
     this.params = [...params];
     this.rate = checkNonNegative(where, "lr", options.lr);
+    this.#initialLr = this.rate;
     this.weightDecay = checkNonNegative(where, "weightDecay", options.weightDecay ?? 0);
+    if (params !== given) for (const g of given as readonly ParamGroup[]) for (const p of g.params) this.#groups.set(p, { lr: g.lr, weightDecay: g.weightDecay });
+  }
+
+  /** p's learning rate now: its group's, scaled as the optimiser's lr has moved since it was made. */
+  protected rateOf(p: Tensor): number {
+    const own = this.#groups.get(p)?.lr;
+    if (own === undefined) return this.rate;
+    return this.#initialLr === 0 ? own : own * (this.rate / this.#initialLr);
+  }
+
+  /** p's weight decay: its group's, else the optimiser's. */
+  protected decayOf(p: Tensor): number {
+    return this.#groups.get(p)?.weightDecay ?? this.weightDecay;
   }
 
   get lr(): number {

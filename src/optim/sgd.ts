@@ -1,7 +1,7 @@
 import { checkBoolean, checkNumber, describe } from "../check.js";
 import { ArgumentError } from "../errors.js";
 import type { Tensor } from "../tensor.js";
-import { Optimizer, type OptimizerOptions } from "./optimizer.js";
+import { Optimizer, type OptimizerOptions, type Parameters } from "./optimizer.js";
 
 export interface SGDOptions extends OptimizerOptions {
   /** μ. Default 0 (plain gradient descent, w ← w − η·∂L/∂w). */
@@ -15,7 +15,7 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly nesterov: boolean;
 
-  constructor(params: readonly Tensor[], options: SGDOptions) {
+  constructor(params: Parameters, options: SGDOptions) {
     if (typeof options !== "object" || options === null) {
       throw new ArgumentError(`SGD: options with a learning rate are required (new SGD(params, { lr: 0.1 })), got ${describe(options)}`);
     }
@@ -33,7 +33,7 @@ export class SGD extends Optimizer {
 
   protected update(p: Tensor, grad: Tensor, [velocity]: readonly Tensor[]): void {
     p.engine.parallel("sgdStep", p.size, (from, to) => [
-      p.ptr + 4 * from, grad.ptr + 4 * from, velocity.ptr + 4 * from, to - from, this.lr, this.momentum, this.nesterov ? 1 : 0, this.weightDecay,
+      p.ptr + 4 * from, grad.ptr + 4 * from, velocity.ptr + 4 * from, to - from, this.rateOf(p), this.momentum, this.nesterov ? 1 : 0, this.decayOf(p),
     ]);
   }
 }

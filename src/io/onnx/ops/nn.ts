@@ -195,7 +195,8 @@ const batchNorm: OpRule = {
     return (args, run) => {
       const [x, scale, bias, mean, variance] = args.map((a, i) => asTensor(a, ctx, `input ${i}`));
       const r = x.rank;
-      const batch = trainingNode || (run.training && run.batchStatistics);
+      // batchStatistics in training mode, unless its scale and shift are frozen: a frozen BatchNorm keeps its running statistics.
+      const batch = trainingNode || (run.training && run.batchStatistics && !(scale.frozen && bias.frozen));
       if (!batch) {
         const a = perChannel(scale, r).div(perChannel(variance, r).add(eps).sqrt());
         return [x.sub(perChannel(mean, r)).mul(a).add(perChannel(bias, r))];
