@@ -57,6 +57,9 @@ export {
   type Checkpoint, type ModelSource, type SaveOptions,
 } from "./io/model-file.js";
 export { registerLayer, type LayerFactory } from "./io/registry.js";
+export { toTorchSafetensors, toTorchStateDict } from "./io/torch.js";
+export type { TorchTensor } from "./nn/codec.js";
+export { ModelLayer } from "./nn/model-layer.js";
 export { readSafetensors, writeSafetensors, type SafetensorsEntry, type SafetensorsFile } from "./io/safetensors.js";
 export type { OptimizerState } from "./optim/optimizer.js";
 export { fromTfjs, fromTfjsFiles, toTfjs, toTfjsFiles, type TfjsArtifacts, type TfjsFiles, type TfjsWeightSpec } from "./io/tfjs.js";

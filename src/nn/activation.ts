@@ -43,4 +43,5 @@ export const activationCodec = codec<Activation>({
     const y = w.activation(l.activation, l.slope, input);
     return y === input ? w.node("Identity", [input])[0] : y;
   },
+  torch: () => ({}),
 });

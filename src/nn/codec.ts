@@ -5,6 +5,7 @@
 import type { Activation } from "../autograd/ops/activate.js";
 import type { Shape } from "../tensor.js";
 import type { Layer } from "./layer.js";
+import type { Model } from "./model.js";
 
 export type Config = Record<string, unknown>;
 
@@ -48,6 +49,8 @@ export interface OnnxWriter {
   weight(suffix: string, dims: number[], data: Float32Array): string;
   /** An int64 initialiser (shapes, axes). */
   int64s(suffix: string, values: number[]): string;
+  /** A whole model's graph on `input` (a model imported by fromOnnx, used as a layer): its output's name. */
+  model(model: Model, input: string): string;
   /** The activation applied to `input` (itself for linear). */
   activation(activation: Activation, slope: number, input: string): string;
   fail(why: string): never;
@@ -61,6 +64,18 @@ export interface LayerCodec<L extends Layer = Layer> {
   tfjs?: TfjsCodec<L>;
   /** The nodes that compute the layer from `input` (per sample of shape `w.shape`): the output's name. */
   onnx?(layer: L, input: string, w: OnnxWriter): string;
+  /** Its state as PyTorch's equivalent module holds it (names after the layer's, PyTorch's layouts). */
+  torch?(layer: L): Record<string, TorchTensor>;
+}
+
+/** A tensor as PyTorch holds it. */
+export interface TorchTensor { shape: number[]; data: Float32Array }
+
+/** [rows, cols] → [cols, rows]: Dense's [in, out] is torch.nn.Linear's [out, in]. */
+export function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
 }
 
 /** A codec typed by its layer (the table holds them as LayerCodec). */

@@ -8,6 +8,7 @@ import { denseCodec } from "./dense.js";
 import { dropoutCodec } from "./dropout.js";
 import { embeddingCodec } from "./embedding.js";
 import { flattenCodec } from "./flatten.js";
+import { modelLayerCodec } from "./model-layer.js";
 import { batchNormCodec, layerNormCodec } from "./norm.js";
 import { avgPool2dCodec, maxPool2dCodec } from "./pool.js";
 import { randomShiftCodec } from "./random-shift.js";
@@ -17,6 +18,7 @@ import { globalAveragePoolingCodec, permuteCodec, reshapeCodec } from "./shape-l
 export const LAYER_CODECS: readonly LayerCodec[] = Object.freeze([
   denseCodec, conv2dCodec, maxPool2dCodec, avgPool2dCodec, flattenCodec, dropoutCodec, randomShiftCodec, layerNormCodec, batchNormCodec,
   activationCodec, simpleRnnCodec, lstmCodec, gruCodec, reshapeCodec, permuteCodec, globalAveragePoolingCodec, multiHeadAttentionCodec, embeddingCodec,
+  modelLayerCodec,
 ]);
 
 const byKind = new Map(LAYER_CODECS.map((c) => [c.kind, c]));

@@ -102,4 +102,12 @@ export const conv2dCodec = codec<Conv2D>({
     const [nhwc] = w.node("Transpose", [conv], [{ name: "perm", ints: [0, 2, 3, 1] }]);
     return w.activation(l.activation, l.slope, nhwc);
   },
+  // torch.nn.Conv2d: weight [cout, cin, kh, kw] (PyTorch is NCHW: the model around it must be too).
+  torch: (l) => {
+    const [k, , cin, filters] = l.weight!.shape, src = l.weight!.data(), dst = new Float32Array(src.length);
+    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < filters; o++) {
+      dst[((o * cin + i) * k + y) * k + x] = src[((y * k + x) * cin + i) * filters + o];
+    }
+    return { weight: { shape: [filters, cin, k, k], data: dst }, ...(l.bias ? { bias: { shape: [filters], data: l.bias.data() } } : {}) };
+  },
 });

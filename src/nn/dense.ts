@@ -5,7 +5,7 @@ import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
 import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.js";
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
-import { codec } from "./codec.js";
+import { codec, transposed } from "./codec.js";
 
 export interface DenseOptions extends WeightOptions {
   /** Default "linear". */
@@ -68,5 +68,10 @@ export const denseCodec = codec<Dense>({
     let [y] = w.shape.length === 1 ? w.node("Gemm", bias ? [...inputs, bias] : inputs) : w.node("MatMul", inputs);
     if (bias && w.shape.length > 1) [y] = w.node("Add", [y, bias]);
     return w.activation(l.activation, l.slope, y);
+  },
+  // torch.nn.Linear: weight [out, in].
+  torch: (l) => {
+    const [fanIn, units] = l.weight!.shape;
+    return { weight: { shape: [units, fanIn], data: transposed(l.weight!.data(), fanIn, units) }, ...(l.bias ? { bias: { shape: [units], data: l.bias.data() } } : {}) };
   },
 });

@@ -48,4 +48,5 @@ export const dropoutCodec = codec<Dropout>({
     write: (l, base) => ({ class_name: "Dropout", config: { ...base, rate: l.rate } }),
   },
   onnx: (_, input, w) => w.node("Identity", [input])[0], // the identity at inference
+  torch: () => ({}),
 });

@@ -59,4 +59,5 @@ export const embeddingCodec = codec<Embedding>({
     const [ids] = w.node("Cast", [input], [{ name: "to", i: 7 }]); // INT64
     return w.node("Gather", [w.weight("embeddings", [...table.shape], table.data()), ids], [{ name: "axis", i: 0 }])[0];
   },
+  torch: (l) => ({ weight: { shape: [...l.embeddings!.shape], data: l.embeddings!.data() } }),
 });

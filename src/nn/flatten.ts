@@ -24,4 +24,5 @@ export const flattenCodec = codec<Flatten>({
     write: (_, base) => ({ class_name: "Flatten", config: base }),
   },
   onnx: (_, input, w) => w.node("Flatten", [input], [{ name: "axis", i: 1 }])[0], // NHWC, as ours
+  torch: () => ({}),
 });

@@ -222,5 +222,6 @@ export abstract class Module {
   }
 }
 
-const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
+/** A dotted path; an empty name (a model used as a layer, ModelLayer) adds nothing to it. */
+const join = (prefix: string, name: string) => (!prefix ? name : !name ? prefix : `${prefix}.${name}`);
 

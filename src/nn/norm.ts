@@ -153,6 +153,10 @@ export const layerNormCodec = codec<LayerNorm>({
       { name: "axis", i: -1 }, { name: "epsilon", f: l.epsilon },
     ])[0];
   },
+  torch: (l) => ({
+    ...(l.gamma ? { weight: { shape: [...l.gamma.shape], data: l.gamma.data() } } : {}),
+    ...(l.beta ? { bias: { shape: [...l.beta.shape], data: l.beta.data() } } : {}),
+  }),
 });
 
 export const batchNormCodec = codec<BatchNorm>({
@@ -180,4 +184,11 @@ export const batchNormCodec = codec<BatchNorm>({
     const [scaled] = w.node("Mul", [input, w.weight("scale", [features], a)]);
     return w.node("Add", [scaled, w.weight("shift", [features], b)])[0];
   },
+  // torch.nn.BatchNorm*d: weight, bias, running_mean, running_var (Keras's biased variance, as ours).
+  torch: (l) => ({
+    ...(l.gamma ? { weight: { shape: [...l.gamma.shape], data: l.gamma.data() } } : {}),
+    ...(l.beta ? { bias: { shape: [...l.beta.shape], data: l.beta.data() } } : {}),
+    running_mean: { shape: [...l.movingMean!.shape], data: l.movingMean!.data() },
+    running_var: { shape: [...l.movingVariance!.shape], data: l.movingVariance!.data() },
+  }),
 });

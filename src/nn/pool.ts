@@ -72,6 +72,7 @@ function poolCodec(kind: string, make: new (size: number, stride: number) => Poo
       const [pooled] = w.node(onnxName, [nchw], [{ name: "kernel_shape", ints: [l.size, l.size] }, { name: "strides", ints: [l.stride, l.stride] }]);
       return w.node("Transpose", [pooled], [{ name: "perm", ints: [0, 2, 3, 1] }])[0];
     },
+    torch: () => ({}),
   });
 }
 

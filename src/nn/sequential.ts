@@ -7,6 +7,7 @@ import { ArgumentError, ShapeError } from "../errors.js";
 import { type Shape, Tensor, checkShape, formatShape } from "../tensor.js";
 import { type ForwardOptions, Layer } from "./layer.js";
 import { Model } from "./model.js";
+import { ModelLayer } from "./model-layer.js";
 import type { Module } from "./module.js";
 
 export interface SequentialOptions {
@@ -24,11 +25,13 @@ export class Sequential extends Model {
   readonly outputShape: Shape;
   private readonly shapes: Shape[] = [];
 
-  constructor(layers: readonly Layer[], options: SequentialOptions) {
-    if (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => l instanceof Layer)) {
-      throw new ArgumentError(`Sequential: expected a non-empty array of layers, got ${describe(layers)}`);
+  /** Layers, or models used as layers (an imported backbone: its parameters keep their own names). */
+  constructor(given: readonly (Layer | Model)[], options: SequentialOptions) {
+    if (!Array.isArray(given) || given.length === 0 || !given.every((l) => l instanceof Layer || l instanceof Model)) {
+      throw new ArgumentError(`Sequential: expected a non-empty array of layers (or models), got ${describe(given)}`);
     }
-    if (new Set(layers).size !== layers.length) throw new ArgumentError("Sequential: a layer appears twice; make two layers (sharing needs a Model)");
+    const layers = given.map((l) => (l instanceof Layer ? l : new ModelLayer(l)));
+    if (new Set(given).size !== given.length) throw new ArgumentError("Sequential: a layer appears twice; make two layers (sharing needs a Model)");
     if (typeof options !== "object" || options === null || options.inputShape === undefined) {
       throw new ArgumentError("Sequential: options.inputShape (one sample's shape) is required");
     }
@@ -44,7 +47,7 @@ export class Sequential extends Model {
       for (const layer of layers) {
         const n = (counts.get(layer.kind) ?? 0) + 1;
         counts.set(layer.kind, n);
-        if (!layer.name) layer.name = `${layer.kind.toLowerCase()}_${n}`;
+        if (!layer.name && !(layer instanceof ModelLayer)) layer.name = `${layer.kind.toLowerCase()}_${n}`;
         shape = layer.buildOnce(shape, context);
         this.shapes.push(shape);
       }
@@ -54,6 +57,12 @@ export class Sequential extends Model {
       throw e;
     }
     this.outputShape = shape;
+    const names = [...this.namedParameters(), ...this.namedBuffers()].map(([n]) => n);
+    const twice = names.filter((n, i) => names.indexOf(n) !== i);
+    if (twice.length > 0) {
+      for (const layer of layers) if (!(layer instanceof ModelLayer)) layer.parameters().forEach((p) => p.dispose());
+      throw new ArgumentError(`Sequential: ${twice.join(", ")} named twice (a model used as a layer keeps its own names); give the model layers names`);
+    }
   }
 
   /** The layers, named by their names (dense_1, …), so parameters are dense_1.weight, dense_1.bias, … */

@@ -79,6 +79,7 @@ export const reshapeCodec = codec<Reshape>({
   },
   // The batch axis kept (0: copied from the input), the rest as built.
   onnx: (l, input, w) => w.node("Reshape", [input, w.int64s("shape", [0, ...l.build(w.shape)])])[0],
+  torch: () => ({}),
 });
 
 export const permuteCodec = codec<Permute>({
@@ -90,6 +91,7 @@ export const permuteCodec = codec<Permute>({
     write: (l, base) => ({ class_name: "Permute", config: { ...base, dims: l.dims } }),
   },
   onnx: (l, input, w) => w.node("Transpose", [input], [{ name: "perm", ints: [0, ...l.dims] }])[0],
+  torch: () => ({}),
 });
 
 export const globalAveragePoolingCodec = codec<GlobalAveragePooling>({
@@ -112,4 +114,5 @@ export const globalAveragePoolingCodec = codec<GlobalAveragePooling>({
       ? w.node("ReduceMean", [input], [{ name: "axes", ints: axes }, { name: "keepdims", i: 0 }])[0]
       : w.node("ReduceMean", [input, w.int64s("axes", axes)], [{ name: "keepdims", i: 0 }])[0];
   },
+  torch: () => ({}),
 });

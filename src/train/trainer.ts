@@ -19,6 +19,7 @@ import { Random } from "../random.js";
 import { Tensor, formatShape, withArena } from "../tensor.js";
 import { type BatchLogs, type Callback, type EpochLogs, type TrainingContext, checkCallbacks } from "./callbacks.js";
 import { type Metric, type MetricName, resolveMetric } from "./metrics.js";
+import { LayerStack, frozenPrefix } from "./features.js";
 import { ProgressBar } from "./progress.js";
 import { yieldToEventLoop } from "./yield.js";
 
@@ -66,6 +67,11 @@ export interface FitOptions {
   yieldEvery?: number;
   /** Progress bar on a terminal (never when stderr is not a TTY). Default true. */
   verbose?: boolean;
+  /**
+   * A Sequential whose leading layers are frozen (a pretrained backbone): run them once per
+   * sample, in inference mode, and train the rest on those features (train/features.ts). Default false.
+   */
+  cacheFeatures?: boolean;
 }
 
 export interface GradientNormRecord {
@@ -80,6 +86,8 @@ export interface History {
   epochs: EpochLogs[];
   /** With fit({ gradientNorms }): each layer's gradient norm every N steps (vanishing or exploding gradients show here). */
   gradientNorms?: GradientNormRecord[];
+  /** With fit({ cacheFeatures }): how many leading layers ran once per sample, for how many samples, in how many ms. */
+  cachedFeatures?: { layers: number; samples: number; ms: number };
 }
 
 const CLASSIFICATION = new Set<unknown>(["crossEntropy", "crossEntropyFromProbabilities"]);
@@ -160,6 +168,7 @@ export class Trainer {
 
   private *training(x: Inputs, y: Tensor, fitOptions: FitOptions | undefined): Generator<Pause, History, void> {
     const options = checkOptions("fit", fitOptions);
+    if (options.cacheFeatures !== undefined && checkBoolean("fit", "cacheFeatures", options.cacheFeatures)) return yield* this.trainingOnFeatures(x, y, options);
     const { epochs = 1, batchSize = 32, shuffle = true, seed = 0, verbose = true, schedule, initialEpoch = 0 } = options;
     checkCount("fit", "epochs", epochs);
     checkNumber("fit", "initialEpoch", initialEpoch, { integer: true, min: 0, below: epochs });
@@ -298,6 +307,36 @@ export class Trainer {
     const result: { loss: number; [metric: string]: number } = { loss: lossSum / n };
     this.metrics.forEach((m, i) => (result[m.name] = right[i] / n));
     return result;
+  }
+
+  /** fit({ cacheFeatures }): the frozen leading layers once per sample, then the rest trained on their output. */
+  private *trainingOnFeatures(x: Inputs, y: Tensor, options: FitOptions): Generator<Pause, History, void> {
+    const { model, cached } = frozenPrefix(this.model);
+    const { xs } = this.checkInputs("fit", x);
+    this.checkData("fit", x, y);
+    const [backbone, head] = [new LayerStack(model.layers.slice(0, cached), model.engine), new LayerStack(model.layers.slice(cached), model.engine)];
+    const started = performance.now();
+    const bar = new ProgressBar(options.verbose ?? true, `features (${cached} layers)`);
+    const through = new Trainer(backbone, null);
+    const made: Tensor[] = [];
+    try {
+      const features = through.predict(xs[0]);
+      made.push(features);
+      bar.update(xs[0].shape[0], xs[0].shape[0], "");
+      bar.end();
+      let validationData = options.validationData;
+      if (validationData) {
+        const v = through.predict(Array.isArray(validationData[0]) ? validationData[0][0] : validationData[0]);
+        made.push(v);
+        validationData = [v, validationData[1]];
+      }
+      const ms = performance.now() - started;
+      yield TICK;
+      const history = yield* new Trainer(head, this.options).training(features, y, { ...options, cacheFeatures: false, validationData });
+      return { ...history, cachedFeatures: { layers: cached, samples: xs[0].shape[0], ms } };
+    } finally {
+      made.forEach((t) => t.dispose());
+    }
   }
 
   /** The outputs for every sample of x, batch by batch, in inference mode, as one tensor that you own. */

@@ -9,6 +9,7 @@ import { ArgumentError, FormatError } from "../../errors.js";
 import type { OnnxAttribute, OnnxWriter } from "../../nn/codec.js";
 import { codecOf } from "../../nn/codecs.js";
 import type { Layer } from "../../nn/layer.js";
+import { ModelLayer } from "../../nn/model-layer.js";
 import { Sequential } from "../../nn/sequential.js";
 import type { Shape } from "../../tensor.js";
 import { OnnxModel } from "./import.js";
@@ -59,7 +60,9 @@ export function toOnnx(model: Sequential | OnnxModel, options?: OnnxExportOption
     return model.toOnnxBytes();
   }
   if (!(model instanceof Sequential)) throw new ArgumentError(`toOnnx: expected a Sequential or a model from fromOnnx, got ${describe(model)}`);
-  const { opset = 17, inputName = "input", outputName = "output" } = checkOptions("toOnnx", options);
+  // A composite with an imported backbone declares the backbone's opset by default: its nodes are read by it.
+  const backbone = model.layers.find((l): l is ModelLayer => l instanceof ModelLayer && l.model instanceof OnnxModel)?.model as OnnxModel | undefined;
+  const { opset = backbone?.opset ?? 17, inputName = "input", outputName = "output" } = checkOptions("toOnnx", options);
   checkNumber("toOnnx", "opset", opset, { integer: true, min: 13, max: 21 });
   const nodes: Node[] = [];
   const initializers: Initializer[] = [];
@@ -88,6 +91,30 @@ export function toOnnx(model: Sequential | OnnxModel, options?: OnnxExportOption
         const name = `${layer.name}.${suffix}`;
         initializers.push({ name, dims: [values.length], data_type: INT64, raw_data: int64Bytes(values) });
         return name;
+      },
+      model(m, input) {
+        if (!(m instanceof OnnxModel)) return fail(`a ${m.constructor.name} of your own has no ONNX lowering; models from fromOnnx do`);
+        if (m.opset !== opset) return fail(`the imported model is at opset ${m.opset}; export the whole at its opset (toOnnx(model, { opset: ${m.opset} }))`);
+        const g = m.toOnnxGraph();
+        if (g.inputs.length !== 1) return fail(`the imported model takes ${g.inputs.length} inputs; a layer takes one`);
+        // Its weights keep their names (the file's); its input is the composite's value at this point,
+        // and a value it computes under a name the composite uses (its "output", say) is renamed.
+        const taken = new Set([...initializers.map((i) => i.name), ...nodes.flatMap((n) => n.output), inputName, outputName]);
+        const clash = g.initializers.map((i) => i.name!).find((n) => taken.has(n));
+        if (clash) return fail(`the imported model's ${clash} is a name the rest of the model uses too; rename the layer`);
+        const renamed = new Map<string, string>([[g.inputs[0], input]]);
+        const rename = (name: string) => renamed.get(name) ?? name;
+        for (const n of g.nodes as Node[]) {
+          const inputs = (n.input ?? []).map(rename);
+          const outputs = (n.output ?? []).map((o) => {
+            if (!taken.has(o)) return o;
+            renamed.set(o, `${o}:${serial++}`);
+            return renamed.get(o)!;
+          });
+          nodes.push({ ...n, input: inputs, output: outputs, attribute: n.attribute ?? [] });
+        }
+        initializers.push(...(g.initializers as Initializer[]));
+        return rename(g.outputs[0]);
       },
       activation(a, slope, input) {
         if (a === "linear") return input;

@@ -16,6 +16,7 @@ import { Tensor, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
 import type { RunContext, Step } from "./op-rule.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
+import { onnxModelType } from "./proto-type.js";
 import { skeletonOf, withWeights } from "./reexport.js";
 import { type Value, asInts, isInts } from "./values.js";
 
@@ -51,6 +52,8 @@ export class OnnxModel extends Model {
   readonly outputNames: string[];
   /** BatchNormalization normalises by batch statistics in training mode (see OnnxImportOptions). */
   batchStatistics: boolean;
+  /** The file's default-domain opset. */
+  readonly opset: number;
   readonly #parameters: Map<string, Tensor>;
   readonly #buffers: Map<string, Tensor>;
   readonly #constants: Map<string, Value>;
@@ -65,7 +68,7 @@ export class OnnxModel extends Model {
   /** @internal Use fromOnnx(). */
   constructor(parts: {
     inputs: string[]; outputs: string[]; parameters: Map<string, Tensor>; buffers: Map<string, Tensor>; constants: Map<string, Value>;
-    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; batchStatistics: boolean; engine: Engine; skeleton: Uint8Array;
+    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; batchStatistics: boolean; engine: Engine; skeleton: Uint8Array; opset: number;
   }) {
     super({ engine: parts.engine });
     this.inputNames = parts.inputs;
@@ -78,6 +81,7 @@ export class OnnxModel extends Model {
     this.#owned = parts.owned;
     this.batchStatistics = parts.batchStatistics;
     this.#skeleton = parts.skeleton;
+    this.opset = parts.opset;
   }
 
   /** @internal toOnnx(model): the file's graph (cut to the outputs) with the weights' current values. */
@@ -86,6 +90,13 @@ export class OnnxModel extends Model {
     const gone = weights.find(([, t]) => t.isDisposed);
     if (gone) throw new ArgumentError(`toOnnx: the model's ${gone[0]} was disposed`);
     return withWeights(this.#skeleton, weights);
+  }
+
+  /** @internal The graph as toOnnx grafts it into a composite (a backbone under a new head): nodes and initialisers with the weights' current values. */
+  toOnnxGraph(): { nodes: unknown[]; initializers: { name?: string }[]; inputs: string[]; outputs: string[] } {
+    const type = onnxModelType();
+    const g = (type.toObject(type.decode(this.toOnnxBytes()), { arrays: true, defaults: false }) as { graph: { node: unknown[]; initializer: { name?: string }[] } }).graph;
+    return { nodes: g.node, initializers: g.initializer, inputs: this.inputNames, outputs: this.outputNames };
   }
 
   /** The initialisers, by their names in the file: parameters (floats that require grad) and buffers. */
@@ -294,5 +305,5 @@ function compile(
       ? { name, dims: [...v.shape], floats: v.data() }
       : v.integer ? { name, dims: [...v.shape], ints: Array.from(v.data, Number) } : { name, dims: [...v.shape], floats: Float32Array.from(v.data) }),
   });
-  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, batchStatistics, engine, skeleton });
+  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, batchStatistics, engine, skeleton, opset: graph.opset });
 }

@@ -1,0 +1,97 @@
+// The transfer-learning workflow on an imported backbone: an imported model is a layer (a new
+// head on it in a Sequential, its parameters keeping their own names), freezing it, training the
+// head on cached features (as training it whole gives), and sending the composite back to ONNX.
+import * as ort from "onnxruntime-web";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  Adam, ArgumentError, BatchNorm, Conv2D, Dense, GlobalAveragePooling, MaxPool2D, Sequential, ShapeError, init, tensor, toTorchStateDict,
+} from "../src/index.js";
+import { fromOnnx, toOnnx } from "../src/onnx.js";
+import { randomArray, rng } from "./helpers.js";
+
+beforeAll(async () => {
+  await init();
+  ort.env.wasm.numThreads = 1;
+});
+
+/** A small "pretrained" CNN as an ONNX file (NHWC in, features out), imported as a backbone. */
+function backbone() {
+  const source = new Sequential([
+    new Conv2D(6, 3, { padding: "same", activation: "relu" }), new BatchNorm(), new MaxPool2D(2), new Conv2D(8, 3, { activation: "relu" }), new GlobalAveragePooling(),
+  ], { inputShape: [8, 8, 1], seed: 5 });
+  source.namedBuffers().filter(([n]) => n.includes("moving")).forEach(([n, t], i) => t.set(randomArray(t.size, rng(i)).map((v) => (n.includes("Variance") ? 0.5 + Math.abs(v) : v))));
+  return fromOnnx(toOnnx(source));
+}
+
+const images = (n: number, seed: number) => tensor(randomArray(n * 64, rng(seed)), { shape: [n, 8, 8, 1] });
+const labels = (n: number) => tensor(Float32Array.from({ length: n }, (_, i) => i % 3));
+
+describe("an imported model as a layer", () => {
+  it("takes a new head in a Sequential; its parameters keep their own names, the head's are the head's", () => {
+    const model = new Sequential([backbone(), new Dense(3)], { inputShape: [8, 8, 1], seed: 1 });
+    expect(model.outputShape).toEqual([3]);
+    expect(model.namedParameters().map(([n]) => n)).toEqual([
+      "conv2d_1.weight", "conv2d_1.bias", "batchnorm_1.scale", "batchnorm_1.shift", "conv2d_2.weight", "conv2d_2.bias", "dense_1.weight", "dense_1.bias",
+    ]);
+    expect(model.predict(images(4, 1)).shape).toEqual([4, 3]);
+  });
+
+  it("a head whose input does not fit the backbone's output, or samples the backbone does not take, is a typed error", () => {
+    const bb = backbone();
+    expect(() => new Sequential([bb, new Conv2D(2, 3)], { inputShape: [8, 8, 1] })).toThrow(ShapeError);
+    expect(() => new Sequential([backbone(), new Dense(3)], { inputShape: [5, 5, 2] })).toThrow(/the model does not take samples of shape \[5, 5, 2\]/);
+    expect(() => new Sequential([bb, backbone()] as never, { inputShape: [8, 8, 1] })).toThrow();
+  });
+});
+
+describe("training the head on a frozen backbone", () => {
+  it("cacheFeatures trains the head as training the whole model does, running the backbone once per sample", async () => {
+    const run = async (cacheFeatures: boolean) => {
+      const model = new Sequential([backbone(), new Dense(3)], { inputShape: [8, 8, 1], seed: 2 });
+      expect(model.freeze("conv2d_*").length).toBe(4);
+      model.freeze("batchnorm_*");
+      model.compile({ loss: "crossEntropy", optimizer: new Adam(model.trainableParameters(), { lr: 0.05 }) });
+      const history = await model.fit(images(24, 3), labels(24), { epochs: 5, batchSize: 8, verbose: false, cacheFeatures, validationData: [images(6, 4), labels(6)] });
+      return { model, history };
+    };
+    const plain = await run(false), cached = await run(true);
+    expect(cached.history.cachedFeatures).toMatchObject({ layers: 1, samples: 24 });
+    expect(plain.history.cachedFeatures).toBeUndefined();
+    const losses = (h: typeof plain.history) => h.epochs.map((e) => e.loss);
+    losses(cached.history).forEach((l, i) => expect(l).toBeCloseTo(losses(plain.history)[i], 5));
+    expect(cached.history.epochs.at(-1)!.valLoss).toBeCloseTo(plain.history.epochs.at(-1)!.valLoss!, 5);
+    const [a, b] = [plain, cached].map((r) => Array.from(r.model.stateDict()["dense_1.weight"].data()));
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
+    expect(losses(cached.history).at(-1)!).toBeLessThan(losses(cached.history)[0]);
+  });
+
+  it("refuses what cannot be cached, and labels outside the head's classes, before anything changes", async () => {
+    const model = new Sequential([backbone(), new Dense(3)], { inputShape: [8, 8, 1], seed: 2 });
+    model.compile({ loss: "crossEntropy", optimizer: new Adam(model.parameters()) });
+    await expect(model.fit(images(4, 1), labels(4), { cacheFeatures: true, verbose: false })).rejects.toThrow(/no frozen layer leads the model/);
+    model.freeze();
+    await expect(model.fit(images(4, 1), labels(4), { cacheFeatures: true, verbose: false })).rejects.toThrow(/every layer is frozen/);
+    model.unfreeze("dense_1.*");
+    const before = Array.from(model.stateDict()["dense_1.weight"].data());
+    await expect(model.fit(images(4, 1), tensor([0, 1, 2, 3]), { cacheFeatures: true, verbose: false })).rejects.toThrow(ArgumentError);
+    expect(Array.from(model.stateDict()["dense_1.weight"].data())).toEqual(before);
+  });
+});
+
+describe("sending the composite back", () => {
+  it("toOnnx of backbone + head runs in ONNX Runtime with wasmgrad's outputs; its PyTorch state names the backbone's tensors as the file did", async () => {
+    const model = new Sequential([backbone(), new Dense(3, { activation: "softmax" })], { inputShape: [8, 8, 1], seed: 7 });
+    model.namedParameters().at(-2)![1].set(randomArray(24, rng(9)));
+    const x = images(5, 8);
+    const expected = model.predict(x).data();
+    const session = await ort.InferenceSession.create(toOnnx(model));
+    const out = await session.run({ input: new ort.Tensor("float32", x.data(), [5, 8, 8, 1]) });
+    expect(out.output.dims).toEqual([5, 3]);
+    (out.output.data as Float32Array).forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(1e-5));
+    const torch = toTorchStateDict(model);
+    expect(Object.keys(torch)).toEqual([
+      "conv2d_1.weight", "conv2d_1.bias", "batchnorm_1.scale", "batchnorm_1.shift", "conv2d_2.weight", "conv2d_2.bias", "dense_1.weight", "dense_1.bias",
+    ]);
+    expect(torch["dense_1.weight"].shape).toEqual([3, 8]); // nn.Linear's [out, in]
+  });
+});
