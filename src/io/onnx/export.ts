@@ -1,4 +1,4 @@
-// ONNX export: a Sequential as the bytes of a ModelProto, encoded by protobufjs from the ONNX
+// ONNX export: a Sequential as the bytes of a ModelProto, encoded (protobuf.ts) from the ONNX
 // project's own onnx.proto. The graph takes the model's input as it is (NHWC for images) with a
 // dynamic batch axis; each layer lowers itself through an OnnxWriter (its codec, beside its class:
 // a conv between two Transposes, a recurrent layer as ONNX's RNN/GRU/LSTM, attention as its

@@ -1,12 +1,12 @@
-// The ONNX protobuf schema as protobufjs types, parsed once from the ONNX project's onnx.proto:
-// what reading (graph.ts) and both writers (export.ts, reexport.ts) encode and decode with.
-import protobuf from "protobufjs";
+// The ONNX protobuf schema, parsed once from the ONNX project's onnx.proto (protobuf.ts): what
+// reading (graph.ts) and both writers (export.ts, reexport.ts) encode and decode with.
 import { ONNX_PROTO } from "./onnx-proto.js";
+import { type MessageType, protoTypes } from "./protobuf.js";
 
-let modelProto: protobuf.Type | null = null;
+let modelProto: MessageType | null = null;
 /** The ModelProto type, parsed once from onnx.proto. */
-export function onnxModelType(): protobuf.Type {
-  modelProto ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType("onnx.ModelProto");
+export function onnxModelType(): MessageType {
+  modelProto ??= protoTypes(ONNX_PROTO)("onnx.ModelProto");
   return modelProto;
 }
 
