@@ -110,4 +110,69 @@ describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => 
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it("teach.html: drawn examples of two classes train a head on the pretrained backbone in the worker, it answers new drawings, and gives .onnx and .safetensors; files are checked by inspectOnnx first", async () => {
+    const [server, url] = await serve(false);
+    servers.push(server);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+    const errors: string[] = [];
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${url}/teach.html`);
+    type Teach = { ready: boolean; examples: number[]; trained: boolean; history: { loss: number; accuracy: number }[]; prediction: { answer: number } | null; onnxBytes: number; safetensorsBytes: number; report: { error?: string; unsupported?: unknown[] } | null; errors: string[] };
+    const teach = () => page.evaluate(() => (window as unknown as { teach: Teach }).teach);
+    await page.waitForFunction(() => (window as unknown as { teach?: Teach }).teach?.ready, null, { timeout: 30_000 });
+    const pad = (await page.locator("#pad").boundingBox())!;
+    const stroke = async (points: [number, number][]) => {
+      await page.mouse.move(pad.x + points[0][0], pad.y + points[0][1]);
+      await page.mouse.down();
+      for (const [x, y] of points.slice(1)) await page.mouse.move(pad.x + x, pad.y + y, { steps: 4 });
+      await page.mouse.up();
+    };
+    const circle = (r: number) => Array.from({ length: 25 }, (_, i): [number, number] => [140 + r * Math.cos((i / 24) * 2 * Math.PI), 140 + r * Math.sin((i / 24) * 2 * Math.PI)]);
+    const cross = async (d: number) => {
+      await stroke([[140 - d, 140 - d], [140 + d, 140 + d]]);
+      await stroke([[140 + d, 140 - d], [140 - d, 140 + d]]);
+    };
+    // Five circles for the first class, five crosses for the second.
+    for (const r of [60, 70, 80, 90, 100]) {
+      await stroke(circle(r));
+      await page.click("#add");
+    }
+    await page.selectOption("#class", "1");
+    for (const d of [50, 60, 70, 80, 90]) {
+      await cross(d);
+      await page.click("#add");
+    }
+    expect((await teach()).examples).toEqual([5, 5]);
+    await page.click("#train");
+    await page.waitForFunction(() => (window as unknown as { teach: Teach }).teach.trained, null, { timeout: 60_000 });
+    const state = await teach();
+    expect(state.history).toHaveLength(100);
+    expect(state.history.at(-1)!.loss).toBeLessThan(state.history[0].loss);
+    expect(state.history.at(-1)!.accuracy).toBe(1);
+    expect(await page.textContent("#progress")).toMatch(/trained in [\d.]+ s \(the backbone ran once per example: 10 of them\)/);
+    expect(state.onnxBytes).toBeGreaterThan(90_000); // the backbone's graph and weights, and the head
+    expect(state.safetensorsBytes).toBeGreaterThan(90_000);
+    // New drawings, answered as they are drawn.
+    await page.click("#clear");
+    await stroke(circle(75));
+    await page.waitForFunction(() => (window as unknown as { teach: Teach }).teach.prediction !== null);
+    expect((await teach()).prediction!.answer).toBe(0);
+    await page.click("#clear");
+    await cross(65);
+    await page.waitForFunction(() => (window as unknown as { teach: Teach }).teach.prediction?.answer === 1, null, { timeout: 10_000 });
+    await page.screenshot({ path: join(artifacts, "teach.png"), fullPage: true });
+    // A file of your own is checked first: not a model, and one with ops wasmgrad cannot run, are reported and not used.
+    await page.setInputFiles("#own", { name: "notes.onnx", mimeType: "application/octet-stream", buffer: Buffer.from("not a model") });
+    await page.waitForFunction(() => (window as unknown as { teach: Teach }).teach.report !== null);
+    expect((await teach()).report!.error).toMatch(/not a ModelProto/);
+    await page.setInputFiles("#own", join(root, "test/fixtures/sklearn-digits-mlp.onnx"));
+    await page.waitForFunction(() => (window as unknown as { teach: Teach }).teach.report?.unsupported !== undefined);
+    expect(await page.textContent("#report")).toMatch(/wasmgrad cannot run:[\s\S]*ZipMap/);
+    expect(await page.textContent("#model")).toMatch(/the bundled one/);
+    expect((await teach()).errors).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 });

