@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  Adam, ArgumentError, BatchNorm, Conv2D, Dense, GlobalAveragePooling, MaxPool2D, Sequential, ShapeError, init, tensor, toTorchStateDict,
+  Adam, ArgumentError, BatchNorm, Conv2D, Dense, GlobalAveragePooling, MaxPool2D, Model, Sequential, ShapeError, type Tensor, init, tensor, toTorchStateDict,
 } from "../src/index.js";
 import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
@@ -45,6 +45,26 @@ describe("an imported model as a layer", () => {
     expect(() => new Sequential([bb, new Conv2D(2, 3)], { inputShape: [8, 8, 1] })).toThrow(ShapeError);
     expect(() => new Sequential([backbone(), new Dense(3)], { inputShape: [5, 5, 2] })).toThrow(/the model does not take samples of shape \[5, 5, 2\]/);
     expect(() => new Sequential([bb, backbone()] as never, { inputShape: [8, 8, 1] })).toThrow();
+  });
+});
+
+describe("an imported model inside a Model of your own", () => {
+  it("is a child module: named by its field, frozen by glob, and the head on it trains", async () => {
+    class Classifier extends Model {
+      backbone = backbone();
+      head = new Dense(3);
+      forward(x: Tensor): Tensor {
+        return this.head.call(this.backbone.call(x));
+      }
+    }
+    const model = new Classifier().build([8, 8, 1]); // the head is built on the first call
+    expect(model.freeze("backbone.*")).toEqual(["backbone.conv2d_1.weight", "backbone.conv2d_1.bias", "backbone.batchnorm_1.scale", "backbone.batchnorm_1.shift", "backbone.conv2d_2.weight", "backbone.conv2d_2.bias"]);
+    const before = Array.from(model.stateDict()["backbone.conv2d_1.weight"].data());
+    model.compile({ loss: "crossEntropy", optimizer: new Adam(model.trainableParameters(), { lr: 0.05 }) });
+    const history = await model.fit(images(24, 3), labels(24), { epochs: 5, batchSize: 8, verbose: false });
+    expect(history.epochs.at(-1)!.loss).toBeLessThan(history.epochs[0].loss);
+    expect(Array.from(model.stateDict()["backbone.conv2d_1.weight"].data())).toEqual(before);
+    expect(model.namedParameters().slice(-2).map(([n]) => n)).toEqual(["head.weight", "head.bias"]);
   });
 });
 
