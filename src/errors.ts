@@ -42,3 +42,16 @@ export class NotInitializedError extends WasmgradError {
 export class FormatError extends WasmgradError {
   override name = "FormatError";
 }
+
+/**
+ * A worker thread failed the job it shared: its kernel trapped (`reason` "trap": the engine goes
+ * on, its threads too), or it gave no answer within the engine's threadDeadlineMs ("deadline":
+ * the workers are stopped and the engine runs on one thread from then on; engine.threadsNote says
+ * why). Either way the operation that shared the job did not happen: nothing it made is kept.
+ */
+export class ThreadError extends WasmgradError {
+  override name = "ThreadError";
+  constructor(message: string, readonly reason: "trap" | "deadline") {
+    super(message);
+  }
+}

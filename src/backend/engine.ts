@@ -28,6 +28,8 @@ export interface InitOptions {
    * sharing, not before. Results are the same bits for any thread count.
    */
   threads?: number | "auto";
+  /** engine.threadDeadlineMs: how long a job shared between threads may take before its workers are given up on. Default 60,000. */
+  threadDeadlineMs?: number;
 }
 
 export interface GemmArgs {
@@ -71,12 +73,13 @@ export class Engine {
 
   /** Threads the kernels run on, the caller's included (as planned, before the workers start). */
   get threads(): number {
+    if (this.pool?.broken) return 1;
     return this.pool?.size ?? this.unstarted?.count ?? 1;
   }
 
   /** Why the engine runs fewer threads than asked for, if it does; null otherwise. */
   get threadsNote(): string | null {
-    return this.pool?.failure ?? this.#threadsNote;
+    return this.pool?.broken ?? this.pool?.failure ?? this.#threadsNote;
   }
 
   /** @internal */
@@ -178,8 +181,29 @@ export class Engine {
     this.unstarted = { module, memory, count, NodeWorker };
   }
 
+  #deadlineMs = 60_000;
+  /**
+   * How long (ms) a job shared between threads may take before the engine gives up on its workers
+   * (a worker that hangs or died): a ThreadError, and one thread from then on. Default 60,000, far
+   * past any one kernel call's time.
+   */
+  get threadDeadlineMs(): number {
+    return this.#deadlineMs;
+  }
+
+  set threadDeadlineMs(ms: number) {
+    if (typeof ms !== "number" || !(ms > 0)) throw new ArgumentError(`threadDeadlineMs must be a number of milliseconds > 0, got ${describe(ms)}`);
+    this.#deadlineMs = ms;
+    if (this.pool) this.pool.deadlineMs = ms;
+  }
+
   /** The pool, started now if it was not: its workers come up in the background, the caller's thread claiming every block until they do. */
   private threadPool(): ThreadPool | null {
+    if (this.pool?.broken) {
+      // Given up on after a deadline: one thread from here, and threadsNote says why.
+      this.#threadsNote = this.pool.broken;
+      this.pool = null;
+    }
     if (this.unstarted) {
       const { module, memory, count, NodeWorker } = this.unstarted;
       this.unstarted = null;
@@ -196,6 +220,7 @@ export class Engine {
       const [control, ...scratches] = blocks;
       // The table's contended words each own a cache line: start it on one.
       this.pool = ThreadPool.start(module, memory, Math.ceil(control / 64) * 64, scratches, NodeWorker?.() ?? null);
+      this.pool.deadlineMs = this.#deadlineMs;
     }
     return this.pool;
   }
@@ -273,6 +298,9 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new ArgumentError(`init: threads must be "auto" or an integer from 1 to 256, got ${describe(options.threads)}`);
   }
+  if (options.threadDeadlineMs !== undefined && !(typeof options.threadDeadlineMs === "number" && options.threadDeadlineMs > 0)) {
+    throw new ArgumentError(`init: threadDeadlineMs must be a number of milliseconds > 0, got ${describe(options.threadDeadlineMs)}`);
+  }
   const why = threads > 1 ? whyNoThreads(wasm) : null;
   const shared = threads > 1 && why === null;
   const module = await compileModule(build, wasm, { shared });
@@ -284,6 +312,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   const actual: Build = kernels.isRelaxed() ? "relaxed" : "simd";
   const engine = new Engine(kernels, new Memory(memory, kernels.heapBase(), Math.floor(maxBytes / PAGE_BYTES) * PAGE_BYTES), actual);
   if (shared) engine.planThreads(module, memory, threads, isNode() ? await nodeWorkerClass() : null);
+  if (options.threadDeadlineMs !== undefined) engine.threadDeadlineMs = options.threadDeadlineMs;
   engine.noteThreads(why);
   defaultEngine = engine;
   return engine;

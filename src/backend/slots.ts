@@ -16,8 +16,13 @@ export const CLAIM = 0;
 export const FINISHED = LINE_INTS;
 /** Blocks in the current job. */
 export const BLOCKS = 2 * LINE_INTS;
+/** 0, or 1 + the index of the worker whose block threw (a Wasm trap) in the current job. */
+export const FAULT = 3 * LINE_INTS;
+/** The thrown error's message, as UTF-16 code units (0-terminated), FAULT_CHARS of them at most. */
+export const FAULT_TEXT = 4 * LINE_INTS;
+export const FAULT_CHARS = 128;
 /** One int per worker: 1 once it has instantiated the module and waits for jobs. */
-export const READY = 3 * LINE_INTS;
+export const READY = FAULT_TEXT + FAULT_CHARS;
 export const MAX_WORKERS = 255;
 /** Most blocks a job has: one per thread, for the first MAX_BLOCKS threads. */
 export const MAX_BLOCKS = 30;

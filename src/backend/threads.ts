@@ -6,9 +6,10 @@
 // claimed, the caller's thread claiming too). Workers start in the background; until they are up,
 // the caller claims every block itself.
 import { isNode, nodeProcess } from "./host.js";
+import { ThreadError } from "../errors.js";
 import {
-  BLOCKS, CLAIM, CONTROL_BYTES, type Call, type Control, FINISHED, KERNEL_NAMES, MAX_BLOCKS, MAX_WORKERS, PROGRAM_BYTE, PROGRAM_FLOATS,
-  READY, STARTS, STOP_BIT, claim, openClaim,
+  BLOCKS, CLAIM, CONTROL_BYTES, type Call, type Control, FAULT, FAULT_CHARS, FAULT_TEXT, FINISHED, KERNEL_NAMES, MAX_BLOCKS, MAX_WORKERS, PROGRAM_BYTE,
+  PROGRAM_FLOATS, READY, STARTS, STOP_BIT, claim, openClaim,
 } from "./slots.js";
 
 /**
@@ -41,6 +42,10 @@ export class ThreadPool {
   private readonly stops: (() => void)[] = [];
   /** Why a worker did not start (its file missing, say), if one did not: the others, the caller's thread too, claim its blocks. */
   failure: string | null = null;
+  /** A shared job gets this long (ms) to finish once posted; past it the pool stops its workers. */
+  deadlineMs = 60_000;
+  /** Why the pool stopped its workers (a job past its deadline), if it did: the engine runs on one thread then. */
+  broken: string | null = null;
   private failed = 0;
   private readonly control: Control;
   private readonly program: Float64Array;
@@ -171,18 +176,45 @@ export class ThreadPool {
     control[STARTS + blocks.length] = at;
     control[BLOCKS] = blocks.length;
     Atomics.store(control, FINISHED, 0);
+    Atomics.store(control, FAULT, 0);
+    const deadline = performance.now() + this.deadlineMs;
     Atomics.store(control, CLAIM, openClaim(blocks.length)); // the table is written: open the job
     Atomics.notify(control, CLAIM);
+    let ownError: unknown = null;
     for (let block = claim(control, 0); block >= 0; block = claim(control, 0)) {
-      for (const call of blocks[block]) own(call);
+      try {
+        for (const call of blocks[block]) own(call);
+      } catch (e) {
+        ownError = e; // this thread's own trap: thrown once the workers are done with the job (the next one must not start under them)
+      }
       Atomics.add(control, FINISHED, 1);
+      if (ownError) break;
     }
     // Poll first (a worker's block usually ends within microseconds of ours), then sleep if it
-    // has not: Atomics.wait's wake-up costs tens of microseconds.
+    // has not: Atomics.wait's wake-up costs tens of microseconds. A worker that gives no answer by
+    // the deadline (it hangs, or it died) is given up on.
     for (let spin = 1, finished = Atomics.load(control, FINISHED); finished < blocks.length; spin++, finished = Atomics.load(control, FINISHED)) {
-      if (this.canWait && spin > CALLER_SPIN) Atomics.wait(control, FINISHED, finished, 1000);
+      if (spin > CALLER_SPIN || (spin & 1023) === 0) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw this.giveUp();
+        if (this.canWait && spin > CALLER_SPIN) Atomics.wait(control, FINISHED, finished, Math.min(1000, left));
+      }
+    }
+    if (ownError) throw ownError;
+    const fault = Atomics.load(control, FAULT);
+    if (fault !== 0) {
+      let text = "";
+      for (let i = 0; i < FAULT_CHARS && control[FAULT_TEXT + i] !== 0; i++) text += String.fromCharCode(control[FAULT_TEXT + i]);
+      throw new ThreadError(`worker thread ${fault} failed its part of a shared job (${text}); the operation did not happen, and the engine and its threads go on`, "trap");
     }
     return true;
+  }
+
+  /** Stops the workers after a job past its deadline; the error to throw. */
+  private giveUp(): ThreadError {
+    this.broken = `a job shared between threads had no answer within ${this.deadlineMs} ms (threadDeadlineMs): the worker threads were stopped, one thread from then on`;
+    this.dispose();
+    return new ThreadError(`${this.broken}; the operation did not happen`, "deadline");
   }
 
   /** Stops every worker. */

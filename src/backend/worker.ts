@@ -3,7 +3,9 @@
 // Runs as a Node worker_threads worker or a browser module Worker; the first message (or Node's
 // workerData) brings the compiled module, the memory, where the table is and this thread's scratch.
 import { nodeBuiltin } from "./host.js";
-import { BLOCKS, CLAIM, FINISHED, KERNEL_NAMES, KERNELS, PROGRAM_BYTE, PROGRAM_FLOATS, READY, STARTS, STOP_BIT, claim, hasWork } from "./slots.js";
+import {
+  BLOCKS, CLAIM, FAULT, FAULT_CHARS, FAULT_TEXT, FINISHED, KERNEL_NAMES, KERNELS, PROGRAM_BYTE, PROGRAM_FLOATS, READY, STARTS, STOP_BIT, claim, hasWork,
+} from "./slots.js";
 import type { ThreadStart } from "./threads.js";
 
 /**
@@ -35,13 +37,23 @@ function serve({ module, memory, control: at, index, scratch }: ThreadStart): vo
     for (let block = claim(control, index + 1); block >= 0; block = claim(control, index + 1)) {
       // Read while this block is unfinished: the job cannot change under us until we count it.
       const blocks = control[BLOCKS];
-      for (let pc = control[STARTS + block], end = control[STARTS + block + 1]; pc < end; ) {
-        const kernel = program[pc];
-        args.length = program[pc + 1];
-        for (let i = 0; i < args.length; i++) args[i] = program[pc + 2 + i];
-        pc += 2 + args.length;
-        if (takesScratch[kernel]) args.push(scratch);
-        kernels[kernel](...args);
+      try {
+        for (let pc = control[STARTS + block], end = control[STARTS + block + 1]; pc < end; ) {
+          const kernel = program[pc];
+          args.length = program[pc + 1];
+          for (let i = 0; i < args.length; i++) args[i] = program[pc + 2 + i];
+          pc += 2 + args.length;
+          if (takesScratch[kernel]) args.push(scratch);
+          kernels[kernel](...args);
+        }
+      } catch (e) {
+        // A trap (out of bounds, unreachable): say so in the table, for the caller to throw, and
+        // count the block finished so that the caller is not left waiting. The thread serves on.
+        if (Atomics.compareExchange(control, FAULT, 0, index + 1) === 0) {
+          const text = `${(e as Error).name}: ${(e as Error).message}`.slice(0, FAULT_CHARS - 1);
+          for (let i = 0; i < text.length; i++) control[FAULT_TEXT + i] = text.charCodeAt(i);
+          control[FAULT_TEXT + text.length] = 0;
+        }
       }
       if (Atomics.add(control, FINISHED, 1) + 1 === blocks) Atomics.notify(control, FINISHED);
     }
