@@ -5,6 +5,7 @@
 import { describe } from "../../check.js";
 import { FormatError } from "../../errors.js";
 import { onnxModelType } from "./proto-type.js";
+import { ONNX_SCHEMAS } from "./schemas.js";
 
 /** The newest default-domain opset and IR version whose semantics wasmgrad reads (onnx 1.23's). */
 export const MAX_OPSET = 28;
@@ -20,7 +21,7 @@ export const isFloatType = (t: number): boolean => t === DataType.FLOAT || t ===
 export const isIntegerType = (t: number): boolean => INTEGER_TYPES.has(t);
 export const typeName = (t: number): string => Object.entries(DataType).find(([, v]) => v === t)?.[0].toLowerCase() ?? `type ${describe(t)}`;
 
-interface RawAttribute { name: string; type?: number; f?: number; i?: number; s?: Uint8Array; t?: RawTensor; floats?: number[]; ints?: number[]; strings?: Uint8Array[]; g?: unknown }
+interface RawAttribute { name: string; type?: number; f?: number; i?: number; s?: Uint8Array; t?: RawTensor; floats?: number[]; ints?: number[]; strings?: Uint8Array[]; g?: unknown; sparse_tensor?: unknown; tp?: unknown }
 export interface RawTensor { name?: string; dims?: number[]; data_type?: number; float_data?: number[]; int64_data?: number[]; int32_data?: number[]; double_data?: number[]; uint64_data?: number[]; raw_data?: Uint8Array; data_location?: number }
 interface RawNode { name?: string; op_type?: string; domain?: string; input?: string[]; output?: string[]; attribute?: RawAttribute[] }
 export interface RawValueInfo { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim?: { dim_value?: number; dim_param?: string }[] } } } }
@@ -193,6 +194,30 @@ function valueInfo(v: RawValueInfo, where: string): ValueInfo {
   return { name: v.name, type: Number(tt?.elem_type ?? 0), dims };
 }
 
+/** AttributeProto types that hold one value, and the field it is in (lists may be empty). */
+const SINGLE_VALUE: Record<number, string> = { 1: "f", 2: "i", 3: "s", 4: "t", 5: "g", 11: "sparse_tensor", 13: "tp" };
+
+/**
+ * The node against ONNX's own schemas (schemas.ts), as its checker does, whether or not wasmgrad
+ * runs it: in a domain ONNX defines, the op must be one of its operators and each attribute one
+ * that operator takes, with its type given.
+ */
+function checkSchema(n: RawNode, where: string): void {
+  const domain = n.domain === "ai.onnx" ? "" : n.domain ?? "";
+  for (const a of n.attribute ?? []) {
+    if (!a.name) throw new FormatError(`${where}: an attribute without a name`);
+    if (!(Number.isInteger(a.type) && a.type! >= 1 && a.type! <= 14)) throw new FormatError(`${where}: attribute ${a.name} has no type (or one ONNX does not define: ${a.type})`);
+    const field = SINGLE_VALUE[a.type!];
+    if (field && (a as unknown as Record<string, unknown>)[field] === undefined) throw new FormatError(`${where}: attribute ${a.name} is of type ${a.type} but has no ${field}`);
+  }
+  const ops = ONNX_SCHEMAS[domain];
+  if (!ops) return; // another domain's operators (com.microsoft, a custom one): the runtime's to know
+  const attributes = ops[n.op_type!];
+  if (!attributes) throw new FormatError(`${where}: ${n.op_type} is no operator of the ${domain || "default"} domain`);
+  const unknown = (n.attribute ?? []).find((a) => !attributes.includes(a.name));
+  if (unknown) throw new FormatError(`${where}: ${n.op_type} has no attribute ${unknown.name}`);
+}
+
 /** The model in `bytes`, decoded and checked; nothing is built yet. */
 export function readOnnx(bytes: Uint8Array, op = "fromOnnx"): OnnxGraph {
   const type = onnxModelType();
@@ -238,6 +263,7 @@ export function readOnnx(bytes: Uint8Array, op = "fromOnnx"): OnnxGraph {
       if (defined.has(name)) throw new FormatError(`${where}: output ${name} is already defined`);
       defined.add(name);
     }
+    checkSchema(n, where);
     return {
       name: n.name || outs[0] || `#${index}`, op: n.op_type, domain: n.domain ?? "", inputs: [...(n.input ?? [])], outputs: [...outs],
       attrs: new Attributes(n.attribute ?? [], where), where,

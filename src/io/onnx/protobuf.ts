@@ -95,7 +95,8 @@ function parseSchema(text: string): Map<string, MessageSchema> {
   return out;
 }
 
-const utf8 = new TextDecoder(), toUtf8 = new TextEncoder();
+// Strings must be UTF-8, as protobuf's own parsers insist (ONNX Runtime refuses a file that is not).
+const utf8 = new TextDecoder("utf-8", { fatal: true }), toUtf8 = new TextEncoder();
 
 class Reader {
   at = 0;
@@ -165,6 +166,7 @@ function decodeMessage(schemas: Map<string, MessageSchema>, m: MessageSchema, r:
   for (const f of m.fields) if (f.repeated) out[f.name] = [];
   while (r.at < end) {
     const tag = r.varint(false), number = Math.floor(tag / 8), wire = tag & 7;
+    if (number === 0) throw new Error(`${m.name}: a field numbered 0`);
     const f = m.byNumber.get(number);
     if (!f) {
       if (wire > 5) throw new Error(`${m.name}: field ${number} has wire type ${wire} at byte ${r.at}`);
@@ -179,6 +181,7 @@ function decodeMessage(schemas: Map<string, MessageSchema>, m: MessageSchema, r:
       }
       return scalar(r, f.kind === "enum" ? "int32" : f.kind);
     };
+    if (wire !== wireOf(f) && !(f.repeated && wire === 2)) throw new Error(`${m.name}.${f.name}: wire type ${wire}, expected ${wireOf(f)}`);
     if (f.repeated) {
       const list = out[f.name] as unknown[];
       if (wire === 2 && wireOf(f) !== 2) {
@@ -188,10 +191,7 @@ function decodeMessage(schemas: Map<string, MessageSchema>, m: MessageSchema, r:
         if (stop > end) throw new Error(`${m.name}.${f.name} runs past its message`);
         while (r.at < stop) list.push(read());
       } else list.push(read());
-    } else {
-      if (wire !== wireOf(f)) throw new Error(`${m.name}.${f.name}: wire type ${wire}, expected ${wireOf(f)}`);
-      out[f.name] = read();
-    }
+    } else out[f.name] = read();
   }
   if (r.at !== end) throw new Error(`${m.name} runs past its end`);
   return out;

@@ -456,11 +456,15 @@ export const SHAPE_OPS: Record<string, OpRule> = {
   Transpose: {
     since: 6,
     floats: [],
-    build: (ctx) => (args) => {
+    build: (ctx) => {
+      const given = ctx.attrs.ints("perm");
+      if (given && [...given].sort((p, q) => p - q).some((p, i) => p !== i)) refuse(ctx, `perm [${given}] is not a permutation`);
+      return (args) => {
       const x = args[0]!, rank = dimsOf(x).length;
-      const perm = ctx.attrs.ints("perm") ?? [...Array(rank).keys()].reverse();
-      if (perm.length !== rank || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) refuse(ctx, `perm [${perm}] for rank ${rank}`);
+      const perm = given ?? [...Array(rank).keys()].reverse();
+      if (perm.length !== rank) refuse(ctx, `perm [${perm}] for rank ${rank}`);
       return [transposeValue(x, perm)];
+      };
     },
   },
   Squeeze: {
