@@ -1,7 +1,8 @@
 // Soak: does memory hold over a long run without dispose()? Trains the main job's MLP
-// (784-128-64-10, Adam, batch 64, real MNIST digits) for --steps steps (default 100,000) twice:
-// through fit(), and through a hand-written PyTorch-style loop that never calls dispose() and
-// never yields to the event loop (so no FinalizationRegistry callback can run). Bytes in use are
+// (784-128-64-10, Adam, batch 64, real MNIST digits) for --steps steps (default 100,000) three ways:
+// through fit(), through a hand-written PyTorch-style loop that never calls dispose() and never
+// yields to the event loop (so no FinalizationRegistry callback can run), and through that loop
+// making each batch with tensor() (loop 3). Bytes in use are
 // sampled every 1,000 steps; one JSON line per loop:
 //   {"loop","steps","seconds","bytesInUse":[…],"spreadAfter1000","capacityBytes","finalLoss"}
 // spreadAfter1000 = max − min of the samples from step 1,000 on (issue 9 asks < 1 MiB).
@@ -88,3 +89,28 @@ function report(loop, samples, seconds, finalLoss) {
   }
   report("hand-written loop", samples, (performance.now() - started) / 1000, lastLoss);
 }
+
+// 3. The same loop making its batches with tensor() every step, as a PyTorch user writes
+// torch.tensor(batch): never disposed, never yielding. Data made by tensor() stays in JS; its Wasm
+// copy belongs to the graph that read it and goes when that graph's intermediates do.
+{
+  const m = model();
+  const optimizer = new Adam(m.parameters(), { lr: 0.001 });
+  const pixels = x.data(), labels = Float32Array.from(train.labels);
+  const samples = [];
+  let step = 0;
+  let lastLoss = Number.NaN;
+  const started = performance.now();
+  for (let at = 0; step < STEPS; at = (at + BATCH) % (8000 - BATCH)) {
+    const xb = tensor(pixels.subarray(at * 784, (at + BATCH) * 784), { shape: [BATCH, 784] });
+    const yb = tensor(labels.subarray(at, at + BATCH));
+    optimizer.zeroGrad();
+    const loss = crossEntropy(m.forward(xb, { training: true }), yb);
+    loss.backward();
+    optimizer.step();
+    lastLoss = loss.item();
+    if (++step % EVERY === 0) samples.push(engine.memory.stats().bytesInUse);
+  }
+  report("tensor() every step", samples, (performance.now() - started) / 1000, lastLoss);
+}
+

@@ -60,6 +60,60 @@ class ArenaStorage implements Storage {
   release(): void {}
 }
 
+/**
+ * A tensor made from JS data (tensor(), not requiring grad): its values stay in JS, and a Wasm copy
+ * is made when an op first reads it (ptr). The graphs that saved the copy hold it (hold()); when
+ * the last is done (unhold(), as the next backward() through the same parameters frees the graph's
+ * intermediates) the copy goes back, its values copied home first (a kernel may have written
+ * them). So a loop that makes its batch with tensor() every step and never disposes it keeps Wasm
+ * memory flat without the FinalizationRegistry, which a synchronous loop never reaches.
+ */
+class JsStorage implements Storage {
+  private refs = 1;
+  readonly inArena = false;
+  private at = -1; // the Wasm copy's address; -1 while there is none
+  private uses = 0;
+  constructor(
+    readonly engine: Engine,
+    private values: Float32Array,
+  ) {}
+  get alive(): boolean {
+    return this.refs > 0;
+  }
+  get ptr(): number {
+    if (this.at < 0) {
+      this.at = this.engine.memory.alloc(this.values.length * 4);
+      this.engine.memory.f32(this.at, this.values.length).set(this.values);
+    }
+    return this.at;
+  }
+  /** The values while they are only in JS; null once a Wasm copy holds them. */
+  get inJs(): Float32Array | null {
+    return this.at < 0 ? this.values : null;
+  }
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs > 0) return;
+    if (this.at >= 0) this.engine.memory.free(this.at);
+    this.at = -1;
+    this.values = new Float32Array(0);
+  }
+  hold(): boolean {
+    if (this.at < 0) return false;
+    this.uses++;
+    return true;
+  }
+  unhold(): void {
+    if (--this.uses > 0 || this.at < 0 || this.refs === 0) return;
+    this.values.set(this.engine.memory.f32(this.at, this.values.length));
+    this.engine.memory.free(this.at);
+    this.at = -1;
+  }
+}
+
 const collected = new FinalizationRegistry<Storage>((storage) => storage.release());
 
 /** Tensors made (outside the arena) while a scope of ownedBy() runs: freed when it ends, but for its result. */
@@ -265,7 +319,18 @@ export class Tensor {
 
   /** A copy of the values, row-major. */
   data(): Float32Array {
-    return this.engine.memory.f32(this.ptr, this.size).slice();
+    const storage = this.live();
+    const js = storage instanceof JsStorage ? storage.inJs : null;
+    return js ? js.slice() : this.engine.memory.f32(storage.ptr, this.size).slice();
+  }
+
+  /**
+   * @internal A graph saved this tensor's Wasm copy (data made by tensor()): the function it calls
+   * when it is done with it, or null where there is nothing to give back.
+   */
+  holdCopy(): (() => void) | null {
+    const storage = this.#storage;
+    return storage instanceof JsStorage && storage.alive && storage.hold() ? () => storage.unhold() : null;
   }
 
   /**
@@ -293,7 +358,9 @@ export class Tensor {
     if (flat.length !== this.size) {
       throw new ShapeError(`set: ${flat.length} values for a tensor of shape ${formatShape(this.shape)} (${this.size} elements)`);
     }
-    storage.engine.memory.f32(storage.ptr, this.size).set(flat);
+    const js = storage instanceof JsStorage ? storage.inJs : null;
+    if (js) js.set(flat);
+    else storage.engine.memory.f32(storage.ptr, this.size).set(flat);
     return this;
   }
 
@@ -468,6 +535,8 @@ export function tensor(
   if (sizeOf(shape) !== values.length) {
     throw new ShapeError(`tensor: ${values.length} values do not fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
   }
+  // Data (not a parameter, not inside withArena) stays in JS until an op reads it: see JsStorage.
+  if (!made.requiresGrad && arenaEngine !== made.engine) return new Tensor(new JsStorage(made.engine, Float32Array.from(values)), shape, { name: made.name });
   const t = Tensor.empty(shape, made.engine);
   t.requiresGrad = made.requiresGrad;
   t.name = made.name;

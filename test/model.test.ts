@@ -149,6 +149,24 @@ describe("tensors a forward() makes outside the graph", () => {
     expect(new Set(samples).size).toBe(1);
   });
 
+  it("a batch made with tensor() every step, never disposed, never yielding: bytes in use stay flat (its Wasm copy goes with the graph)", () => {
+    const model = new Sequential([new Dense(8, { activation: "relu" }), new Dense(3)], { inputShape: [4], seed: 2 });
+    const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+    const samples: number[] = [];
+    for (let step = 0; step < 400; step++) {
+      const x = tensor(randomArray(16 * 4, rng(step)), { shape: [16, 4] });
+      const y = tensor(Float32Array.from({ length: 16 }, (_, i) => (i + step) % 3));
+      optimizer.zeroGrad();
+      const loss = crossEntropy(model.forward(x, { training: true }), y);
+      loss.backward();
+      optimizer.step();
+      if (step >= 100 && step % 50 === 0) samples.push(engine.memory.stats().bytesInUse);
+      // The batch stays readable after the step, from its JS values.
+      if (step === 399) expect(x.data().length).toBe(64);
+    }
+    expect(new Set(samples).size).toBe(1);
+  });
+
   it("are freed at once when the output has no graph (parameters that need no gradient)", () => {
     const model = new Positions({ seed: 1 }).build([4]);
     for (const p of model.parameters()) p.requiresGrad = false;

@@ -73,6 +73,8 @@ describe("tensor memory", () => {
     const t = tensor([1, 2, 3, 4, 5, 6]);
     const v = t.reshape([2, 3]);
     const d = t.detach();
+    expect(engine.memory.stats().bytesInUse).toBe(before); // data from JS stays in JS until an op reads it
+    expect(v.ptr).toBe(t.ptr); // read: one Wasm copy, shared by the views
     expect(engine.memory.stats().bytesInUse).toBe(before + 32); // 24 bytes, rounded to 16
     t.dispose();
     expect(Array.from(v.data())).toEqual([1, 2, 3, 4, 5, 6]);

@@ -109,6 +109,8 @@ function storeGrad(t: Tensor, g: Tensor, owned: boolean): void {
 interface Released {
   leaves: Set<Tensor>;
   intermediates: Tensor[];
+  /** Gives back the Wasm copies of the data the graph read (tensor()'s JsStorage). */
+  holds: (() => void)[];
 }
 
 /** At most this many released graphs wait; older ones are left to the garbage collector. */
@@ -158,6 +160,9 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
   checkGraph(order);
   const leaves = order.filter((t) => nodeOf(t) === null);
   const adopted = order.flatMap((t) => nodeOf(t)?.adopted ?? []); // read before the nodes are released
+  // Data the graph read (made by tensor(): its Wasm copy) is held until the graph's intermediates go.
+  const data = new Set(order.flatMap((t) => nodeOf(t)?.inputs ?? []).filter((x) => !x.requiresGrad && nodeOf(x) === null));
+  const holds = retainGraph ? [] : [...data].map((x) => x.holdCopy()).filter((h): h is () => void => h !== null);
   if (scope === "step") freeReleased(leaves);
   // The caller's grad is borrowed, not copied: it is never freed, adopted or written to.
   const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape, { engine: root.engine })]]);
@@ -194,13 +199,14 @@ export function backward(root: Tensor, options?: BackwardOptions, scope: "step" 
   });
   if (retainGraph) return;
   const intermediates = [...order.filter((t) => nodeOf(t) !== null), ...adopted].filter((t) => !t.isDisposed && !t.inArena);
-  if (intermediates.length === 0) return;
+  if (intermediates.length === 0 && holds.length === 0) return;
   if (scope === "private") {
     for (const t of intermediates) t.releaseBy("when the library tool that made it finished");
+    holds.forEach((unhold) => unhold());
     return;
   }
-  waiting.push({ leaves: new Set(leaves), intermediates });
-  if (waiting.length > MAX_WAITING) waiting.shift();
+  waiting.push({ leaves: new Set(leaves), intermediates, holds });
+  if (waiting.length > MAX_WAITING) waiting.shift()!.holds.forEach((unhold) => unhold()); // its data's copies go home; the rest to the collector
 }
 
 /** Frees the intermediates of released graphs that share a leaf with the graph about to run. */
@@ -213,5 +219,6 @@ function freeReleased(leaves: readonly Tensor[]): void {
     for (const t of g.intermediates) {
       t.releaseBy("by the next backward() through the same parameters (detach() a tensor to keep its values longer)");
     }
+    g.holds.forEach((unhold) => unhold());
   }
 }

@@ -95,7 +95,7 @@ export function crossEntropy(input: Tensor, targets: Targets, options?: CrossEnt
       made.forEach((m) => m.dispose());
       throw e;
     }
-    return record(scalar(input, total * per), "softmaxCrossEntropy", [input], (gy) => {
+    return record(scalar(input, total * per), "softmaxCrossEntropy", [input, t], (gy) => {
       const g = empty(input); // (ŷ − y) · gy / batch
       const scale = gy.item() * per;
       if (kind === "labels") k.softmaxCrossEntropyBackward(probs.ptr, t.ptr, g.ptr, rows, cols, scale);
@@ -113,7 +113,7 @@ export function crossEntropy(input: Tensor, targets: Targets, options?: CrossEnt
     made.forEach((m) => m.dispose());
     throw e;
   }
-  return record(scalar(input, total * per), "crossEntropy", [input], (gy) => {
+  return record(scalar(input, total * per), "crossEntropy", [input, t], (gy) => {
     const g = empty(input); // −y/ŷ · gy / batch
     const scale = gy.item() * per;
     if (kind === "labels") k.crossEntropyBackward(input.ptr, t.ptr, g.ptr, rows, cols, scale);
@@ -144,7 +144,7 @@ function elementwiseLoss(
   }
   const k = input.engine.kernels;
   const per = 1 / input.size;
-  return record(scalar(input, total(k, input.ptr, t.ptr, input.size) * per), op, [input], (gy) => {
+  return record(scalar(input, total(k, input.ptr, t.ptr, input.size) * per), op, [input, t], (gy) => { // the targets are an input too: no gradient, but the graph holds them
     const g = empty(input);
     backward(k, input.ptr, t.ptr, g.ptr, input.size, gy.item() * per);
     return [g];
