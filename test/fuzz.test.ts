@@ -8,10 +8,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  AvgPool2D, Adam, Conv2D, Dense, Dropout, type Engine, Flatten, MaxPool2D, SGD, Sequential, Tensor, WasmgradError,
-  avgPool2d, batches, binaryCrossEntropy, conv2d, crossEntropy, full, gradcheck, init, maxPool2d, mse, noGrad, tensor,
-  toDot, zeros,
+  AvgPool2D, Adam, BatchNorm, Conv2D, Dense, Dropout, type Engine, Flatten, GRU, LSTM, LayerNorm, MaxPool2D, MultiHeadAttention, SGD, Sequential,
+  SimpleRNN, Tensor, WasmgradError, avgPool2d, batches, binaryCrossEntropy, conv2d, crossEntropy, full, gradcheck, init, maxPool2d, mse, noGrad,
+  tensor, toDot, zeros,
 } from "../src/index.js";
+import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { nodeOf } from "../src/autograd/graph.js";
 
 const SEED = 20261125;
@@ -523,6 +524,129 @@ describe("fuzz: every public function under random valid and invalid arguments",
         });
       }),
       { seed: SEED, numRuns: 240 },
+    );
+  });
+
+  it("norms, recurrent layers, attention and imported ONNX graphs against float64 references, and junk inputs", () => {
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    /** Row-major [n, k]·[k, m] in float64. */
+    const mm = (a: number[], b: number[], n: number, k: number, m: number) =>
+      Array.from({ length: n * m }, (_, i) => { let t = 0; for (let j = 0; j < k; j++) t += a[Math.floor(i / m) * k + j] * b[j * m + (i % m)]; return t; });
+    type Kind = { make: (u: number) => ConstructorParameters<typeof Sequential>[0]; shape: (t: number, f: number) => number[]; ref: (x: number[], w: Record<string, number[]>, n: number, t: number, f: number, u: number) => number[] };
+    const norm = (x: number[], f: number, mean: number[] | null, variance: number[] | null, eps: number, g: number[], b: number[]) =>
+      x.map((v, i) => {
+        const r = Math.floor(i / f), row = x.slice(r * f, r * f + f);
+        const m = mean?.[i % f] ?? row.reduce((p, q) => p + q, 0) / f;
+        const va = variance?.[i % f] ?? row.reduce((p, q) => p + (q - m) ** 2, 0) / f;
+        return ((v - m) / Math.sqrt(va + eps)) * g[i % f] + b[i % f];
+      });
+    /** A recurrence over [n, t, f]: step(x_t, states) → states, from zero states; the last h of each sample. */
+    const recur = (x: number[], n: number, t: number, f: number, u: number, states: number, step: (xt: number[], s: number[][]) => number[][]) => {
+      const out: number[] = [];
+      for (let b = 0; b < n; b++) {
+        let s = Array.from({ length: states }, () => new Array<number>(u).fill(0));
+        for (let k = 0; k < t; k++) s = step(x.slice((b * t + k) * f, (b * t + k + 1) * f), s);
+        out.push(...s[0]);
+      }
+      return out;
+    };
+    const proj = (xt: number[], W: number[], h: number[], U: number[], bias: number[] | undefined, f: number, u: number, g: number) => {
+      const a = mm(xt, W, 1, f, g * u), c = mm(h, U, 1, u, g * u);
+      return a.map((v, i) => v + c[i] + (bias?.[i] ?? 0));
+    };
+    const KINDS: Kind[] = [
+      { make: () => [new LayerNorm()], shape: (t, f) => [t, f], ref: (x, w, _n, _t, f) => norm(x, f, null, null, 1e-3, w["layernorm_1.gamma"], w["layernorm_1.beta"]) },
+      {
+        make: () => [new BatchNorm({ epsilon: 0.01 })], shape: (_, f) => [f],
+        ref: (x, w, _n, _t, f) => norm(x, f, w["batchnorm_1.movingMean"], w["batchnorm_1.movingVariance"], 0.01, w["batchnorm_1.gamma"], w["batchnorm_1.beta"]),
+      },
+      {
+        make: (u) => [new SimpleRNN(u)], shape: (t, f) => [t, f],
+        ref: (x, w, n, t, f, u) => recur(x, n, t, f, u, 1, (xt, [h]) => [proj(xt, w["simplernn_1.kernel"], h, w["simplernn_1.recurrentKernel"], w["simplernn_1.bias"], f, u, 1).map(Math.tanh)]),
+      },
+      {
+        make: (u) => [new LSTM(u)], shape: (t, f) => [t, f],
+        ref: (x, w, n, t, f, u) => recur(x, n, t, f, u, 2, (xt, [h, c]) => {
+          const z = proj(xt, w["lstm_1.kernel"], h, w["lstm_1.recurrentKernel"], w["lstm_1.bias"], f, u, 4);
+          const next = c.map((cv, j) => sig(z[u + j]) * cv + sig(z[j]) * Math.tanh(z[2 * u + j]));
+          return [next.map((cv, j) => sig(z[3 * u + j]) * Math.tanh(cv)), next];
+        }),
+      },
+      {
+        make: (u) => [new GRU(u)], shape: (t, f) => [t, f],
+        ref: (x, w, n, t, f, u) => recur(x, n, t, f, u, 1, (xt, [h]) => {
+          const b = w["gru_1.bias"];
+          const mx = mm(xt, w["gru_1.kernel"], 1, f, 3 * u).map((v, i) => v + b[i]);
+          const mh = mm(h, w["gru_1.recurrentKernel"], 1, u, 3 * u).map((v, i) => v + b[3 * u + i]);
+          return [h.map((hv, j) => {
+            const z = sig(mx[j] + mh[j]), r = sig(mx[u + j] + mh[u + j]);
+            return z * hv + (1 - z) * Math.tanh(mx[2 * u + j] + r * mh[2 * u + j]);
+          })];
+        }),
+      },
+      {
+        make: (u) => [new MultiHeadAttention(2, u, { causal: u % 2 === 0 })], shape: (t, f) => [t, f],
+        ref: (x, w, n, t, f, u) => {
+          const H = 2, K = u, out: number[] = [];
+          for (let b = 0; b < n; b++) {
+            const xb = x.slice(b * t * f, (b + 1) * t * f);
+            const p = (which: string) => mm(xb, w[`multiheadattention_1.${which}Kernel`], t, f, H * K).map((v, i) => v + w[`multiheadattention_1.${which}Bias`][i % (H * K)]);
+            const [q, k, v] = [p("query"), p("key"), p("value")];
+            const joined = new Array<number>(t * H * K).fill(0);
+            for (let hd = 0; hd < H; hd++) for (let i = 0; i < t; i++) {
+              const s = Array.from({ length: t }, (_, j) => {
+                if (u % 2 === 0 && j > i) return -Infinity;
+                let d = 0;
+                for (let e = 0; e < K; e++) d += q[i * H * K + hd * K + e] * k[j * H * K + hd * K + e];
+                return d / Math.sqrt(K);
+              });
+              const top = Math.max(...s), e = s.map((z) => Math.exp(z - top)), sum = e.reduce((a, c) => a + c, 0);
+              for (let j = 0; j < t; j++) for (let d = 0; d < K; d++) joined[i * H * K + hd * K + d] += (e[j] / sum) * v[j * H * K + hd * K + d];
+            }
+            out.push(...mm(joined, w["multiheadattention_1.outputKernel"], t, H * K, f).map((z, i) => z + w["multiheadattention_1.outputBias"][i % f]));
+          }
+          return out;
+        },
+      },
+    ];
+    const random = (k: number, s: number) => Array.from({ length: k }, (_, i) => Math.fround(Math.sin(s * 12.9898 + i * 78.233) * 0.9));
+    /** Every parameter and moving statistic of `model` given seeded values (variances positive); those values, by name. */
+    const seeded = (model: Sequential, seed: number) => {
+      const w: Record<string, number[]> = {};
+      for (const [name, tns] of [...model.namedParameters(), ...model.namedBuffers().filter(([nm]) => nm.includes("moving"))]) {
+        w[name] = f32(random(tns.size, seed + name.length).map((v) => (name.includes("Variance") ? 0.5 + Math.abs(v) : v)));
+        tns.set(w[name]);
+      }
+      return w;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: KINDS.length }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 1_000_000 }), maybeJunk,
+        (which, n, t, f, u, seed, bad) => {
+          const imported = which === KINDS.length; // a Dense model, through toOnnx and fromOnnx
+          const kind = KINDS[which % KINDS.length];
+          const shape = imported ? [f] : kind.shape(t, f);
+          const x = random(n * sizeOf(shape), seed);
+          let w: Record<string, number[]> = {};
+          fuzzCase(bad === null, (c) => {
+            const model = new Sequential(imported ? [new Dense(u, { activation: "tanh" }), new Dense(2)] : kind.make(u), { inputShape: shape, seed: 1 });
+            [...model.parameters(), ...model.namedBuffers().map(([, b]) => b)].forEach((p) => c.keep(p));
+            w = seeded(model, seed);
+            const input = bad === null ? c.make({ shape: [n, ...shape], values: x }) : c.junk(bad);
+            if (!imported) return model.predict(input as Tensor);
+            const back = fromOnnx(toOnnx(model));
+            back.parameters().forEach((p) => c.keep(p));
+            return back.predict(input as Tensor);
+          }, (result) => {
+            const expected = imported
+              ? mm(mm(x, w["dense_1.weight"], n, f, u).map((v, i) => Math.tanh(v + w["dense_1.bias"][i % u])), w["dense_2.weight"], n, u, 2).map((v, i) => v + w["dense_2.bias"][i % 2])
+              : kind.ref(x, w, n, t, f, u);
+            expectClose((result as Tensor).data(), expected, relative(expected, 2e-4));
+          });
+        },
+      ),
+      { seed: SEED, numRuns: 300 },
     );
   });
 });
