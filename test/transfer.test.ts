@@ -8,7 +8,8 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  Adam, ArgumentError, BatchNorm, Conv2D, Dense, GlobalAveragePooling, MaxPool2D, Model, Sequential, ShapeError, type Tensor, init, tensor, toTorchStateDict,
+  Adam, ArgumentError, BatchNorm, Conv2D, Dense, GlobalAveragePooling, MaxPool2D, Model, Sequential, ShapeError, StateDictError, type Tensor, init,
+  loadModel, readWeights, tensor, toTorchStateDict,
 } from "../src/index.js";
 import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
@@ -99,6 +100,22 @@ describe("training the head on a frozen backbone", () => {
     const before = Array.from(model.stateDict()["dense_1.weight"].data());
     await expect(model.fit(images(4, 1), tensor([0, 1, 2, 3]), { cacheFeatures: true, verbose: false })).rejects.toThrow(ArgumentError);
     expect(Array.from(model.stateDict()["dense_1.weight"].data())).toEqual(before);
+  });
+});
+
+describe("all or nothing on the composite", () => {
+  it("a bad state dict loads nothing; a saved composite is refused by architecture, by name, and loads by its weights", async () => {
+    const model = new Sequential([backbone(), new Dense(3)], { inputShape: [8, 8, 1], seed: 3 });
+    const x = images(3, 5);
+    const before = Array.from(model.predict(x).data());
+    const dict = { ...model.stateDict(), "conv2d_1.weight": tensor(new Float32Array(5)) };
+    expect(() => model.loadStateDict(dict)).toThrow(StateDictError);
+    expect(Array.from(model.predict(x).data())).toEqual(before);
+    const bytes = model.save();
+    await expect(loadModel(bytes)).rejects.toThrow(/a model inside a Sequential is saved by its weights; make the Sequential again and loadStateDict/);
+    const again = new Sequential([backbone(), new Dense(3)], { inputShape: [8, 8, 1], seed: 99 });
+    again.loadStateDict(readWeights(bytes));
+    expect(Array.from(again.predict(x).data())).toEqual(before);
   });
 });
 
