@@ -68,49 +68,51 @@ function report(loop, samples, seconds, finalLoss) {
   report("fit", samples, (performance.now() - started) / 1000, lastLoss);
 }
 
-// 2. A hand-written loop, as PyTorch users write it: no dispose(), no withArena, no await.
-{
+/**
+ * Runs `STEPS` steps of the hand-written loop over the batches `next(step)` gives, with no
+ * dispose(), no withArena and no await, sampling bytes in use every EVERY steps; reports as `loop`.
+ */
+function handWritten(loop, next) {
   const m = model();
   const optimizer = new Adam(m.parameters(), { lr: 0.001 });
   const samples = [];
-  let step = 0;
   let lastLoss = Number.NaN;
   const started = performance.now();
-  for (let epoch = 0; step < STEPS; epoch++) {
-    for (const [xb, yb] of batches(x, y, { batchSize: BATCH, shuffle: true, seed: epoch })) {
-      optimizer.zeroGrad();
-      const loss = crossEntropy(m.forward(xb, { training: true }), yb);
-      loss.backward();
-      optimizer.step();
-      lastLoss = loss.item();
-      if (++step % EVERY === 0) samples.push(engine.memory.stats().bytesInUse);
-      if (step === STEPS) break;
-    }
+  for (let step = 1; step <= STEPS; step++) {
+    const [xb, yb] = next(step);
+    optimizer.zeroGrad();
+    const loss = crossEntropy(m.forward(xb, { training: true }), yb);
+    loss.backward();
+    optimizer.step();
+    lastLoss = loss.item();
+    if (step % EVERY === 0) samples.push(engine.memory.stats().bytesInUse);
   }
-  report("hand-written loop", samples, (performance.now() - started) / 1000, lastLoss);
+  report(loop, samples, (performance.now() - started) / 1000, lastLoss);
+}
+
+// 2. A hand-written loop, as PyTorch users write it, over batches() (which owns its batches).
+{
+  let epoch = 0;
+  let it = batches(x, y, { batchSize: BATCH, shuffle: true, seed: epoch })[Symbol.iterator]();
+  handWritten("hand-written loop", () => {
+    let n = it.next();
+    if (n.done) {
+      it = batches(x, y, { batchSize: BATCH, shuffle: true, seed: ++epoch })[Symbol.iterator]();
+      n = it.next();
+    }
+    return n.value;
+  });
 }
 
 // 3. The same loop making its batches with tensor() every step, as a PyTorch user writes
 // torch.tensor(batch): never disposed, never yielding. Data made by tensor() stays in JS; its Wasm
 // copy belongs to the graph that read it and goes when that graph's intermediates do.
 {
-  const m = model();
-  const optimizer = new Adam(m.parameters(), { lr: 0.001 });
   const pixels = x.data(), labels = Float32Array.from(train.labels);
-  const samples = [];
-  let step = 0;
-  let lastLoss = Number.NaN;
-  const started = performance.now();
-  for (let at = 0; step < STEPS; at = (at + BATCH) % (8000 - BATCH)) {
-    const xb = tensor(pixels.subarray(at * 784, (at + BATCH) * 784), { shape: [BATCH, 784] });
-    const yb = tensor(labels.subarray(at, at + BATCH));
-    optimizer.zeroGrad();
-    const loss = crossEntropy(m.forward(xb, { training: true }), yb);
-    loss.backward();
-    optimizer.step();
-    lastLoss = loss.item();
-    if (++step % EVERY === 0) samples.push(engine.memory.stats().bytesInUse);
-  }
-  report("tensor() every step", samples, (performance.now() - started) / 1000, lastLoss);
+  let at = 0;
+  handWritten("tensor() every step", () => {
+    const batch = [tensor(pixels.subarray(at * 784, (at + BATCH) * 784), { shape: [BATCH, 784] }), tensor(labels.subarray(at, at + BATCH))];
+    at = (at + BATCH) % (8000 - BATCH);
+    return batch;
+  });
 }
-
