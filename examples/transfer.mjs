@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Adam, Dense, Sequential, init, tensor, toTorchSafetensors } from "../dist/index.js";
 import { fromOnnx, toOnnx } from "../dist/onnx.js";
+import { withNewHead } from "./transfer/head.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const require = createRequire(import.meta.url);
@@ -37,16 +38,8 @@ function batch(classes, part, limit = Infinity) {
 }
 
 /** The backbone (cut at its features, frozen) under a zero-initialised head `fc`, as PyTorch's reference starts. */
-function composite(task) {
-  const backbone = fromOnnx(readFileSync(here(`./transfer/${task.backbone}`)), { outputs: [task.features] });
-  backbone.trainable = false;
-  const head = new Dense(task.fineTuneOn.length);
-  head.name = "fc";
-  const model = new Sequential([backbone, head], { inputShape: [1, 28, 28] });
-  model.stateDict()["fc.weight"].set(new Float32Array(64 * task.fineTuneOn.length));
-  model.stateDict()["fc.bias"].set(new Float32Array(task.fineTuneOn.length));
-  return model;
-}
+const composite = (task) =>
+  withNewHead({ Dense, Sequential }, { fromOnnx }, readFileSync(here(`./transfer/${task.backbone}`)), { features: task.features, classes: task.fineTuneOn.length });
 
 export async function runTransfer({ out = here("./transfer/out"), compare = true, verbose = true } = {}) {
   await init({ threads: 1 });

@@ -41,15 +41,16 @@ describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => 
     await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
   });
 
-  async function open(isolated: boolean): Promise<[Page, string[]]> {
+  /** A page of the site, once its `window[state].ready` is set; and the errors its console logs. */
+  async function open(isolated: boolean, path = "/", state = "app", height = 1400): Promise<[Page, string[]]> {
     const [server, url] = await serve(isolated);
     servers.push(server);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    const page = await browser.newPage({ viewport: { width: 1200, height } });
     const console: string[] = [];
     page.on("console", (m) => m.type() === "error" && console.push(m.text()));
     page.on("pageerror", (e) => console.push(String(e)));
-    await page.goto(`${url}/`);
-    await page.waitForFunction(() => (window as unknown as { app?: App }).app?.ready, null, { timeout: 30_000 });
+    await page.goto(`${url}${path}`);
+    await page.waitForFunction((name) => (window as unknown as Record<string, { ready?: boolean } | undefined>)[name]?.ready, state, { timeout: 30_000 });
     return [page, console];
   }
   const app = (page: Page) => page.evaluate(() => (window as unknown as { app: App }).app);
@@ -112,16 +113,9 @@ describe.skipIf(!available)("the browser app (examples/web) in Chromium", () => 
   }, 120_000);
 
   it("teach.html: drawn examples of two classes train a head on the pretrained backbone in the worker, it answers new drawings, and gives .onnx and .safetensors; files are checked by inspectOnnx first", async () => {
-    const [server, url] = await serve(false);
-    servers.push(server);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
-    const errors: string[] = [];
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${url}/teach.html`);
+    const [page, errors] = await open(false, "/teach.html", "teach", 1600);
     type Teach = { ready: boolean; examples: number[]; trained: boolean; history: { loss: number; accuracy: number }[]; prediction: { answer: number } | null; onnxBytes: number; safetensorsBytes: number; report: { error?: string; unsupported?: unknown[] } | null; errors: string[] };
     const teach = () => page.evaluate(() => (window as unknown as { teach: Teach }).teach);
-    await page.waitForFunction(() => (window as unknown as { teach?: Teach }).teach?.ready, null, { timeout: 30_000 });
     const pad = (await page.locator("#pad").boundingBox())!;
     const stroke = async (points: [number, number][]) => {
       await page.mouse.move(pad.x + points[0][0], pad.y + points[0][1]);

@@ -6,10 +6,12 @@
 // (fc.weight [classes, 64], fc.bias), which model.load_state_dict(..., strict=False) takes.
 // Each runtime's entry (personalise-workerd.mjs, personalise-vercel.mjs) hands in wasmgrad, its
 // ONNX entry, the compiled .wasm, the backbone's bytes and task.json.
+import { withNewHead } from "../transfer/head.mjs";
+
 let engine = null; // one engine for the worker's lifetime, made by its first request
 
 export async function personalise(request, { wasmgrad, onnx, wasm, backbone, task }) {
-  const { Adam, Dense, Sequential, init, tensor, toTorchStateDict, writeSafetensors } = wasmgrad;
+  const { Adam, init, tensor, toTorchStateDict, writeSafetensors } = wasmgrad;
   if (request.method !== "POST") return new Response("POST { classes, images, labels } as JSON\n", { status: 405 });
   let body;
   try {
@@ -25,17 +27,12 @@ export async function personalise(request, { wasmgrad, onnx, wasm, backbone, tas
   if (problem) return new Response(`${problem}\n`, { status: 400 });
   engine ??= init({ build: "simd", threads: 1, ...(wasm === undefined ? {} : { wasm }) });
   await engine;
-  const features = onnx.fromOnnx(backbone, { outputs: [task.features] });
-  features.trainable = false;
-  const head = new Dense(classes.length);
-  head.name = "fc";
-  const model = new Sequential([features, head], { inputShape: [1, 28, 28] });
-  model.stateDict()["fc.weight"].set(new Float32Array(64 * classes.length));
+  const model = withNewHead(wasmgrad, onnx, backbone, { features: task.features, classes: classes.length });
   const x = tensor(Float32Array.from(images.flat()), { shape: [images.length, 1, 28, 28] });
   model.compile({ loss: "crossEntropy", optimizer: new Adam(model.trainableParameters(), { lr: task.lr }) });
   const history = model.fitSync(x, tensor(labels), { epochs: task.epochs, batchSize: images.length, shuffle: false, verbose: false, cacheFeatures: true });
   const state = toTorchStateDict(model);
   const file = writeSafetensors([["fc.weight", state["fc.weight"]], ["fc.bias", state["fc.bias"]]], { classes: JSON.stringify(classes), loss: String(history.epochs.at(-1).loss) });
-  features.dispose();
+  model.layers[0].model.dispose(); // the backbone's tensors, at once: a Worker serves request after request
   return new Response(file, { headers: { "content-type": "application/octet-stream", "content-disposition": 'attachment; filename="head.safetensors"' } });
 }

@@ -139,7 +139,6 @@ function clearPad() {
   showProbabilities(null);
 }
 $("clear").onclick = clearPad;
-const drawingPixels = () => pad.pixels();
 
 let pending = false;
 function answerDrawing() {
@@ -147,7 +146,7 @@ function answerDrawing() {
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
-    const pixels = drawingPixels();
+    const pixels = pad.pixels();
     const p = model && pixels ? Array.from(scores(pixels, 1)[0]) : null;
     app.drawn = p && { answer: best(p), probabilities: p };
     showProbabilities(p);

@@ -3,16 +3,13 @@
 // .onnx and its state as PyTorch's .safetensors, and answers for drawings.
 import { Adam, Dense, Sequential, init, tensor, toTorchSafetensors } from "wasmgrad";
 import { fromOnnx, toOnnx } from "wasmgrad/onnx";
+import { withNewHead } from "../transfer/head.mjs";
 
 let model = null, shape = null;
 
 async function train({ backbone, features, inputShape, classes, images, labels, epochs, lr }) {
   await init({ threads: 1 });
-  const cut = fromOnnx(new Uint8Array(backbone), { outputs: [features] });
-  cut.trainable = false;
-  const head = new Dense(classes.length);
-  head.name = "fc";
-  model = new Sequential([cut, head], { inputShape });
+  model = withNewHead({ Dense, Sequential }, { fromOnnx }, new Uint8Array(backbone), { features, classes: classes.length, inputShape, zero: false });
   shape = inputShape;
   model.compile({ loss: "crossEntropy", optimizer: new Adam(model.trainableParameters(), { lr }) });
   const x = tensor(Float32Array.from(images.flat()), { shape: [images.length, ...inputShape] });

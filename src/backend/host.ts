@@ -8,6 +8,9 @@ interface NodeProcess {
   getBuiltinModule?: (name: string) => unknown;
 }
 
+/** The host's byte order is little-endian (typed arrays over Wasm memory, raw file bytes, read as they are). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Node's process object, where there is one. */
 export const nodeProcess = (): NodeProcess | undefined => (globalThis as { process?: NodeProcess }).process;
 

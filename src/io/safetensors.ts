@@ -5,6 +5,7 @@
 // Everything is checked before anything is made: a bad file is a FormatError saying what is wrong
 // and where. Only F32 is read (what wasmgrad holds); other dtypes are named in the error.
 import { FormatError } from "../errors.js";
+import { LITTLE_ENDIAN as littleEndian } from "../backend/host.js";
 
 export interface SafetensorsEntry {
   shape: number[];
@@ -19,7 +20,6 @@ export interface SafetensorsFile {
 
 /** Headers above this are refused before they are decoded (the format's own reader uses 100 MB). */
 const MAX_HEADER = 100_000_000;
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Bytes of a safetensors file holding `tensors` (in the given order) and `metadata`. */
 export function writeSafetensors(tensors: Iterable<[string, { shape: readonly number[]; data: Float32Array }]>, metadata: Record<string, string> = {}): Uint8Array {

@@ -8,10 +8,8 @@ import { ArgumentError, FormatError } from "../errors.js";
 import type { TorchTensor } from "../nn/codec.js";
 import { codecOf } from "../nn/codecs.js";
 import { Layer } from "../nn/layer.js";
-import { Module } from "../nn/module.js";
+import { Module, joinPath } from "../nn/module.js";
 import { writeSafetensors } from "./safetensors.js";
-
-const join = (prefix: string, name: string) => (!prefix ? name : !name ? prefix : `${prefix}.${name}`);
 
 /** Every tensor by its PyTorch name, in PyTorch's layouts. A layer with no PyTorch form (recurrent, attention) is a FormatError naming it. */
 export function toTorchStateDict(model: Module): Record<string, TorchTensor> {
@@ -25,12 +23,12 @@ export function toTorchStateDict(model: Module): Record<string, TorchTensor> {
     if (m instanceof Layer) {
       const torch = codecOf(m.kind)?.torch;
       if (!torch) throw new FormatError(`toTorchStateDict: layer ${m.name || prefix} (${m.kind}) has no PyTorch form here`);
-      for (const [n, t] of Object.entries(torch(m))) add(join(prefix, n), t);
+      for (const [n, t] of Object.entries(torch(m))) add(joinPath(prefix, n), t);
       return;
     }
     const children = m.namedChildren();
-    if (children.length === 0) for (const [n, t] of Object.entries(m.stateDict())) add(join(prefix, n), { shape: [...t.shape], data: t.data() });
-    for (const [n, child] of children) visit(child, join(prefix, n));
+    if (children.length === 0) for (const [n, t] of Object.entries(m.stateDict())) add(joinPath(prefix, n), { shape: [...t.shape], data: t.data() });
+    for (const [n, child] of children) visit(child, joinPath(prefix, n));
   };
   visit(model, "");
   return out;

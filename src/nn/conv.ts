@@ -56,6 +56,15 @@ export class Conv2D extends WeightedLayer {
   }
 }
 
+/** A kernel [kh, kw, cin, cout] (ours, Keras's) as [cout, cin, kh, kw] (ONNX's and PyTorch's). */
+function channelsFirst(weight: Tensor): Float32Array {
+  const [k, , cin, filters] = weight.shape, src = weight.data(), dst = new Float32Array(src.length);
+  for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < filters; o++) {
+    dst[((o * cin + i) * k + y) * k + x] = src[((y * k + x) * cin + i) * filters + o];
+  }
+  return dst;
+}
+
 export const conv2dCodec = codec<Conv2D>({
   kind: "Conv2D",
   fromConfig: (c) => new Conv2D(c.filters as number, c.kernelSize as number, {
@@ -88,12 +97,8 @@ export const conv2dCodec = codec<Conv2D>({
     const rows = convOutput(l.name, h, k, stride, c.padding as never), cols = convOutput(l.name, wid, k, stride, c.padding as never);
     const pad = (o: { out: number; before: number }, size: number) => [o.before, Math.max((o.out - 1) * stride + k - size - o.before, 0)];
     const [top, bottom] = pad(rows, h), [left, right] = pad(cols, wid);
-    const src = l.weight!.data(), dst = new Float32Array(src.length);
-    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < filters; o++) {
-      dst[((o * cin + i) * k + y) * k + x] = src[((y * k + x) * cin + i) * filters + o];
-    }
     const [nchw] = w.node("Transpose", [input], [{ name: "perm", ints: [0, 3, 1, 2] }]);
-    const inputs = [nchw, w.weight("weight", [filters, cin, k, k], dst)];
+    const inputs = [nchw, w.weight("weight", [filters, cin, k, k], channelsFirst(l.weight!))];
     if (l.bias) inputs.push(w.weight("bias", [filters], l.bias.data()));
     const [conv] = w.node("Conv", inputs, [
       { name: "kernel_shape", ints: [k, k] }, { name: "strides", ints: [stride, stride] }, { name: "pads", ints: [top, left, bottom, right] },
@@ -104,10 +109,7 @@ export const conv2dCodec = codec<Conv2D>({
   },
   // torch.nn.Conv2d: weight [cout, cin, kh, kw] (PyTorch is NCHW: the model around it must be too).
   torch: (l) => {
-    const [k, , cin, filters] = l.weight!.shape, src = l.weight!.data(), dst = new Float32Array(src.length);
-    for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < filters; o++) {
-      dst[((o * cin + i) * k + y) * k + x] = src[((y * k + x) * cin + i) * filters + o];
-    }
-    return { weight: { shape: [filters, cin, k, k], data: dst }, ...(l.bias ? { bias: { shape: [filters], data: l.bias.data() } } : {}) };
+    const [k, , cin, filters] = l.weight!.shape;
+    return { weight: { shape: [filters, cin, k, k], data: channelsFirst(l.weight!) }, ...(l.bias ? { bias: { shape: [filters], data: l.bias.data() } } : {}) };
   },
 });

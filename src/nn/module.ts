@@ -55,7 +55,7 @@ export abstract class Module {
     if (seen.has(this)) return [];
     seen.add(this);
     const out: [string, Module][] = [[prefix, this]];
-    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(join(prefix, name), seen));
+    for (const [name, child] of this.namedChildren()) out.push(...child.namedModules(joinPath(prefix, name), seen));
     return out;
   }
 
@@ -67,7 +67,7 @@ export abstract class Module {
       for (const [name, tensor, parameter] of module.ownTensors()) {
         if (seen.has(tensor)) continue;
         seen.add(tensor);
-        out.push({ name: join(path, name), tensor, parameter });
+        out.push({ name: joinPath(path, name), tensor, parameter });
       }
     }
     return out;
@@ -223,5 +223,5 @@ export abstract class Module {
 }
 
 /** A dotted path; an empty name (a model used as a layer, ModelLayer) adds nothing to it. */
-const join = (prefix: string, name: string) => (!prefix ? name : !name ? prefix : `${prefix}.${name}`);
+export const joinPath = (prefix: string, name: string) => (!prefix ? name : !name ? prefix : `${prefix}.${name}`);
 

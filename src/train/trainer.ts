@@ -312,8 +312,7 @@ export class Trainer {
   /** fit({ cacheFeatures }): the frozen leading layers once per sample, then the rest trained on their output. */
   private *trainingOnFeatures(x: Inputs, y: Tensor, options: FitOptions): Generator<Pause, History, void> {
     const { model, cached } = frozenPrefix(this.model);
-    const { xs } = this.checkInputs("fit", x);
-    this.checkData("fit", x, y);
+    const { xs } = this.checkData("fit", x, y);
     const [backbone, head] = [new LayerStack(model.layers.slice(0, cached), model.engine), new LayerStack(model.layers.slice(cached), model.engine)];
     const started = performance.now();
     const bar = new ProgressBar(options.verbose ?? true, `features (${cached} layers)`);

@@ -13,10 +13,11 @@ import { checkBoolean, checkOptions, describe } from "../../check.js";
 import { ArgumentError, FormatError } from "../../errors.js";
 import { Model } from "../../nn/model.js";
 import { Tensor, tensor } from "../../tensor.js";
-import { DataType, type OnnxGraph, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
+import { DataType, type OnnxGraph, type RawModel, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
 import type { RunContext, Step } from "./op-rule.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
 import { onnxModelType } from "./proto-type.js";
+import type { ProtoObject } from "./protobuf.js";
 import { skeletonOf, withWeights } from "./reexport.js";
 import { type Value, asInts, isInts } from "./values.js";
 
@@ -84,19 +85,23 @@ export class OnnxModel extends Model {
     this.opset = parts.opset;
   }
 
-  /** @internal toOnnx(model): the file's graph (cut to the outputs) with the weights' current values. */
-  toOnnxBytes(): Uint8Array {
+  /** The file's graph (cut to the outputs) with the weights' current values, as plain data. */
+  #weighted(): RawModel {
     const weights = [...this.#parameters, ...this.#buffers];
     const gone = weights.find(([, t]) => t.isDisposed);
     if (gone) throw new ArgumentError(`toOnnx: the model's ${gone[0]} was disposed`);
     return withWeights(this.#skeleton, weights);
   }
 
+  /** @internal toOnnx(model): the file's graph (cut to the outputs) with the weights' current values. */
+  toOnnxBytes(): Uint8Array {
+    return onnxModelType().encode(this.#weighted() as unknown as ProtoObject).finish();
+  }
+
   /** @internal The graph as toOnnx grafts it into a composite (a backbone under a new head): nodes and initialisers with the weights' current values. */
   toOnnxGraph(): { nodes: unknown[]; initializers: { name?: string }[]; inputs: string[]; outputs: string[] } {
-    const type = onnxModelType();
-    const g = (type.toObject(type.decode(this.toOnnxBytes()), { arrays: true, defaults: false }) as { graph: { node: unknown[]; initializer: { name?: string }[] } }).graph;
-    return { nodes: g.node, initializers: g.initializer, inputs: this.inputNames, outputs: this.outputNames };
+    const g = this.#weighted().graph!;
+    return { nodes: g.node ?? [], initializers: g.initializer ?? [], inputs: this.inputNames, outputs: this.outputNames };
   }
 
   /** The initialisers, by their names in the file: parameters (floats that require grad) and buffers. */

@@ -2,6 +2,7 @@
 // reading (graph.ts) and both writers (export.ts, reexport.ts) encode and decode with.
 import { ONNX_PROTO } from "./onnx-proto.js";
 import { type MessageType, protoTypes } from "./protobuf.js";
+import { LITTLE_ENDIAN as littleEndian } from "../../backend/host.js";
 
 let modelProto: MessageType | null = null;
 /** The ModelProto type, parsed once from onnx.proto. */
@@ -10,8 +11,10 @@ export function onnxModelType(): MessageType {
   return modelProto;
 }
 
-/** float32 values as a TensorProto's little-endian raw_data. */
+
+/** float32 values as a TensorProto's little-endian raw_data (on little-endian hosts, a copy of their bytes). */
 export function floatBytes(values: Float32Array): Uint8Array {
+  if (littleEndian) return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
   values.forEach((v, i) => view.setFloat32(4 * i, v, true));

@@ -25,7 +25,7 @@ function parseSchema(text: string): Map<string, MessageSchema> {
     while (at < tokens.length) {
       const t = tokens[at++];
       if (t === "{") depth++;
-      else if (t === "}") { if (--depth <= 0 && depth === 0) return; }
+      else if (t === "}") { if (--depth === 0) return; }
       else if (t === ";" && depth === 0) return;
     }
   };

@@ -4,7 +4,7 @@
 // The graph is kept between import and export as a skeleton: the file re-encoded without the
 // weights the model holds, small, so a large file's bytes are not kept alive by the model.
 import type { Tensor } from "../../tensor.js";
-import { type OnnxGraph, type RawTensor, type RawValueInfo, DataType } from "./graph.js";
+import { type OnnxGraph, type RawModel, type RawTensor, type RawValueInfo, DataType } from "./graph.js";
 import { floatBytes, int64Bytes, onnxModelType } from "./proto-type.js";
 
 export interface SkeletonParts {
@@ -38,17 +38,16 @@ export function skeletonOf(graph: OnnxGraph, parts: SkeletonParts): Uint8Array {
       value_info: (g.value_info ?? []).filter((v) => parts.needed.has(v.name!)),
     },
   };
-  const type = onnxModelType();
-  return type.encode(type.fromObject(skeleton)).finish();
+  return onnxModelType().encode(skeleton).finish();
 }
 
-/** The skeleton with the held weights' current values as float initialisers. */
-export function withWeights(skeleton: Uint8Array, weights: [string, Tensor][]): Uint8Array {
+/** The skeleton, decoded, with the held weights' current values as float initialisers: a ModelProto as plain data. */
+export function withWeights(skeleton: Uint8Array, weights: [string, Tensor][]): RawModel {
   const type = onnxModelType();
-  const proto = type.toObject(type.decode(skeleton), { longs: Number, arrays: true, defaults: false }) as { graph: { initializer: RawTensor[]; input: RawValueInfo[] } };
+  const proto = type.decode(skeleton) as unknown as RawModel & { graph: { initializer: RawTensor[]; input: RawValueInfo[] } };
   const held = new Set(weights.map(([name]) => name));
   proto.graph.initializer.push(...weights.map(([name, t]): RawTensor => ({ name, dims: [...t.shape], data_type: DataType.FLOAT, raw_data: floatBytes(t.data()) })));
   // IR 3 lists initialisers among the inputs too; a weight read as double or half is float32 now.
   for (const i of proto.graph.input) if (held.has(i.name!) && i.type?.tensor_type) i.type.tensor_type.elem_type = DataType.FLOAT;
-  return type.encode(type.fromObject(proto)).finish();
+  return proto;
 }

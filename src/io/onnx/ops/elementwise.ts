@@ -97,12 +97,15 @@ const compare = (f: (a: number, b: number) => boolean, since = 7): OpRule => ({
 
 const relu = (x: Tensor) => x.relu();
 /** α·x for x < 0 for any α (wasmgrad's leakyRelu takes 0 ≤ α < 1). */
-const leaky = (x: Tensor, alpha: number) => (alpha >= 0 && alpha < 1 ? x.leakyRelu(alpha) : x.relu().sub(x.neg().relu().mul(alpha)));
+export const leaky = (x: Tensor, alpha: number) => (alpha >= 0 && alpha < 1 ? x.leakyRelu(alpha) : x.relu().sub(x.neg().relu().mul(alpha)));
 /** α(eˣ − 1) for x < 0: the elu activation for α = 1, else relu(x) + α(e^min(x, 0) − 1). */
-const elu = (x: Tensor, alpha: number) => (alpha === 1 ? activate(x, "elu") : x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha)));
+export const elu = (x: Tensor, alpha: number) => (alpha === 1 ? activate(x, "elu") : x.relu().add(x.neg().relu().neg().exp().sub(1).mul(alpha)));
 /** clip(αx + β, 0, 1): the hardSigmoid activation for ONNX's defaults (Keras's 0.2 and 0.5), else composed. */
-const hardSigmoid = (x: Tensor, alpha: number, beta: number) =>
+export const hardSigmoid = (x: Tensor, alpha: number, beta: number) =>
   alpha === Math.fround(0.2) && beta === 0.5 ? activate(x, "hardSigmoid") : x.mul(alpha).add(beta).clip(0, 1);
+
+/** x / (1 + |x|) */
+export const softsign = (x: Tensor) => x.div(x.abs().add(1));
 
 const gelu = (ctx: BuildContext) => {
   const approximate = ctx.attrs.string("approximate", "none");
@@ -237,7 +240,7 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Selu: unary((x, ctx) => elu(x, ctx.attrs.float("alpha", 1.67326319217681884765625)).mul(ctx.attrs.float("gamma", 1.05070102214813232421875))),
   Celu: { ...unary((x, ctx) => { const a = ctx.attrs.float("alpha", 1); return x.relu().add(x.neg().relu().neg().div(a).exp().sub(1).mul(a)); }), since: 12 },
   Softplus: unary((x) => activate(x, "softplus")),
-  Softsign: unary((x) => x.div(x.abs().add(1))),
+  Softsign: unary(softsign),
   Mish: { ...unary((x) => x.mul(activate(x, "softplus").tanh())), since: 18 },
   HardSigmoid: unary((x, ctx) => hardSigmoid(x, ctx.attrs.float("alpha", Math.fround(0.2)), ctx.attrs.float("beta", 0.5))),
   HardSwish: { ...unary((x) => x.mul(x.div(6).add(0.5).clip(0, 1))), since: 14 },

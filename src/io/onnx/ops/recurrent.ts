@@ -11,18 +11,19 @@ import { type Tensor, zeros } from "../../../tensor.js";
 import type { BuildContext, OpRule, Step } from "../op-rule.js";
 import { refuse } from "../op-rule.js";
 import { asTensor, numbersOf } from "../values.js";
+import { elu, hardSigmoid, leaky, softsign } from "./elementwise.js";
 
 type Activation = (x: Tensor) => Tensor;
 
-/** The activations the recurrent ops take by name: (alpha, beta) → f. */
+/** The activations the recurrent ops take by name: (alpha, beta) → f, the elementwise ops' own where ONNX has them. */
 const ACTIVATIONS: Record<string, { alpha?: number; beta?: number; make: (alpha: number, beta: number) => Activation }> = {
   Sigmoid: { make: () => (x) => x.sigmoid() },
   Tanh: { make: () => (x) => x.tanh() },
   Relu: { make: () => (x) => x.relu() },
-  HardSigmoid: { alpha: 0.2, beta: 0.5, make: (a, b) => (x) => x.mul(a).add(b).clip(0, 1) },
-  LeakyRelu: { alpha: 0.01, make: (a) => (x) => x.relu().sub(x.neg().relu().mul(a)) },
-  Elu: { alpha: 1, make: (a) => (x) => x.relu().add(x.neg().relu().neg().exp().sub(1).mul(a)) },
-  Softsign: { make: () => (x) => x.div(x.abs().add(1)) },
+  HardSigmoid: { alpha: 0.2, beta: 0.5, make: (a, b) => (x) => hardSigmoid(x, a, b) },
+  LeakyRelu: { alpha: 0.01, make: (a) => (x) => leaky(x, a) },
+  Elu: { alpha: 1, make: (a) => (x) => elu(x, a) },
+  Softsign: { make: () => softsign },
   Affine: { alpha: 1, beta: 0, make: (a, b) => (x) => x.mul(a).add(b) },
   ScaledTanh: { alpha: 1, beta: 1, make: (a, b) => (x) => x.mul(b).tanh().mul(a) },
 };
