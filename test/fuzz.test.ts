@@ -8,9 +8,10 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  AvgPool2D, Adam, BatchNorm, Conv2D, Dense, Dropout, type Engine, Flatten, GRU, LSTM, LayerNorm, MaxPool2D, MultiHeadAttention, SGD, Sequential,
-  SimpleRNN, Tensor, WasmgradError, avgPool2d, batches, binaryCrossEntropy, conv2d, crossEntropy, full, gradcheck, init, maxPool2d, mse, noGrad,
-  tensor, toDot, zeros,
+  ACTIVATIONS, Activation, AvgPool2D, Adam, BatchNorm, Conv2D, Dense, Dropout, Embedding, type Engine, Flatten, GRU, GlobalAveragePooling, LSTM, LayerNorm,
+  MaxPool2D, MultiHeadAttention, Permute, Reshape, SGD, Sequential, SimpleRNN, Tensor, WasmgradError, abs, activate, argmax, argmin, avgPool2d, batches,
+  binaryCrossEntropy, clip, concat, conv2d, crossEntropy, full, gather, gradcheck, init, max, maxPool2d, min, mse, noGrad, slice, stack, tensor, toDot, where,
+  zeros,
 } from "../src/index.js";
 import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { nodeOf } from "../src/autograd/graph.js";
@@ -527,12 +528,18 @@ describe("fuzz: every public function under random valid and invalid arguments",
     );
   });
 
-  it("norms, recurrent layers, attention and imported ONNX graphs against float64 references, and junk inputs", () => {
+  it("norms, embedding, recurrent layers, attention and imported ONNX graphs: values and gradients against float64 references, and junk inputs", () => {
     const sig = (v: number) => 1 / (1 + Math.exp(-v));
     /** Row-major [n, k]·[k, m] in float64. */
     const mm = (a: number[], b: number[], n: number, k: number, m: number) =>
       Array.from({ length: n * m }, (_, i) => { let t = 0; for (let j = 0; j < k; j++) t += a[Math.floor(i / m) * k + j] * b[j * m + (i % m)]; return t; });
-    type Kind = { make: (u: number) => ConstructorParameters<typeof Sequential>[0]; shape: (t: number, f: number) => number[]; ref: (x: number[], w: Record<string, number[]>, n: number, t: number, f: number, u: number) => number[] };
+    type Kind = {
+      make: (u: number) => ConstructorParameters<typeof Sequential>[0];
+      shape: (t: number, f: number) => number[];
+      ref: (x: number[], w: Record<string, number[]>, n: number, t: number, f: number, u: number) => number[];
+      /** The inputs are row indices below this (Embedding): drawn as integers, with no gradient. */
+      indices?: number;
+    };
     const norm = (x: number[], f: number, mean: number[] | null, variance: number[] | null, eps: number, g: number[], b: number[]) =>
       x.map((v, i) => {
         const r = Math.floor(i / f), row = x.slice(r * f, r * f + f);
@@ -555,6 +562,10 @@ describe("fuzz: every public function under random valid and invalid arguments",
       return a.map((v, i) => v + c[i] + (bias?.[i] ?? 0));
     };
     const KINDS: Kind[] = [
+      {
+        make: (u) => [new Embedding(5, u)], shape: (t) => [t], indices: 5,
+        ref: (x, w, _n, _t, _f, u) => x.flatMap((row) => w["embedding_1.embeddings"].slice(row * u, (row + 1) * u)),
+      },
       { make: () => [new LayerNorm()], shape: (t, f) => [t, f], ref: (x, w, _n, _t, f) => norm(x, f, null, null, 1e-3, w["layernorm_1.gamma"], w["layernorm_1.beta"]) },
       {
         make: () => [new BatchNorm({ epsilon: 0.01 })], shape: (_, f) => [f],
@@ -619,6 +630,23 @@ describe("fuzz: every public function under random valid and invalid arguments",
       }
       return w;
     };
+    /** Central differences of Σ r·ref in float64, for every element of the inputs named (h = 1e-5: the reference is smooth and exact to ~1e-16). */
+    const numericGrad = (loss: (x: number[], w: Record<string, number[]>) => number, x: number[], w: Record<string, number[]>, names: string[]) => {
+      const out: Record<string, number[]> = {};
+      for (const name of names) {
+        const base = name === "input" ? x : w[name];
+        out[name] = base.map((_, i) => {
+          const at = (d: number) => {
+            const moved = base.slice();
+            moved[i] += d;
+            return name === "input" ? loss(moved, w) : loss(x, { ...w, [name]: moved });
+          };
+          return (at(1e-5) - at(-1e-5)) / 2e-5;
+        });
+      }
+      return out;
+    };
+    let gradCases = 0;
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: KINDS.length }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }),
@@ -627,27 +655,201 @@ describe("fuzz: every public function under random valid and invalid arguments",
           const imported = which === KINDS.length; // a Dense model, through toOnnx and fromOnnx
           const kind = KINDS[which % KINDS.length];
           const shape = imported ? [f] : kind.shape(t, f);
-          const x = random(n * sizeOf(shape), seed);
-          let w: Record<string, number[]> = {};
-          fuzzCase(bad === null, (c) => {
+          const x = kind.indices && !imported
+            ? Array.from({ length: n * sizeOf(shape) }, (_, i) => (seed + i * 3) % kind.indices!)
+            : random(n * sizeOf(shape), seed);
+          const ref = (xs: number[], w: Record<string, number[]>) => imported
+            ? mm(mm(xs, w["dense_1.weight"], n, f, u).map((v, i) => Math.tanh(v + w["dense_1.bias"][i % u])), w["dense_2.weight"], n, u, 2).map((v, i) => v + w["dense_2.bias"][i % 2])
+            : kind.ref(xs, w, n, t, f, u);
+          const build = (c: Case) => {
             const model = new Sequential(imported ? [new Dense(u, { activation: "tanh" }), new Dense(2)] : kind.make(u), { inputShape: shape, seed: 1 });
             [...model.parameters(), ...model.namedBuffers().map(([, b]) => b)].forEach((p) => c.keep(p));
-            w = seeded(model, seed);
-            const input = bad === null ? c.make({ shape: [n, ...shape], values: x }) : c.junk(bad);
-            if (!imported) return model.predict(input as Tensor);
+            const w = seeded(model, seed);
+            if (!imported) return { model, w };
             const back = fromOnnx(toOnnx(model));
             back.parameters().forEach((p) => c.keep(p));
-            return back.predict(input as Tensor);
+            return { model: back, w };
+          };
+          let w: Record<string, number[]> = {};
+          fuzzCase(bad === null, (c) => {
+            const built = build(c);
+            w = built.w;
+            const input = bad === null ? c.make({ shape: [n, ...shape], values: x }) : c.junk(bad);
+            return built.model.predict(input as Tensor);
           }, (result) => {
-            const expected = imported
-              ? mm(mm(x, w["dense_1.weight"], n, f, u).map((v, i) => Math.tanh(v + w["dense_1.bias"][i % u])), w["dense_2.weight"], n, u, 2).map((v, i) => v + w["dense_2.bias"][i % 2])
-              : kind.ref(x, w, n, t, f, u);
+            const expected = ref(x, w);
             expectClose((result as Tensor).data(), expected, relative(expected, 2e-4));
           });
+          if (bad !== null) return;
+          // Gradients: one backward with seeded upstream weights r, in eval mode (BatchNorm reads its
+          // moving statistics), against central differences of Σ r·ref over every parameter and the input.
+          gradCases++;
+          const analytic: Record<string, number[]> = {};
+          fuzzCase(true, (c) => {
+            const { model } = build(c);
+            model.eval();
+            const input = c.make({ shape: [n, ...shape], values: x }, { requiresGrad: !kind.indices || imported });
+            const y = c.keep(model.call(input));
+            y.backward({ grad: c.make({ shape: y.shape, values: random(y.size, seed + 7) }) });
+            for (const [name, p] of model.namedParameters()) analytic[name] = Array.from(p.grad!.data());
+            if (input.grad) analytic.input = Array.from(input.grad.data());
+            c.keep(model.parameters()[0].sum()).backward(); // the next step through the model frees the first graph's intermediates
+          });
+          const r = random(ref(x, w).length, seed + 7);
+          const loss = (xs: number[], ws: Record<string, number[]>) => ref(xs, ws).reduce((s, v, i) => s + v * r[i], 0);
+          const names = Object.keys(analytic);
+          expect(names.filter((nm) => nm !== "input").sort()).toEqual(Object.keys(w).filter((nm) => !nm.includes("moving")).sort());
+          const numeric = numericGrad(loss, x, w, names);
+          for (const name of names) {
+            const scale = Math.max(1, ...numeric[name].map(Math.abs));
+            try {
+              expectClose(analytic[name], numeric[name], () => 2e-4 * scale);
+            } catch (e) {
+              throw new Error(`${imported ? "imported Dense" : kind.make(u)[0].constructor.name} ∂/∂${name}: ${(e as Error).message}`);
+            }
+          }
         },
       ),
       { seed: SEED, numRuns: 300 },
     );
+    console.log(`fuzz: ${gradCases} gradient cases over norms, embedding, recurrent layers, attention and imported graphs`);
+  });
+});
+
+describe("fuzz: the selecting ops, every activation and the shape layers", () => {
+  it("abs, clip, max/min, argmax/argmin, gather, slice, concat, stack, where, each activation, Activation, Reshape, Permute and GlobalAveragePooling: values and gradients against float64, and junk", () => {
+    type P = { r: number; c: number; axis: number; lo: number; hi: number; rows: number[]; slope: number };
+    type Entry = {
+      op: (c: Case, x: Tensor, y: Tensor, p: P) => Tensor;
+      ref: (x: number[], y: number[], p: P) => number[];
+      /** The same call with one argument replaced by junk. */
+      bad: (c: Case, x: Tensor, y: Tensor, j: unknown, p: P) => unknown;
+      /** No gradient to check (an index output). */
+      indices?: true;
+    };
+    const rowsOf = (v: number[], c: number) => Array.from({ length: v.length / c }, (_, i) => v.slice(i * c, (i + 1) * c));
+    const along = (v: number[], p: P, f: (xs: number[]) => number) =>
+      p.axis === 1 ? rowsOf(v, p.c).map(f) : Array.from({ length: p.c }, (_, j) => f(rowsOf(v, p.c).map((row) => row[j])));
+    const transposed = (v: number[], r: number, c: number) => Array.from({ length: r * c }, (_, o) => v[(o % r) * c + Math.floor(o / r)]);
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    const erf = (z: number) => { // Taylor series: |z| < 2.5 here, exact to ~1e-15
+      let term = z, sum = z;
+      for (let n = 1; n < 80; n++) (term *= (-z * z) / n), (sum += term / (2 * n + 1));
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    const rowwise = (v: number[], c: number, f: (row: number[]) => number[]) => rowsOf(v, c).flatMap(f);
+    const lse = (row: number[]) => { const top = Math.max(...row); return top + Math.log(row.reduce((s, v) => s + Math.exp(v - top), 0)); };
+    const ACTIVATION_REF: Record<string, (v: number[], p: P) => number[]> = {
+      linear: (v) => v,
+      sigmoid: (v) => v.map(sig),
+      tanh: (v) => v.map(Math.tanh),
+      relu: (v) => v.map((z) => Math.max(z, 0)),
+      leakyRelu: (v, p) => v.map((z) => (z > 0 ? z : z * p.slope)),
+      softmax: (v, p) => rowwise(v, p.c, (row) => row.map((z) => Math.exp(z - lse(row)))),
+      logSoftmax: (v, p) => rowwise(v, p.c, (row) => row.map((z) => z - lse(row))),
+      gelu: (v) => v.map((z) => 0.5 * z * (1 + erf(z / Math.SQRT2))),
+      silu: (v) => v.map((z) => z * sig(z)),
+      swish: (v) => v.map((z) => z * sig(z)),
+      elu: (v) => v.map((z) => (z > 0 ? z : Math.exp(z) - 1)),
+      softplus: (v) => v.map((z) => Math.log1p(Math.exp(z))),
+      hardSigmoid: (v) => v.map((z) => Math.min(1, Math.max(0, 0.2 * z + 0.5))),
+    };
+    expect(Object.keys(ACTIVATION_REF).sort()).toEqual([...ACTIVATIONS].sort()); // a new activation needs its reference here
+    const sample = (p: P) => ({ inputShape: [p.r, p.c], seed: 1 });
+    const asSample = (c: Case, x: Tensor) => c.keep(x.reshape([1, ...x.shape]));
+    const ENTRIES: Record<string, Entry> = {
+      abs: { op: (_, x) => abs(x), ref: (v) => v.map(Math.abs), bad: (_, __, ___, j) => abs(j as Tensor) },
+      clip: { op: (_, x, __, p) => clip(x, p.lo, p.hi), ref: (v, _, p) => v.map((z) => Math.min(p.hi, Math.max(p.lo, z))), bad: (_, x, __, j, p) => clip(x, j as number, p.hi) },
+      max: { op: (_, x, __, p) => max(x, p.axis), ref: (v, _, p) => along(v, p, (xs) => Math.max(...xs)), bad: (_, x, __, j) => max(x, j as number) },
+      min: { op: (_, x, __, p) => min(x, p.axis), ref: (v, _, p) => along(v, p, (xs) => Math.min(...xs)), bad: (_, x, __, j) => min(x, 0, j as never) },
+      argmax: { op: (_, x, __, p) => argmax(x, p.axis), ref: (v, _, p) => along(v, p, (xs) => xs.indexOf(Math.max(...xs))), bad: (_, x, __, j) => argmax(x, j as number), indices: true },
+      argmin: { op: (_, x, __, p) => argmin(x, p.axis), ref: (v, _, p) => along(v, p, (xs) => xs.indexOf(Math.min(...xs))), bad: (_, x, __, j) => argmin(j as Tensor), indices: true },
+      gather: { op: (_, x, __, p) => gather(x, p.rows), ref: (v, _, p) => p.rows.flatMap((i) => rowsOf(v, p.c)[i]), bad: (_, x, __, j) => gather(x, [0, j as number]) },
+      slice: {
+        op: (_, x, __, p) => slice(x, [p.rows[0], Math.floor(p.c / 2)], [p.r, p.c]),
+        ref: (v, _, p) => rowsOf(v, p.c).slice(p.rows[0]).flatMap((row) => row.slice(Math.floor(p.c / 2))),
+        bad: (_, x, __, j) => slice(x, [0, j as number]),
+      },
+      concat: {
+        op: (_, x, y, p) => concat([x, y], p.axis),
+        ref: (v, w, p) => (p.axis === 0 ? [...v, ...w] : rowsOf(v, p.c).flatMap((row, i) => [...row, ...rowsOf(w, p.c)[i]])),
+        bad: (_, x, __, j) => concat([x, j as Tensor]),
+      },
+      stack: {
+        op: (_, x, y, p) => stack([x, y], p.axis),
+        ref: (v, w, p) => (p.axis === 0 ? [...v, ...w] : rowsOf(v, p.c).flatMap((row, i) => [...row, ...rowsOf(w, p.c)[i]])),
+        bad: (_, x, y, j) => stack([x, y], j as number),
+      },
+      where: {
+        op: (c, x, y) => where(c.keep(tensor(x.data().map((z) => (z > 0 ? 1 : 0)), { shape: x.shape })), x, y),
+        ref: (v, w) => v.map((z, i) => (z > 0 ? z : w[i])),
+        bad: (_, x, y, j) => where(j as Tensor, x, y),
+      },
+      ...Object.fromEntries(ACTIVATIONS.map((name): [string, Entry] => [`activate ${name}`, {
+        op: (_, x, __, p) => activate(x, name, p.slope),
+        ref: (v, _, p) => ACTIVATION_REF[name](v, p),
+        bad: (_, x, __, j, p) => activate(x, j as never, p.slope),
+      }])),
+      "Activation layer": {
+        op: (c, x, _, p) => { const m = new Sequential([new Activation("gelu")], sample(p)); return m.call(asSample(c, x)); },
+        ref: (v) => ACTIVATION_REF.gelu(v, {} as P),
+        bad: (_, __, ___, j) => new Activation(j as never),
+      },
+      "Reshape and Permute layers": {
+        op: (c, x, _, p) => { const m = new Sequential([new Permute([2, 1]), new Reshape([p.c * p.r])], sample(p)); return m.call(asSample(c, x)); },
+        ref: (v, _, p) => transposed(v, p.r, p.c),
+        bad: (_, __, ___, j) => new Permute(j as never),
+      },
+      "GlobalAveragePooling layer": {
+        op: (c, x, _, p) => { const m = new Sequential([new GlobalAveragePooling()], sample(p)); return m.call(asSample(c, x)); },
+        ref: (v, _, p) => along(v, { ...p, axis: 0 }, (xs) => xs.reduce((a, b) => a + b, 0) / xs.length),
+        bad: (_, __, ___, j) => new Reshape(j as never),
+      },
+    };
+    const random = (k: number, s: number) => Array.from({ length: k }, (_, i) => Math.fround(Math.sin(s * 12.9898 + i * 78.233) * 2.7));
+    const names = Object.keys(ENTRIES);
+    let gradCases = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...names), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1 }),
+        fc.integer({ min: 1, max: 1_000_000 }), maybeJunk,
+        (name, r, c, axis, seed, bad) => {
+          const entry = ENTRIES[name];
+          const p: P = { r, c, axis, lo: -0.3 - (seed % 7) / 5, hi: 0.2 + (seed % 5) / 4, rows: [seed % r, (seed * 7) % r, (seed * 13) % r], slope: ((seed % 9) + 1) / 20 };
+          const xv = random(r * c, seed), yv = random(r * c, seed + 1);
+          const spec = (values: number[]) => ({ shape: [r, c], values });
+          if (bad !== null) return fuzzCase(false, (cs) => entry.bad(cs, cs.make(spec(xv)), cs.make(spec(yv)), cs.junk(bad), p));
+          const expected = entry.ref(xv, yv, p);
+          fuzzCase(true, (cs) => entry.op(cs, cs.make(spec(xv)), cs.make(spec(yv)), p), (t) => expectClose((t as Tensor).data(), expected, relative(expected, 2e-4)));
+          if (entry.indices) return;
+          gradCases++;
+          const u = random(expected.length, seed + 3);
+          const grads: number[][] = [];
+          fuzzCase(true, (cs) => {
+            const x = cs.make(spec(xv), { requiresGrad: true }), y = cs.make(spec(yv), { requiresGrad: true });
+            const out = cs.keep(entry.op(cs, x, y, p));
+            out.backward({ grad: cs.make({ shape: out.shape, values: u }) });
+            grads.push(Array.from(x.grad?.data() ?? new Float32Array(r * c)), Array.from(y.grad?.data() ?? new Float32Array(r * c)));
+            cs.keep(x.sum()).backward(); // the next step through x frees the first graph's intermediates
+          });
+          const loss = (v: number[], w: number[]) => entry.ref(v, w, p).reduce((s, z, i) => s + z * u[i], 0);
+          [xv, yv].forEach((base, k) => {
+            const numeric = base.map((_, i) => {
+              const at = (d: number) => { const moved = base.slice(); moved[i] += d; return k === 0 ? loss(moved, yv) : loss(xv, moved); };
+              return (at(1e-5) - at(-1e-5)) / 2e-5;
+            });
+            const scale = Math.max(1, ...numeric.map(Math.abs));
+            try {
+              expectClose(grads[k], numeric, () => 2e-4 * scale);
+            } catch (e) {
+              throw new Error(`${name} ∂/∂${k === 0 ? "x" : "y"}: ${(e as Error).message}`);
+            }
+          });
+        },
+      ),
+      { seed: SEED, numRuns: 600 },
+    );
+    console.log(`fuzz: ${gradCases} gradient cases over the selecting ops, activations and shape layers`);
   });
 });
 

@@ -137,9 +137,11 @@ export function activationDelta(y: Tensor, before: Tensor | null, gy: Tensor, co
 }
 
 /** y = f(x) as an op of the graph: rows are the last axis for the row-wise activations (softmax). */
-export function activate(x: Tensor, activation: Activation, slope = 0.01, op: string = activation): Tensor {
+export function activate(x: Tensor, activation: Activation, slope = 0.01, op?: string): Tensor {
+  // The op's name is the activation's, once it is known to be one (junk would name the error).
+  checkActivation(op ?? "activate", activation, slope);
+  op ??= activation;
   checkTensor(op, "x", x);
-  checkActivation(op, activation, slope);
   const rule = TABLE[activation];
   const cols = rule && "rows" in rule ? x.shape[x.rank - 1] : x.size;
   const rows = cols === 0 ? 0 : x.size / cols;
