@@ -155,6 +155,9 @@ function fromBytes(bytes: Uint8Array, engine: Engine): Checkpoint {
   }
   const arch = parseJson("architecture", metadata.architecture) as Architecture;
   if (typeof arch !== "object" || arch === null || typeof arch.class !== "string") throw new FormatError("model file: the architecture has no class");
+  if (arch.class === "OnnxModel") {
+    throw new FormatError("model file: an imported ONNX model; import its file again with fromOnnx(), then model.loadStateDict(readWeights(bytes)) (or save it with toOnnx(model), which fromOnnx reads whole)");
+  }
   if (arch.class !== "Sequential") {
     throw new FormatError(`model file: a subclassed model (${arch.class}); construct it, then model.loadStateDict(readWeights(bytes))`);
   }

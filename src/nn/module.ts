@@ -201,12 +201,13 @@ export abstract class Module {
     }
     const globs = patterns.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`));
     const all = this.namedParameters();
-    const matched = all.filter(([n]) => globs.some((g) => g.test(n)));
-    if (matched.length === 0) {
+    // Every glob must match something: a typo in one of a list would otherwise leave its layers training unseen.
+    const unmatched = patterns.filter((_, i) => !all.some(([n]) => globs[i].test(n)));
+    if (unmatched.length > 0) {
       const some = all.slice(0, 6).map(([n]) => n).join(", ");
-      throw new ArgumentError(`${where}: ${patterns.map((p) => JSON.stringify(p)).join(", ")} matches no parameter (${all.length === 0 ? "the module has none" : `they are ${some}${all.length > 6 ? ", …" : ""}`})`);
+      throw new ArgumentError(`${where}: ${unmatched.map((p) => JSON.stringify(p)).join(", ")} matches no parameter, so nothing changed (${all.length === 0 ? "the module has none" : `they are ${some}${all.length > 6 ? ", …" : ""}`})`);
     }
-    return matched;
+    return all.filter(([n]) => globs.some((g) => g.test(n)));
   }
 
   /** Training mode for this module and every module below it. */
