@@ -153,14 +153,16 @@ export function settledBy<T>(fn: () => T, settle: (result: T, made: readonly Ten
   return result;
 }
 
-/** @internal Runs fn outside any ownedBy() scope: what it makes (a layer's parameters) outlives the scope. */
+/** @internal Runs fn outside any ownedBy() scope and any withArena(): what it makes (a layer's parameters, a laid-out weight) outlives them. */
 export function outsideScopes<T>(fn: () => T): T {
-  const outer = scope;
+  const outer = scope, arena = arenaEngine;
   scope = null;
+  arenaEngine = null;
   try {
     return fn();
   } finally {
     scope = outer;
+    arenaEngine = arena;
   }
 }
 
@@ -223,6 +225,7 @@ export class Tensor {
   /** @internal Keep .grad on this non-leaf tensor too. */
   keepsGrad = false;
   #storage: Storage | null;
+  #version = 0;
   /** Why the storage went, when the library (not the user) freed it. */
   #freedBecause = "";
 
@@ -263,6 +266,19 @@ export class Tensor {
 
   get rank(): number {
     return this.shape.length;
+  }
+
+  /**
+   * Counts the writes into this tensor in place (set, copyFrom, an optimiser's step): what a copy
+   * laid out from its values (an imported conv's weights, in the kernel's order) checks.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** @internal After writing into the tensor's memory in place from outside its methods (optimisers). */
+  touched(): void {
+    this.#version++;
   }
 
   get isDisposed(): boolean {
@@ -361,6 +377,7 @@ export class Tensor {
     const js = storage instanceof JsStorage ? storage.inJs : null;
     if (js) js.set(flat);
     else storage.engine.memory.f32(storage.ptr, this.size).set(flat);
+    this.#version++;
     return this;
   }
 
@@ -374,6 +391,7 @@ export class Tensor {
     }
     if (other.engine === storage.engine) storage.engine.memory.f32(storage.ptr, this.size).set(storage.engine.memory.f32(other.ptr, other.size));
     else storage.engine.memory.f32(storage.ptr, this.size).set(other.data());
+    this.#version++;
     return this;
   }
 

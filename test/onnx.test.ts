@@ -199,7 +199,7 @@ describe("fuzz: bit flips and truncations of real ONNX and tfjs files", () => {
             input.dispose();
           }
         } finally {
-          model.parameters().forEach((p) => p.dispose());
+          model.dispose(); // its initialisers and the weights laid out for its kernels
         }
       } catch (e) {
         if (!(e instanceof WasmgradError)) throw new Error(`case ${i}: untyped ${String(e)}`);

@@ -107,6 +107,7 @@ export function gradcheck(
       const h = step * 2 ** Math.ceil(Math.log2(Math.max(1, Math.abs(x))));
       const at = (d: number) => {
         cell()[0] = x + d;
+        t.touched(); // copies laid out from t (an imported conv's weights) are stale now
         return loss();
       };
       let numeric: number;
@@ -114,6 +115,7 @@ export function gradcheck(
         numeric = (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h);
       } finally {
         cell()[0] = x;
+        t.touched();
       }
       const a = analytic[input][index];
       const err = Math.abs(a - numeric);

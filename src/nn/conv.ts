@@ -1,4 +1,4 @@
-import { type Conv2DOptions, conv2d, convOutput } from "../autograd/ops/conv.js";
+import { type Conv2DOptions, type Padding, conv2d, convOutput } from "../autograd/ops/conv.js";
 import { checkCount, checkOneOf } from "../check.js";
 import { ShapeError } from "../errors.js";
 import { type Shape, type Tensor, formatShape } from "../tensor.js";
@@ -6,8 +6,11 @@ import { type WeightOptions, checkWeightOptions, initialWeights } from "./init.j
 import { type BuildContext, type ForwardOptions, WeightedLayer } from "./layer.js";
 import { codec } from "./codec.js";
 
-/** The Conv2D layer takes conv2d()'s options and the initialisers (which see fan-in kh·kw·channels, fan-out kh·kw·filters). */
-export type Conv2DLayerOptions = Conv2DOptions & WeightOptions;
+/**
+ * The Conv2D layer takes conv2d()'s options, its padding named ("valid" or "same": what Keras and
+ * tfjs files say), and the initialisers (which see fan-in kh·kw·channels, fan-out kh·kw·filters).
+ */
+export type Conv2DLayerOptions = Omit<Conv2DOptions, "padding"> & { padding?: Padding } & WeightOptions;
 
 /** 2-D convolution over NHWC inputs with `filters` kernels of kernelSize × kernelSize. */
 export class Conv2D extends WeightedLayer {

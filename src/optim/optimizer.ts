@@ -138,7 +138,10 @@ export abstract class Optimizer {
     const ready = withGradients(`${this.constructor.name}.step`, this.params);
     const buffers = ready.map((p) => this.buffers(p)); // allocates before the first update: no half step on OutOfMemoryError
     this.steps++;
-    ready.forEach((p, i) => this.update(p, p.grad!, buffers[i]));
+    ready.forEach((p, i) => {
+      this.update(p, p.grad!, buffers[i]);
+      p.touched();
+    });
   }
 
   /** Sets every gradient to zero, keeping its memory for the next step. */

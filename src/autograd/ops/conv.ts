@@ -1,6 +1,6 @@
 // Convolution and pooling over NHWC tensors.
 // Forward: im2col lays every kh×kw×c patch out as a row, and one GEMM with W [kh·kw·c, filters]
-// gives the NHWC output, a few images at a time so that the patches stay in L2. Patches of at
+// gives the NHWC output (a 1×1 window at stride 1 needs no im2col: x is its patch matrix), a few images at a time so that the patches stay in L2. Patches of at
 // most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved directly on a
 // zero-padded copy of the image instead, as im2col would copy more than the product computes; one
 // input channel at stride 1 has a kernel of its own, with output pixels rather than filters in
@@ -35,8 +35,11 @@ export const WEIGHT_GRAD_GROUPS = 8;
 export interface Conv2DOptions {
   /** Default 1. */
   stride?: number;
-  /** "valid" (no padding) or "same" (output ⌈in/stride⌉, padded as TensorFlow does). Default "valid". */
-  padding?: Padding;
+  /**
+   * "valid" (no padding), "same" (output ⌈in/stride⌉, padded as TensorFlow does), or explicit
+   * zero rows and columns [top, left, bottom, right] (PyTorch's and ONNX's pads). Default "valid".
+   */
+  padding?: Padding | readonly [number, number, number, number];
   activation?: Activation;
   /** For leakyRelu. Default 0.01. */
   slope?: number;
@@ -55,6 +58,21 @@ export function convOutput(op: string, size: number, kernel: number, stride: num
   if (padding !== "valid") throw new ArgumentError(`${op}: padding must be "valid" or "same", got ${describe(padding)}`);
   if (size < kernel) throw new ShapeError(`${op}: a ${kernel}-wide window does not fit in an input ${size} wide with "valid" padding`);
   return { out: Math.floor((size - kernel) / stride) + 1, before: 0 };
+}
+
+/** [top, left, bottom, right], each a whole number ≥ 0. */
+function explicitPads(op: string, pads: unknown): readonly [number, number, number, number] {
+  if (!Array.isArray(pads) || pads.length !== 4 || !pads.every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new ArgumentError(`${op}: padding must be "valid", "same" or [top, left, bottom, right] of whole numbers ≥ 0, got ${describe(pads)}`);
+  }
+  return pads as unknown as [number, number, number, number];
+}
+
+/** Output size along one axis padded by `before` and `after`. */
+function paddedOutput(op: string, size: number, kernel: number, stride: number, before: number, after: number): { out: number; before: number } {
+  if (!Number.isInteger(stride) || stride < 1) throw new ArgumentError(`${op}: stride must be a positive integer, got ${describe(stride)}`);
+  if (size + before + after < kernel) throw new ShapeError(`${op}: a ${kernel}-wide window does not fit in an input ${size} wide padded by ${before} and ${after}`);
+  return { out: Math.floor((size + before + after - kernel) / stride) + 1, before };
 }
 
 /** y = f(conv(x, W) + b) for x [n, h, w, c], W [kh, kw, c, filters], b [filters]. */
@@ -77,8 +95,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
   if (b) checkSameEngine("conv2d", x, b);
   const [n, h, wid, c] = x.shape;
   const [kh, kw, , filters] = w.shape;
-  const rows = convOutput("conv2d", h, kh, stride, padding);
-  const columns = convOutput("conv2d", wid, kw, stride, padding);
+  const explicit = typeof padding === "string" ? null : explicitPads("conv2d", padding);
+  const rows = explicit ? paddedOutput("conv2d", h, kh, stride, explicit[0], explicit[2]) : convOutput("conv2d", h, kh, stride, padding as Padding);
+  const columns = explicit ? paddedOutput("conv2d", wid, kw, stride, explicit[1], explicit[3]) : convOutput("conv2d", wid, kw, stride, padding as Padding);
   const [oh, ow] = [rows.out, columns.out];
   const engine = x.engine;
   const k = engine.kernels;
@@ -106,7 +125,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     for (const t of buffers) t.dispose();
   };
 
-  const direct = patch <= DIRECT_PATCH;
+  const pointwise = kh === 1 && kw === 1 && stride === 1 && oh === h && ow === wid && rows.before === 0 && columns.before === 0;
+  const direct = patch <= DIRECT_PATCH && !pointwise;
   const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W, and write ∂W, in rows of 8 filters
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
@@ -124,6 +144,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
       : ["convDirect", image(source.t, from), to - from, source.h, source.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, image(y, from)]],
     { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
     wRows.dispose();
+  } else if (pointwise) {
+    // A 1×1 window at stride 1 without padding: x [pixels, c] is its own patch matrix, one GEMM.
+    engine.gemm({ m: pixels, n: filters, k: c, a: x.ptr, b: w.ptr, c: y.ptr });
+    if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
   } else if (n !== 1) {
     byImageChunks((first, count, cols) => [
       ["im2col", image(x, first), count, ...geometry, cols],
@@ -171,7 +195,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     }
     // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
     const gx = needs[0] ? empty(x) : null;
-    if (gx && n === 1) {
+    if (gx && pointwise) {
+      engine.gemm({ transB: true, m: pixels, n: c, k: filters, a: delta.ptr, b: w.ptr, c: gx.ptr });
+    } else if (gx && n === 1) {
       // One image: its GEMM is the work to share.
       const dcols = empty(x, [oh * ow, patch]);
       engine.gemm({ transB: true, m: oh * ow, n: patch, k: filters, a: delta.ptr, b: w.ptr, c: dcols.ptr });

@@ -14,12 +14,13 @@ import { ArgumentError, FormatError } from "../../errors.js";
 import { Model } from "../../nn/model.js";
 import { Tensor, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, type RawModel, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
-import type { RunContext, Step } from "./op-rule.js";
+import type { ChannelsLastStep, RunContext, Step } from "./op-rule.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
 import { onnxModelType } from "./proto-type.js";
 import type { ProtoObject } from "./protobuf.js";
+import { LaidOut } from "./laid-out.js";
 import { skeletonOf, withWeights } from "./reexport.js";
-import { type Value, asInts, isInts } from "./values.js";
+import { type Flowing, type Value, asInts, isChannelsLast, isInts } from "./values.js";
 
 export interface OnnxImportOptions {
   /** The graph outputs (or any named tensors: a cut) to compute; the first is what forward() returns. Default: the graph's outputs. */
@@ -37,6 +38,10 @@ export interface OnnxImportOptions {
 /** One node of the plan: its step, where its inputs come from, where its outputs go. */
 interface PlanStep {
   run: Step;
+  /** Its channels-last form, tried first (channels-last.ts). */
+  channelsLast: ChannelsLastStep | null;
+  /** It reads only its inputs' dims (Shape, Size): a channels-last input needs no transpose. */
+  shapeOnly: boolean;
   inputs: string[];
   outputs: string[];
   where: string;
@@ -62,6 +67,8 @@ export class OnnxModel extends Model {
   readonly #plan: PlanStep[];
   /** Every tensor fromOnnx made for the model (initialisers, folded constants): what dispose() frees. */
   readonly #owned: Tensor[];
+  /** Weights laid out for the kernels (laid-out.ts), freed with the model. */
+  readonly #laidOut: LaidOut[];
   readonly #shapes = new Map<string, Map<string, Value>>();
   /** The graph without the weights this model holds (reexport.ts): what toOnnx writes them into. */
   readonly #skeleton: Uint8Array;
@@ -69,7 +76,7 @@ export class OnnxModel extends Model {
   /** @internal Use fromOnnx(). */
   constructor(parts: {
     inputs: string[]; outputs: string[]; parameters: Map<string, Tensor>; buffers: Map<string, Tensor>; constants: Map<string, Value>;
-    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; batchStatistics: boolean; engine: Engine; skeleton: Uint8Array; opset: number;
+    integerInputs: Set<string>; plan: PlanStep[]; owned: Tensor[]; laidOut: LaidOut[]; batchStatistics: boolean; engine: Engine; skeleton: Uint8Array; opset: number;
   }) {
     super({ engine: parts.engine });
     this.inputNames = parts.inputs;
@@ -80,6 +87,7 @@ export class OnnxModel extends Model {
     this.#integerInputs = parts.integerInputs;
     this.#plan = parts.plan;
     this.#owned = parts.owned;
+    this.#laidOut = parts.laidOut;
     this.batchStatistics = parts.batchStatistics;
     this.#skeleton = parts.skeleton;
     this.opset = parts.opset;
@@ -115,6 +123,7 @@ export class OnnxModel extends Model {
   /** Frees the model's memory now (its initialisers and constants; not tensors you bound with `constants`) instead of when it is collected. */
   dispose(): void {
     for (const t of this.#owned) t.dispose();
+    for (const cache of this.#laidOut) cache.dispose();
     this.#shapes.clear();
   }
 
@@ -132,7 +141,15 @@ export class OnnxModel extends Model {
       if (!Tensor.isTensor(t)) throw new ArgumentError(`OnnxModel: input ${this.inputNames[i]} must be a Tensor, got ${describe(t)}`);
       t.assertLive();
     });
-    const values = new Map<string, Value>([...this.#constants, ...this.#parameters, ...this.#buffers]);
+    const values = new Map<string, Flowing>([...this.#constants, ...this.#parameters, ...this.#buffers]);
+    // A channels-last value made NCHW for the ops without a channels-last form: once per value.
+    const planar = new Map<string, Tensor>();
+    const planarOf = (name: string, v: Flowing | undefined): Value | undefined => {
+      if (!isChannelsLast(v)) return v;
+      let t = planar.get(name);
+      if (!t) planar.set(name, (t = v.planar()));
+      return t;
+    };
     this.inputNames.forEach((name, i) => {
       values.set(name, this.#integerInputs.has(name) ? asInts(inputs[i], `OnnxModel: input ${name}`, "the ids") : inputs[i]);
     });
@@ -142,8 +159,9 @@ export class OnnxModel extends Model {
     const context: RunContext = { training: this.training, batchStatistics: this.batchStatistics };
     for (const step of this.#plan) {
       if (known && step.shapeDerived) continue;
-      const args = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
-      const outs = step.run(args, context);
+      const given = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
+      const outs = step.channelsLast?.(given, context) ??
+        step.run(given.map((v, i) => (step.shapeOnly && isChannelsLast(v) ? v.dimsOnly() : planarOf(step.inputs[i], v))), context);
       step.outputs.forEach((name, i) => {
         if (name !== "" && outs[i] !== undefined) values.set(name, outs[i]!);
       });
@@ -151,11 +169,11 @@ export class OnnxModel extends Model {
     if (!known) {
       if (this.#shapes.size >= SHAPE_CACHE) this.#shapes.delete(this.#shapes.keys().next().value!);
       const derived = new Map<string, Value>();
-      for (const step of this.#plan) if (step.shapeDerived) for (const name of step.outputs) if (values.has(name)) derived.set(name, values.get(name)!);
+      for (const step of this.#plan) if (step.shapeDerived) for (const name of step.outputs) if (values.has(name)) derived.set(name, values.get(name) as Value); // integers: never channels-last
       this.#shapes.set(key, derived);
     }
     return Object.fromEntries(this.outputNames.map((name) => {
-      const v = values.get(name);
+      const v = planarOf(name, values.get(name));
       if (v === undefined) throw new FormatError(`OnnxModel: output ${name} was not computed`);
       return [name, isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims, engine: this.engine }) : v];
     }));
@@ -263,6 +281,7 @@ function compile(
   // Compile: each node's rule builds its step once; nodes whose inputs are all known are folded.
   const shapeDerived = new Set<string>();
   const plan: PlanStep[] = [];
+  const laidOut: LaidOut[] = [];
   for (const node of nodes) {
     const where = node.where;
     const rule = ruleFor(node, graph.opset);
@@ -275,6 +294,11 @@ function compile(
       node, attrs: node.attrs, opset: graph.opset, where, inputTypes, engine,
       constant: (i: number) => (node.inputs[i] ? known.get(node.inputs[i]) : undefined),
       used: (i: number) => !!node.outputs[i] && needed.has(node.outputs[i]),
+      laidOut: (make: (w: Tensor) => Tensor) => {
+        const cache = new LaidOut(make);
+        laidOut.push(cache);
+        return cache;
+      },
     };
     const run = rule.build(ctx);
     const outTypes = rule.types ? rule.types(ctx) : node.outputs.map(() => inputTypes[0] || DataType.FLOAT);
@@ -296,7 +320,8 @@ function compile(
     const derived = node.outputs.every((name, i) => !name || isIntegerType(outTypes[i] ?? outTypes[0])) &&
       (rule.shapeOnly === true || present.every((n) => known.has(n) || shapeDerived.has(n)));
     if (derived) node.outputs.forEach((name) => name && shapeDerived.add(name));
-    plan.push({ run, inputs: node.inputs, outputs: node.outputs, where, shapeDerived: derived });
+    const channelsLast = rule.channelsLast?.(ctx) ?? null;
+    plan.push({ run, channelsLast, shapeOnly: rule.shapeOnly === true, inputs: node.inputs, outputs: node.outputs, where, shapeDerived: derived });
   }
   const constants = new Map<string, Value>([...known].filter(([name]) => needed.has(name)));
   for (const o of outputs) {
@@ -310,5 +335,5 @@ function compile(
       ? { name, dims: [...v.shape], floats: v.data() }
       : v.integer ? { name, dims: [...v.shape], ints: Array.from(v.data, Number) } : { name, dims: [...v.shape], floats: Float32Array.from(v.data) }),
   });
-  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, batchStatistics, engine, skeleton, opset: graph.opset });
+  return new OnnxModel({ inputs, outputs, parameters, buffers, constants, integerInputs, plan, owned: made, laidOut, batchStatistics, engine, skeleton, opset: graph.opset });
 }

@@ -3,6 +3,7 @@
 import { ArgumentError, FormatError } from "../../errors.js";
 import { describe } from "../../check.js";
 import { readOnnx, typeName } from "./graph.js";
+import { LaidOut } from "./laid-out.js";
 import { ruleFor } from "./op-table.js";
 
 export interface OnnxValueReport {
@@ -48,6 +49,7 @@ export function inspectOnnx(bytes: Uint8Array): OnnxReport {
       ruleFor(node, graph.opset).build({
         node, attrs: node.attrs, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined, used: () => true,
         get engine(): never { throw new Error("inspectOnnx runs no step: a rule's build must not make tensors"); },
+        laidOut: (make) => new LaidOut(make), // never run: nothing to free
       });
     } catch (e) {
       if (!(e instanceof FormatError)) throw e;

@@ -2,9 +2,11 @@
 // its attributes and its opset (so forward() decodes nothing), and what the node's inputs and
 // outputs are (which must be floats, which initialisers are buffers, what types come out).
 import type { Engine } from "../../backend/engine.js";
+import type { Tensor } from "../../tensor.js";
+import type { LaidOut } from "./laid-out.js";
 import { FormatError } from "../../errors.js";
 import { DataType, type Attributes, type OnnxNode } from "./graph.js";
-import type { Value } from "./values.js";
+import type { Flowing, Value } from "./values.js";
 
 /** What a step sees when it runs: the model's mode. */
 export interface RunContext {
@@ -16,6 +18,13 @@ export interface RunContext {
 
 /** A node's work: its inputs' values ("" inputs undefined) to its outputs' values. */
 export type Step = (args: (Value | undefined)[], run: RunContext) => (Value | undefined)[];
+
+/**
+ * A node's step on inputs of which some may be channels-last: its outputs (channels-last where
+ * they are 4-D), or null where it has no channels-last form for these inputs (then its planar step
+ * runs, on inputs made NCHW).
+ */
+export type ChannelsLastStep = (args: (Flowing | undefined)[], run: RunContext) => (Flowing | undefined)[] | null;
 
 /** What a rule's build reads: the node, its attributes, the model's opset. */
 export interface BuildContext {
@@ -31,6 +40,8 @@ export interface BuildContext {
   engine: Engine;
   /** Output i is read by the requested outputs (an op may skip work no one reads: LSTM's Y_c). */
   used(i: number): boolean;
+  /** A copy laid out from a weight, made once per weight version and freed with the model (laid-out.ts). */
+  laidOut(make: (w: Tensor) => Tensor): LaidOut;
 }
 
 export interface OpRule {
@@ -47,6 +58,8 @@ export interface OpRule {
   types?(ctx: BuildContext): number[];
   /** Its outputs follow from its inputs' shapes alone (Shape, Size). */
   shapeOnly?: true;
+  /** Its channels-last form (channels-last.ts), tried before build's step whenever the node runs. */
+  channelsLast?(ctx: BuildContext): ChannelsLastStep;
 }
 
 export const FLOAT_OUT = (): number[] => [DataType.FLOAT];

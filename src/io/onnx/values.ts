@@ -11,7 +11,34 @@ import { Tensor, sizeOf, tensor } from "../../tensor.js";
 export interface Ints { ints: number[]; dims: number[] }
 export type Value = Tensor | Ints;
 
-export const isInts = (v: Value | undefined): v is Ints => v !== undefined && !Tensor.isTensor(v);
+/**
+ * A 4-D value of ONNX's NCHW dims held in NHWC order, as the convolution kernels want it
+ * (channels-last.ts says which ops take and give these).
+ */
+export class ChannelsLast {
+  /** `nhwc` holds the value [n, c, h, w] as [n, h, w, c]. */
+  constructor(readonly nhwc: Tensor) {}
+  /** The dims ONNX sees: NCHW. */
+  get dims(): number[] {
+    const [n, h, w, c] = this.nhwc.shape;
+    return [n, c, h, w];
+  }
+  /** The value in NCHW order, as the ops without a channels-last form take it. */
+  planar(): Tensor {
+    return this.nhwc.transpose([0, 3, 1, 2]);
+  }
+  /** Its dims alone, for the ops that read only those (Shape, Size): no transpose. */
+  dimsOnly(): Ints {
+    return { ints: [], dims: this.dims };
+  }
+}
+
+/** What flows along an edge while the graph runs: a Value, or a channels-last one. */
+export type Flowing = Value | ChannelsLast;
+
+export const isChannelsLast = (v: Flowing | undefined): v is ChannelsLast => v instanceof ChannelsLast;
+
+export const isInts = (v: Flowing | undefined): v is Ints => v !== undefined && !Tensor.isTensor(v) && !(v instanceof ChannelsLast);
 export const dimsOf = (v: Value): number[] => (isInts(v) ? v.dims : [...v.shape]);
 
 /** A float tensor: a tensor as it is, integers converted (as ONNX's Cast to float does) on the model's engine. */

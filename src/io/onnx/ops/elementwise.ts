@@ -9,12 +9,14 @@ import { broadcastShapes } from "../../../autograd/ops/shape.js";
 import { type Tensor, tensor } from "../../../tensor.js";
 import { DataType, isIntegerType } from "../graph.js";
 import { BOOL_OUT, type BuildContext, type OpRule, refuse } from "../op-rule.js";
-import { type Ints, type Value, asTensor, intsElementwise, isInts, numbersOf } from "../values.js";
+import { elementwiseChannelsLast } from "../channels-last.js";
+import { ChannelsLast, type Ints, type Value, asTensor, intsElementwise, isChannelsLast, isInts, numbersOf } from "../values.js";
 
 /** A float op of one input. */
 const unary = (f: (x: Tensor, ctx: BuildContext) => Tensor): OpRule => ({
   since: 6,
   build: (ctx) => (args) => [f(asTensor(args[0], ctx, "input"), ctx)],
+  channelsLast: (ctx) => elementwiseChannelsLast((x) => f(x, ctx)),
 });
 
 /** A float op of one input that integers may take too (shape arithmetic). */
@@ -22,6 +24,7 @@ const numeric = (f: (x: Tensor) => Tensor, g: (v: number) => number): OpRule => 
   since: 6,
   floats: [],
   build: (ctx) => (args) => [isInts(args[0]) ? intsElementwise([args[0]], ([v]) => g(v), ctx.where) : f(asTensor(args[0], ctx, "input"))],
+  channelsLast: () => elementwiseChannelsLast(f),
 });
 
 /** The operands broadcast to one shape (where() and the comparisons need it). */
@@ -51,6 +54,8 @@ const binary = (f: (a: Tensor, b: Tensor) => Tensor, g: (a: number, b: number) =
     if (isInts(a) && isInts(b)) return [intsElementwise([a, b], ([x, y]) => g(x, y), ctx.where)];
     return [f(asTensor(a, ctx, "A"), asTensor(b, ctx, "B"))];
   },
+  // Opset 6's broadcast attribute lines B up with A's axes by position: the planar step reads it.
+  channelsLast: (ctx) => (ctx.opset < 7 && ctx.attrs.int("broadcast", 0) === 1 ? () => null : elementwiseChannelsLast(f)),
 });
 
 /** The larger (or smaller) of a and b, the gradient to the one chosen (a on ties). */
@@ -62,7 +67,13 @@ function extreme(a: Tensor, b: Tensor, largest: boolean, where: string): Tensor 
 }
 
 /** Sum, Mean, Max, Min over any number of inputs, broadcast. */
-const nary = (combine: (a: Tensor, b: Tensor, where: string) => Tensor, g: (a: number, b: number) => number, mean = false): OpRule => ({
+const nary = (combine: (a: Tensor, b: Tensor, where: string) => Tensor, g: (a: number, b: number) => number, mean = false): OpRule => {
+  const combineAll = (ts: Tensor[], where: string) => {
+    let y = ts.slice(1).reduce((acc, t) => combine(acc, t, where), ts[0]);
+    if (ts.length === 1) y = y.mul(1); // a new tensor: outputs never alias inputs
+    return mean ? y.div(ts.length) : y;
+  };
+  return {
   since: 6,
   floats: [],
   build: (ctx) => (args) => {
@@ -70,11 +81,11 @@ const nary = (combine: (a: Tensor, b: Tensor, where: string) => Tensor, g: (a: n
     if (present.length === 0) refuse(ctx, "no inputs");
     if (present.every(isInts)) return [present.slice(1).reduce((acc: Ints, v) => intsElementwise([acc, v as Ints], ([x, y]) => g(x, y), ctx.where), present[0] as Ints)];
     const ts = present.map((v) => asTensor(v, ctx, "input"));
-    let y = ts.slice(1).reduce((acc, t) => combine(acc, t, ctx.where), ts[0]);
-    if (ts.length === 1) y = y.mul(1); // a new tensor: outputs never alias inputs
-    return [mean ? y.div(ts.length) : y];
+    return [combineAll(ts, ctx.where)];
   },
-});
+  channelsLast: (ctx) => elementwiseChannelsLast((...ts) => combineAll(ts, ctx.where)),
+  };
+};
 
 /** The scalar value of an optional input (Clip's bounds, Pow's exponent), or undefined. */
 export function scalarOf(v: Value | undefined, where: string, what: string): number | undefined {
@@ -137,19 +148,28 @@ const clip: OpRule = {
   since: 6,
   floats: [],
   buffers: [1, 2],
-  build: (ctx) => {
-    const attrs = ctx.opset < 11;
-    return (args) => {
-      const lo = attrs ? ctx.attrs.float("min", -Infinity) : scalarOf(args[1], ctx.where, "min") ?? -Infinity;
-      const hi = attrs ? ctx.attrs.float("max", Infinity) : scalarOf(args[2], ctx.where, "max") ?? Infinity;
-      const x = args[0];
-      if (isInts(x)) return [intsElementwise([x], ([v]) => Math.min(Math.max(v, lo), hi), ctx.where)];
-      const t = asTensor(x, ctx, "input");
-      if (lo > hi) return [t.mul(0).add(hi)]; // ONNX: every value becomes max when min > max
-      return [t.clip(lo, hi)];
-    };
+  build: (ctx) => (args) => {
+    const [lo, hi] = clipBounds(ctx, args);
+    const x = args[0];
+    if (isInts(x)) return [intsElementwise([x], ([v]) => Math.min(Math.max(v, lo), hi), ctx.where)];
+    return [clipTensor(asTensor(x, ctx, "input"), lo, hi)];
+  },
+  channelsLast: (ctx) => (args) => {
+    const x = args[0];
+    if (!isChannelsLast(x)) return null;
+    const [lo, hi] = clipBounds(ctx, args as Value[]);
+    return [new ChannelsLast(clipTensor(x.nhwc, lo, hi))];
   },
 };
+
+/** Clip's bounds: attributes before opset 11, optional inputs from it. */
+function clipBounds(ctx: BuildContext, args: readonly (Value | undefined)[]): [number, number] {
+  if (ctx.opset < 11) return [ctx.attrs.float("min", -Infinity), ctx.attrs.float("max", Infinity)];
+  return [scalarOf(args[1], ctx.where, "min") ?? -Infinity, scalarOf(args[2], ctx.where, "max") ?? Infinity];
+}
+
+/** ONNX: every value becomes max when min > max. */
+const clipTensor = (t: Tensor, lo: number, hi: number) => (lo > hi ? t.mul(0).add(hi) : t.clip(lo, hi));
 
 const cast: (like: boolean) => OpRule = (like) => ({
   since: 6,
@@ -218,7 +238,7 @@ function remainder(a: number, b: number, fmod: boolean): number {
 const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where, "X")], ([v]) => (v ? 0 : 1), ctx.where)] };
 
 export const ELEMENTWISE_OPS: Record<string, OpRule> = {
-  Identity: { since: 6, floats: [], build: () => (args) => [args[0]] },
+  Identity: { since: 6, floats: [], build: () => (args) => [args[0]], channelsLast: () => (args) => (isChannelsLast(args[0]) ? [args[0]] : null) },
   Add: binary((a, b) => a.add(b), (a, b) => a + b),
   Sub: binary((a, b) => a.sub(b), (a, b) => a - b),
   Mul: binary((a, b) => a.mul(b), (a, b) => a * b),
@@ -244,7 +264,7 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Mish: { ...unary((x) => x.mul(activate(x, "softplus").tanh())), since: 18 },
   HardSigmoid: unary((x, ctx) => hardSigmoid(x, ctx.attrs.float("alpha", Math.fround(0.2)), ctx.attrs.float("beta", 0.5))),
   HardSwish: { ...unary((x) => x.mul(x.div(6).add(0.5).clip(0, 1))), since: 14 },
-  Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx, "input"))]; } },
+  Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx, "input"))]; }, channelsLast: (ctx) => elementwiseChannelsLast(gelu(ctx)) },
   PRelu: {
     since: 6,
     floats: [0, 1],

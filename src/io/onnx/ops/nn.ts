@@ -2,16 +2,18 @@
 // and AveragePool (ceil_mode, dilations, count_include_pad) and the global pools, the
 // normalisations (BatchNormalization in both forms, InstanceNormalization, LayerNormalization,
 // LRN), Softmax and LogSoftmax (with the 2-D coercion before opset 13), Gemm and MatMul.
-// An ungrouped, undilated 2-D Conv runs on wasmgrad's fast NHWC conv2d (between transposes, the
-// weights permuted by an op so that gradients reach them); every other form runs on the NCHW
-// kernels of autograd/ops/planes.ts.
-import { conv2d } from "../../../autograd/ops/conv.js";
+// An ungrouped, undilated 2-D Conv runs on wasmgrad's fast NHWC conv2d, on channels-last values
+// (channels-last.ts: the activations stay NHWC between convolutions; the weights are permuted by
+// an op so that gradients reach them); every other form runs on the NCHW kernels of
+// autograd/ops/planes.ts.
+import { avgPool2d, conv2d, maxPool2d } from "../../../autograd/ops/conv.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { concat } from "../../../autograd/ops/select.js";
 import { type Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
-import { type BuildContext, type OpRule, refuse } from "../op-rule.js";
-import { type Value, asTensor, axisOf } from "../values.js";
+import { type BuildContext, type OpRule, type RunContext, refuse } from "../op-rule.js";
+import { toChannelsLast } from "../channels-last.js";
+import { ChannelsLast, type Value, asTensor, axisOf, isChannelsLast, isInts } from "../values.js";
 
 /** Padding [before, after] per spatial axis split from its total as auto_pad says (SAME_UPPER: the extra one after). */
 function split(total: readonly number[], lower: boolean): [number[], number[]] {
@@ -70,15 +72,15 @@ function fromPlanar(y: Tensor, b: Tensor | null, rank: number): Tensor {
   return rank === 1 ? biased.reshape([n, m, biased.shape[3]]) : biased;
 }
 
-/** x with `before` and `after` slices of zeros along `axis`: a concatenation, so gradients flow. */
-function zeroPad(x: Tensor, axis: number, before: number, after: number): Tensor {
+/** x with `before` and `after` slices of `value` along `axis`: a concatenation, so gradients flow. */
+function padAxis(x: Tensor, axis: number, before: number, after: number, value: number): Tensor {
   if (!before && !after) return x;
-  const zeros = (k: number) => full(x.shape.map((d, i) => (i === axis ? k : d)), 0, { engine: x.engine });
-  return concat([...(before ? [zeros(before)] : []), x, ...(after ? [zeros(after)] : [])], axis);
+  const slab = (k: number) => full(x.shape.map((d, i) => (i === axis ? k : d)), value, { engine: x.engine });
+  return concat([...(before ? [slab(before)] : []), x, ...(after ? [slab(after)] : [])], axis);
 }
 
-/** x (NHWC) with rows and columns of zeros around it. */
-const padNhwc = (x: Tensor, [top, left, bottom, right]: number[]) => zeroPad(zeroPad(x, 1, top, bottom), 2, left, right);
+/** x (NHWC) with rows and columns of `value` around it. */
+const padWith = (x: Tensor, [top, left, bottom, right]: number[], value: number) => padAxis(padAxis(x, 1, top, bottom, value), 2, left, right, value);
 
 /** A Conv's or ConvTranspose's X, W (of X's rank) and optional B, and its spatial rank. */
 function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
@@ -88,26 +90,42 @@ function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
   return { x, w, b, rank: x.rank - 2 };
 }
 
+/** A Conv's window: its kernel (checked against W's), strides, dilations and pads for an input of these spatial sizes. */
+function convWindow(ctx: BuildContext, w: Tensor, sizes: readonly number[]) {
+  const kernel = ctx.attrs.ints("kernel_shape") ?? w.shape.slice(2);
+  if (kernel.join() !== w.shape.slice(2).join()) refuse(ctx, `kernel_shape [${kernel}] but W ${w.shape}`);
+  const { strides, dilations } = windowAttrs(ctx, sizes.length);
+  return { kernel, strides, dilations, pads: windowPads(ctx, sizes, kernel, strides, dilations) };
+}
+
 const conv: OpRule = {
   since: 6,
   floats: [0, 1, 2],
   build: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
-    const kernelAttr = ctx.attrs.ints("kernel_shape");
     return (args) => {
       const { x, w, b, rank } = convOperands(args, ctx);
-      const kernel = kernelAttr ?? w.shape.slice(2);
-      if (kernel.join() !== w.shape.slice(2).join()) refuse(ctx, `kernel_shape [${kernel}] but W ${w.shape}`);
-      const { strides, dilations } = windowAttrs(ctx, rank);
-      const pads = windowPads(ctx, x.shape.slice(2), kernel, strides, dilations);
-      if (rank === 2 && groups === 1 && dilations.every((d) => d === 1) && strides[0] === strides[1]) {
-        const [before, after] = pads;
-        const nhwc = padNhwc(x.transpose([0, 2, 3, 1]), [before[0], before[1], after[0], after[1]]);
-        const weights = w.transpose([2, 3, 1, 0]); // [m, c, kh, kw] → [kh, kw, c, m]: an op, so the gradient reaches W
-        return [conv2d(nhwc, weights, b, { stride: strides[0], padding: "valid" }).transpose([0, 3, 1, 2])];
-      }
+      const { strides, dilations, pads } = convWindow(ctx, w, x.shape.slice(2));
       const y = convPlanes(planar(x, ctx, "X"), planar(w, ctx, "W"), { groups, ...planeWindow(strides, dilations, pads) });
       return [fromPlanar(y, b, rank)];
+    };
+  },
+  // An ungrouped, undilated 2-D Conv with equal strides runs on the NHWC conv2d, its output left channels-last.
+  channelsLast: (ctx) => {
+    if (ctx.attrs.int("group", 1) !== 1) return () => null;
+    // [m, c, kh, kw] → [kh, kw, c, m]: an op while W takes a gradient, else laid out once.
+    const weights = ctx.laidOut((w) => w.transpose([2, 3, 1, 0]));
+    return (args) => {
+      const input = args[0];
+      const dims = isChannelsLast(input) ? input.dims : input === undefined || isInts(input) ? [] : input.shape;
+      if (dims.length !== 4) return null;
+      const w = asTensor(args[1] as Value, ctx, "W");
+      if (w.rank !== 4) refuse(ctx, `W has rank ${w.rank} for an input of rank 4`);
+      const { strides, dilations, pads: [before, after] } = convWindow(ctx, w, dims.slice(2));
+      if (dilations.some((d) => d !== 1) || strides[0] !== strides[1]) return null;
+      const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(input as Tensor);
+      const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
+      return [new ChannelsLast(conv2d(x, weights.of(w), b, { stride: strides[0], padding: [before[0], before[1], after[0], after[1]] }))];
     };
   },
 };
@@ -157,18 +175,51 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       return [fromPlanar(y, null, rank)];
     };
   },
+  // A square, undilated 2-D window with equal strides on the NHWC kernels: the padding (and what
+  // ceil_mode adds) made explicit — −∞ for max, zeros for an average that counts them.
+  channelsLast: (ctx) => {
+    const kernel = ctx.attrs.ints("kernel_shape") ?? [];
+    const ceil = ctx.attrs.int("ceil_mode", 0) === 1;
+    const includePad = ctx.attrs.int("count_include_pad", 0) === 1;
+    return (args) => {
+      const x = args[0];
+      if (!isChannelsLast(x) || kernel.length !== 2 || kernel[0] !== kernel[1] || (ctx.node.outputs.length > 1 && ctx.node.outputs[1])) return null;
+      const { strides, dilations } = windowAttrs(ctx, 2);
+      if (strides[0] !== strides[1] || dilations.some((d) => d !== 1)) return null;
+      const [, , h, w] = x.dims;
+      const [before, after] = windowPads(ctx, [h, w], kernel, strides, dilations);
+      const padded = [h, w].map((size, i) => {
+        const span = size + before[i] + after[i] - kernel[i];
+        let out = (ceil ? Math.ceil(span / strides[i]) : Math.floor(span / strides[i])) + 1;
+        if (ceil && (out - 1) * strides[i] >= size + before[i]) out--; // the last window starts inside the input or its leading padding
+        return (out - 1) * strides[i] + kernel[i]; // the rows (columns) the windows cover
+      });
+      const extra = padded.map((p, i) => p - ([h, w][i] + before[i] + after[i])); // what ceil_mode adds (or leaves unread)
+      const padsOf = (i: number) => after[i] + Math.max(extra[i], 0);
+      const padding = before[0] || before[1] || padsOf(0) || padsOf(1);
+      if (kind === "avg" && padding && !(includePad && extra.every((e) => e <= 0))) return null; // an average over the window's real elements only
+      const value = kind === "max" ? -Infinity : 0;
+      const source = padding ? padWith(x.nhwc, [before[0], before[1], padsOf(0), padsOf(1)], value) : x.nhwc;
+      return [new ChannelsLast((kind === "max" ? maxPool2d : avgPool2d)(source, { size: kernel[0], stride: strides[0] }))];
+    };
+  },
 });
+
+/** The mean (or max) over `axes`, kept as size-1 axes: a new tensor, never x itself. */
+function reduceKept(x: Tensor, axes: number[], kind: "max" | "avg"): Tensor {
+  if (kind === "avg") return x.mean(axes, { keepDims: true });
+  let y = x;
+  for (const d of axes) y = y.max(d, { keepDims: true });
+  return y === x ? x.mul(1) : y;
+}
 
 const globalPool = (kind: "max" | "avg"): OpRule => ({
   since: 6,
   build: (ctx) => (args) => {
     const x = asTensor(args[0], ctx, "X");
-    const axes = x.shape.slice(2).map((_, i) => i + 2);
-    if (kind === "avg") return [x.mean(axes, { keepDims: true })];
-    let y = x;
-    for (const d of axes) y = y.max(d, { keepDims: true });
-    return [y === x ? x.mul(1) : y];
+    return [reduceKept(x, x.shape.slice(2).map((_, i) => i + 2), kind)];
   },
+  channelsLast: () => (args) => (isChannelsLast(args[0]) ? [new ChannelsLast(reduceKept(args[0].nhwc, [1, 2], kind))] : null),
 });
 
 /** [C] as [1, C, 1, …] for an input of rank `rank`. */
@@ -181,39 +232,59 @@ function moments(x: Tensor, axes: number[]) {
   return { mean, centred, variance: centred.square().mean(axes, { keepDims: true }) };
 }
 
+/** BatchNormalization's step on NCHW data and on channels-last data: one normalisation, the channel axis told. */
+const batchNormSteps = (ctx: BuildContext) => {
+  const eps = ctx.attrs.float("epsilon", 1e-5);
+  const momentum = ctx.attrs.float("momentum", 0.9);
+  if (ctx.opset < 9 && ctx.attrs.int("spatial", 1) !== 1) refuse(ctx, "spatial 0");
+  // The training form: training_mode (opset 14) or, before opset 9's inference-only outputs, more than one output.
+  const trainingNode = ctx.opset >= 14 ? ctx.attrs.int("training_mode", 0) === 1 : ctx.node.outputs.filter((o) => o).length > 1;
+  /**
+   * The node on x, whose channels lie along `channelAxis`; `perC(t)` puts a [C] vector
+   * along that axis. Its outputs: y in x's layout, then the statistics.
+   */
+  const normalise = (x: Tensor, channelAxis: number, perC: (t: Tensor) => Tensor, args: (Value | undefined)[], run: RunContext) => {
+    const [scale, bias, mean, variance] = args.slice(1).map((a, i) => asTensor(a, ctx, `input ${i + 1}`));
+    // batchStatistics in training mode, unless its scale and shift are frozen: a frozen BatchNorm keeps its running statistics.
+    const batch = trainingNode || (run.training && run.batchStatistics && !(scale.frozen && bias.frozen));
+    if (!batch) {
+      // One scale and one shift per channel: y = x·a + (β − μ·a), a = γ/√(σ² + ε).
+      const a = scale.div(variance.add(eps).sqrt());
+      return [x.mul(perC(a)).add(perC(bias.sub(mean.mul(a))))];
+    }
+    const { mean: m, centred, variance: v } = moments(x, [...x.shape.keys()].filter((d) => d !== channelAxis));
+    const y = centred.div(v.add(eps).sqrt()).mul(perC(scale)).add(perC(bias));
+    const batchMean = m.detach().reshape([scale.size]), batchVar = v.detach().reshape([scale.size]);
+    const runningMean = mean.mul(momentum).add(batchMean.mul(1 - momentum));
+    const runningVar = variance.mul(momentum).add(batchVar.mul(1 - momentum));
+    if (!trainingNode && run.training) {
+      // The model's own running statistics, updated in place as a framework's BatchNorm does.
+      mean.copyFrom(runningMean);
+      variance.copyFrom(runningVar);
+    }
+    return ctx.opset >= 14 ? [y, runningMean, runningVar] : [y, runningMean, runningVar, batchMean, batchVar];
+  };
+  return {
+    planar: (args: (Value | undefined)[], run: RunContext) => {
+      const x = asTensor(args[0], ctx, "input 0");
+      return normalise(x, 1, (t) => perChannel(t, x.rank), args, run);
+    },
+    channelsLast: (args: (Value | ChannelsLast | undefined)[], run: RunContext) => {
+      const x = args[0];
+      if (!isChannelsLast(x)) return null;
+      const [y, ...rest] = normalise(x.nhwc, 3, (t) => t, args as Value[], run);
+      return [new ChannelsLast(y), ...rest];
+    },
+  };
+};
+
 const batchNorm: OpRule = {
   since: 6,
   floats: [0, 1, 2, 3, 4],
   buffers: [3, 4],
   types: (ctx) => ctx.node.outputs.map(() => DataType.FLOAT),
-  build: (ctx) => {
-    const eps = ctx.attrs.float("epsilon", 1e-5);
-    const momentum = ctx.attrs.float("momentum", 0.9);
-    if (ctx.opset < 9 && ctx.attrs.int("spatial", 1) !== 1) refuse(ctx, "spatial 0");
-    // The training form: training_mode (opset 14) or, before opset 9's inference-only outputs, more than one output.
-    const trainingNode = ctx.opset >= 14 ? ctx.attrs.int("training_mode", 0) === 1 : ctx.node.outputs.filter((o) => o).length > 1;
-    return (args, run) => {
-      const [x, scale, bias, mean, variance] = args.map((a, i) => asTensor(a, ctx, `input ${i}`));
-      const r = x.rank;
-      // batchStatistics in training mode, unless its scale and shift are frozen: a frozen BatchNorm keeps its running statistics.
-      const batch = trainingNode || (run.training && run.batchStatistics && !(scale.frozen && bias.frozen));
-      if (!batch) {
-        const a = perChannel(scale, r).div(perChannel(variance, r).add(eps).sqrt());
-        return [x.sub(perChannel(mean, r)).mul(a).add(perChannel(bias, r))];
-      }
-      const { mean: m, centred, variance: v } = moments(x, [0, ...x.shape.slice(2).map((_, i) => i + 2)]);
-      const y = centred.div(v.add(eps).sqrt()).mul(perChannel(scale, r)).add(perChannel(bias, r));
-      const batchMean = m.detach().reshape([scale.size]), batchVar = v.detach().reshape([scale.size]);
-      const runningMean = mean.mul(momentum).add(batchMean.mul(1 - momentum));
-      const runningVar = variance.mul(momentum).add(batchVar.mul(1 - momentum));
-      if (!trainingNode && run.training) {
-        // The model's own running statistics, updated in place as a framework's BatchNorm does.
-        mean.copyFrom(runningMean);
-        variance.copyFrom(runningVar);
-      }
-      return ctx.opset >= 14 ? [y, runningMean, runningVar] : [y, runningMean, runningVar, batchMean, batchVar];
-    };
-  },
+  build: (ctx) => batchNormSteps(ctx).planar,
+  channelsLast: (ctx) => batchNormSteps(ctx).channelsLast,
 };
 
 
@@ -250,24 +321,34 @@ const layerNorm: OpRule = {
 };
 
 /** LRN: x / (bias + α/size · Σ x² over `size` neighbouring channels)^β. */
+/** LRN on a tensor whose channels lie along a given axis (1 planar, 3 channels-last). */
+const lrnOn = (ctx: BuildContext) => {
+  const size = ctx.attrs.int("size", 0);
+  if (size < 1) refuse(ctx, `size ${size}`);
+  const alpha = ctx.attrs.float("alpha", 1e-4), beta = ctx.attrs.float("beta", 0.75), bias = ctx.attrs.float("bias", 1);
+  const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+  /** The node on x with its channels along `axis`. */
+  return (x: Tensor, axis: number) => {
+    const c = x.shape[axis];
+    const padded = padAxis(x.square(), axis, lo, hi, 0);
+    let sum: Tensor | null = null;
+    for (let k = 0; k < size; k++) {
+      const part = padded.slice(x.shape.map((_, d) => (d === axis ? k : 0)), x.shape.map((n, d) => (d === axis ? k + c : n)));
+      sum = sum ? sum.add(part) : part;
+    }
+    return x.mul(sum!.mul(alpha / size).add(bias).pow(-beta));
+  };
+};
+
 const lrn: OpRule = {
   since: 6,
   build: (ctx) => {
-    const size = ctx.attrs.int("size", 0);
-    if (size < 1) refuse(ctx, `size ${size}`);
-    const alpha = ctx.attrs.float("alpha", 1e-4), beta = ctx.attrs.float("beta", 0.75), bias = ctx.attrs.float("bias", 1);
-    const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
-    return (args) => {
-      const x = asTensor(args[0], ctx, "X");
-      const c = x.shape[1];
-      const padded = zeroPad(x.square(), 1, lo, hi);
-      let sum: Tensor | null = null;
-      for (let k = 0; k < size; k++) {
-        const part = padded.slice([0, k], [x.shape[0], k + c]);
-        sum = sum ? sum.add(part) : part;
-      }
-      return [x.mul(sum!.mul(alpha / size).add(bias).pow(-beta))];
-    };
+    const f = lrnOn(ctx);
+    return (args) => [f(asTensor(args[0], ctx, "X"), 1)];
+  },
+  channelsLast: (ctx) => {
+    const f = lrnOn(ctx);
+    return (args) => (isChannelsLast(args[0]) ? [new ChannelsLast(f(args[0].nhwc, 3))] : null);
   },
 };
 

@@ -12,7 +12,7 @@ import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type ConstantData, DataType, isFloatType } from "../graph.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
 import {
-  type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isInts, numbersOf, take,
+  ChannelsLast, type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isChannelsLast, isInts, numbersOf, take,
 } from "../values.js";
 
 /** A value of integers (axes, sizes, pads), required. */
@@ -500,6 +500,12 @@ export const SHAPE_OPS: Record<string, OpRule> = {
       const axis = ctx.attrs.int("axis", 0);
       return (args) => [concatValues(args.filter((a): a is Value => a !== undefined), axis, ctx)];
     },
+    // Along the channels of channels-last inputs: along their last axis (DenseNet's, Inception's joins).
+    channelsLast: (ctx) => (args) => {
+      const parts = args.filter((a) => a !== undefined);
+      if (!parts.every(isChannelsLast) || (ctx.attrs.int("axis", 0) !== 1 && ctx.attrs.int("axis", 0) !== -3)) return null;
+      return [new ChannelsLast(concat(parts.map((p) => p.nhwc), 3))];
+    },
   },
   Split: {
     since: 6,
@@ -624,5 +630,7 @@ export const SHAPE_OPS: Record<string, OpRule> = {
         return [asTensor(x, ctx, "data"), mask];
       };
     },
+    // The identity: a channels-last input goes on as it is (its mask, all ones, is read only in NCHW terms: planar).
+    channelsLast: (ctx) => (args) => (isChannelsLast(args[0]) && !(ctx.node.outputs.length > 1 && ctx.node.outputs[1]) && args[2] === undefined ? [args[0]] : null),
   },
 };

@@ -1,0 +1,137 @@
+// An imported CNN runs channels-last: its activations stay NHWC from the first Conv to the head
+// (no transposes between layers), and its conv weights are laid out for the kernel once, then
+// again only when they change — never stale after set(), an optimiser's step or gradcheck's nudges.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Conv2D, SGD, Sequential, Tensor, conv2d, gradcheck, init, tensor } from "../src/index.js";
+import { fromOnnx, toOnnx } from "../src/onnx.js";
+import { randomArray, rng } from "./helpers.js";
+
+const FILE = new Uint8Array(readFileSync(join(__dirname, "../examples/transfer/backbone.onnx"))); // PyTorch: Conv, BatchNorm, Relu, MaxPool ×3, GAP, Gemm
+const images = (n: number, seed: number) => tensor(randomArray(n * 784, rng(seed)), { shape: [n, 1, 28, 28] });
+
+beforeAll(async () => {
+  await init();
+});
+
+describe("channels-last through an imported CNN", () => {
+  it("transposes only the input and the pooled features: nothing between its convolutions", () => {
+    const model = fromOnnx(FILE);
+    const x = images(2, 1);
+    model.predict(x).dispose(); // the weights are laid out on the first run
+    const transposed: string[] = [];
+    const original = Tensor.prototype.transpose;
+    Tensor.prototype.transpose = function (this: Tensor, ...a: Parameters<typeof original>) {
+      transposed.push(this.shape.join("×"));
+      return original.apply(this, a);
+    };
+    try {
+      model.predict(x).dispose();
+    } finally {
+      Tensor.prototype.transpose = original;
+    }
+    // The image in, the [2, 1, 1, 64] pooled features out to Flatten, and Gemm's transB weight.
+    expect(transposed).toEqual(["2×1×28×28", "2×1×1×64", "5×64"]);
+  });
+
+  it("an imported conv's weight gradient matches finite differences taken through the laid-out weights (gradcheck marks each nudge)", () => {
+    // Smooth (tanh), so that central differences are exact enough to compare.
+    const source = new Sequential([new Conv2D(4, 3, { padding: "same", activation: "tanh" }), new Conv2D(2, 3, { stride: 2, activation: "tanh" })], { inputShape: [6, 6, 2], seed: 3 });
+    const model = fromOnnx(toOnnx(source));
+    const x = tensor(randomArray(2 * 72, rng(2)), { shape: [2, 6, 6, 2] });
+    const weights = model.parameters().filter((p) => p.rank === 4);
+    model.predict(x).dispose(); // lays the weights out: the numeric side must not read them stale
+    const report = gradcheck(() => model.call(x).sum(), weights);
+    expect(report.ok).toBe(true);
+    expect(report.checked).toBe(weights.reduce((s, p) => s + p.size, 0));
+    model.dispose();
+  });
+});
+
+describe("weights laid out once, never stale", () => {
+  const same = (a: Float32Array, b: Float32Array) => expect(Array.from(a)).toEqual(Array.from(b));
+
+  it("after set(), loadStateDict() and an optimiser's step, predict() gives what a fresh import of the same weights gives", () => {
+    const model = fromOnnx(FILE);
+    const x = images(2, 4);
+    const first = model.predict(x).data();
+    const w = model.stateDict()["features.0.weight"];
+    w.set(randomArray(w.size, rng(5)));
+    const fresh = () => {
+      const m = fromOnnx(FILE);
+      m.loadStateDict(model.stateDict());
+      const out = m.predict(x).data();
+      m.dispose();
+      return out;
+    };
+    const afterSet = model.predict(x).data();
+    expect(Array.from(afterSet)).not.toEqual(Array.from(first));
+    same(afterSet, fresh());
+    // An optimiser's step writes in place, through the kernels.
+    const optimizer = new SGD(model.parameters(), { lr: 0.5 });
+    model.train();
+    model.call(x).sum().backward();
+    optimizer.step();
+    model.eval();
+    const afterStep = model.predict(x).data();
+    expect(Array.from(afterStep)).not.toEqual(Array.from(afterSet));
+    same(afterStep, fresh());
+    model.dispose();
+  });
+
+  it("a frozen backbone in training mode uses the laid-out weights too, and its head still learns", () => {
+    const model = fromOnnx(FILE);
+    model.freeze("features.*");
+    const x = images(4, 6);
+    model.train();
+    const before = model.stateDict()["fc.weight"].data();
+    const optimizer = new SGD(model.trainableParameters(), { lr: 0.1 });
+    for (let i = 0; i < 2; i++) {
+      optimizer.zeroGrad();
+      model.call(x).sum().backward();
+      optimizer.step();
+    }
+    expect(Array.from(model.stateDict()["fc.weight"].data())).not.toEqual(Array.from(before));
+    expect(model.stateDict()["features.0.weight"].grad).toBeNull();
+    model.dispose();
+  });
+});
+
+describe("conv2d: explicit padding and the 1×1 GEMM path", () => {
+  const x = () => tensor(randomArray(2 * 5 * 6 * 3, rng(7)), { shape: [2, 5, 6, 3], requiresGrad: true });
+
+  it("[top, left, bottom, right] pads as a zero-padded input does, values and gradients", () => {
+    const w = tensor(randomArray(3 * 3 * 3 * 4, rng(8)), { shape: [3, 3, 3, 4], requiresGrad: true });
+    const xs = x();
+    const y = conv2d(xs, w, null, { stride: 2, padding: [1, 0, 2, 1] });
+    // The same input with the zeros written out, "valid".
+    const [n, h, wid, c] = xs.shape;
+    const padded = new Float32Array(n * (h + 3) * (wid + 1) * c);
+    const src = xs.data();
+    for (let b = 0; b < n; b++) for (let i = 0; i < h; i++) for (let j = 0; j < wid; j++) for (let k = 0; k < c; k++) {
+      padded[((b * (h + 3) + i + 1) * (wid + 1) + j) * c + k] = src[((b * h + i) * wid + j) * c + k];
+    }
+    const reference = conv2d(tensor(padded, { shape: [n, h + 3, wid + 1, c] }), w, null, { stride: 2 });
+    expect(y.shape).toEqual(reference.shape);
+    same(y.data(), reference.data());
+    expect(gradcheck((a, b) => conv2d(a, b, null, { stride: 2, padding: [1, 0, 2, 1] }), [xs, w]).ok).toBe(true);
+    expect(() => conv2d(xs, w, null, { padding: [1, 1, 1] as never })).toThrow(/padding must be "valid", "same" or \[top, left, bottom, right\]/);
+    expect(() => conv2d(xs, w, null, { padding: [0, 0, -1, 0] as never })).toThrow(/whole numbers ≥ 0/);
+  });
+
+  it("a 1×1 window at stride 1 (one GEMM, no im2col) gives x·W + b, and its gradients", () => {
+    const xs = x();
+    const w = tensor(randomArray(3 * 5, rng(9)), { shape: [1, 1, 3, 5], requiresGrad: true });
+    const b = tensor(randomArray(5, rng(10)), { requiresGrad: true });
+    const y = conv2d(xs, w, b);
+    const rows = xs.reshape([60, 3]).matmul(w.reshape([3, 5])).add(b);
+    const err = Math.max(...Array.from(y.data(), (v, i) => Math.abs(v - rows.data()[i])));
+    expect(err).toBeLessThan(1e-6);
+    expect(gradcheck((a, k, c) => conv2d(a, k, c, { activation: "tanh" }), [xs, w, b]).ok).toBe(true);
+  });
+
+  function same(a: Float32Array, b: Float32Array) {
+    expect(Array.from(a)).toEqual(Array.from(b));
+  }
+});
