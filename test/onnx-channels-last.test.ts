@@ -135,3 +135,21 @@ describe("conv2d: explicit padding and the 1×1 GEMM path", () => {
     expect(Array.from(a)).toEqual(Array.from(b));
   }
 });
+
+describe("inference frees each value after its last reader", () => {
+  it("a deep imported CNN's predict peaks at a few activations, not at all of them, and leaves nothing behind", async () => {
+    const engine = await init({ threads: 1 }); // a fresh engine: its peak is this test's
+    const layers = Array.from({ length: 12 }, () => new Conv2D(8, 3, { padding: "same", activation: "relu" }));
+    const model = fromOnnx(toOnnx(new Sequential(layers, { inputShape: [32, 32, 8], seed: 4, engine })), { engine });
+    const x = tensor(randomArray(8 * 32 * 32 * 8, rng(11)), { shape: [8, 32, 32, 8], engine });
+    model.predict(x).dispose(); // lays the weights out
+    const before = engine.memory.stats();
+    const y = model.predict(x);
+    const activation = x.size * 4;
+    // 12 convs, each with a ReLU after it: 24 activations if nothing were freed before the end.
+    expect(engine.memory.stats().peakBytes - before.bytesInUse).toBeLessThan(6 * activation);
+    y.dispose();
+    expect(engine.memory.stats().bytesInUse).toBe(before.bytesInUse);
+    model.dispose();
+  });
+});

@@ -7,12 +7,12 @@
 // follows from the inputs' shapes (Shape → Gather → Concat → Reshape) is computed once per input
 // shape and remembered. Whatever cannot be expressed exactly is a FormatError naming the node,
 // the op and the reason — never a different model.
-import { noGrad } from "../../autograd/graph.js";
+import { isGradEnabled, noGrad } from "../../autograd/graph.js";
 import { type Engine, getEngine } from "../../backend/engine.js";
 import { checkBoolean, checkOptions, describe } from "../../check.js";
 import { ArgumentError, FormatError } from "../../errors.js";
 import { Model } from "../../nn/model.js";
-import { Tensor, tensor } from "../../tensor.js";
+import { Tensor, outsideScopes, ownedBy, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, type RawModel, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
 import type { ChannelsLastStep, RunContext, Step } from "./op-rule.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
@@ -69,6 +69,10 @@ export class OnnxModel extends Model {
   readonly #owned: Tensor[];
   /** Weights laid out for the kernels (laid-out.ts), freed with the model. */
   readonly #laidOut: LaidOut[];
+  /** The model's own tensors (initialisers, folded constants): a run never frees them. */
+  readonly #own: Set<Tensor>;
+  /** Per step of the plan, the values no later step (nor the caller) reads: freed after it in inference. */
+  readonly #diesAt: string[][];
   readonly #shapes = new Map<string, Map<string, Value>>();
   /** The graph without the weights this model holds (reexport.ts): what toOnnx writes them into. */
   readonly #skeleton: Uint8Array;
@@ -88,6 +92,14 @@ export class OnnxModel extends Model {
     this.#plan = parts.plan;
     this.#owned = parts.owned;
     this.#laidOut = parts.laidOut;
+    this.#own = new Set([...parts.owned, ...parts.parameters.values(), ...parts.buffers.values(),
+      ...[...parts.constants.values()].filter((v): v is Tensor => Tensor.isTensor(v))]);
+    const last = new Map<string, number>();
+    parts.plan.forEach((step, at) => {
+      for (const name of [...step.outputs, ...step.inputs]) if (name) last.set(name, at);
+    });
+    this.#diesAt = parts.plan.map(() => []);
+    for (const [name, at] of last) if (!parts.outputs.includes(name)) this.#diesAt[at].push(name);
     this.batchStatistics = parts.batchStatistics;
     this.#skeleton = parts.skeleton;
     this.opset = parts.opset;
@@ -141,14 +153,50 @@ export class OnnxModel extends Model {
       if (!Tensor.isTensor(t)) throw new ArgumentError(`OnnxModel: input ${this.inputNames[i]} must be a Tensor, got ${describe(t)}`);
       t.assertLive();
     });
+    // Without a graph, nothing needs a value after its last reader: each step's own temporaries go
+    // when it ends and each value it makes when its last reader has run, outside any withArena()
+    // (whose chunks only grow), so the peak is what is alive at once (a DenseNet's concatenations)
+    // rather than everything a forward pass makes. The outputs are copied out to the caller's scope.
+    if (isGradEnabled()) return this.#execute(inputs, false).result;
+    const { result } = outsideScopes(() => this.#execute(inputs, true));
+    return Object.fromEntries(Object.entries(result).map(([name, t]) => {
+      if (this.#own.has(t) || inputs.includes(t)) return [name, t];
+      const copy = t.mul(1);
+      t.dispose();
+      return [name, copy];
+    }));
+  }
+
+  /** The plan run on the inputs; `freeing`: values freed after their last reader. The outputs, and which of them the run made. */
+  #execute(inputs: Tensor[], freeing: boolean): { result: Record<string, Tensor>; made: Set<Tensor> } {
     const values = new Map<string, Flowing>([...this.#constants, ...this.#parameters, ...this.#buffers]);
+    // Tensors this run made, and how many live names hold each (Identity passes a tensor on under a new name).
+    const made = new Map<Tensor, number>();
+    const tensorOf = (v: Flowing | undefined) => (isChannelsLast(v) ? v.nhwc : Tensor.isTensor(v) ? v : null);
     // A channels-last value made NCHW for the ops without a channels-last form: once per value.
     const planar = new Map<string, Tensor>();
     const planarOf = (name: string, v: Flowing | undefined): Value | undefined => {
       if (!isChannelsLast(v)) return v;
       let t = planar.get(name);
-      if (!t) planar.set(name, (t = v.planar()));
+      if (!t) {
+        planar.set(name, (t = freeing ? outsideScopes(() => v.planar()) : v.planar()));
+        made.set(t, 1); // held by the planar form of `name`
+      }
       return t;
+    };
+    const drop = (t: Tensor | null | undefined) => {
+      const holders = t ? made.get(t) : undefined;
+      if (!t || holders === undefined) return;
+      if (holders > 1) made.set(t, holders - 1);
+      else (made.delete(t), t.dispose());
+    };
+    const wanted = new Set(this.outputNames);
+    const release = (name: string) => {
+      if (wanted.has(name)) return;
+      drop(tensorOf(values.get(name)));
+      drop(planar.get(name));
+      planar.delete(name);
+      values.delete(name);
     };
     this.inputNames.forEach((name, i) => {
       values.set(name, this.#integerInputs.has(name) ? asInts(inputs[i], `OnnxModel: input ${name}`, "the ids") : inputs[i]);
@@ -157,26 +205,47 @@ export class OnnxModel extends Model {
     const known = this.#shapes.get(key);
     if (known) for (const [name, v] of known) values.set(name, v);
     const context: RunContext = { training: this.training, batchStatistics: this.batchStatistics };
-    for (const step of this.#plan) {
-      if (known && step.shapeDerived) continue;
-      const given = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
-      const outs = step.channelsLast?.(given, context) ??
-        step.run(given.map((v, i) => (step.shapeOnly && isChannelsLast(v) ? v.dimsOnly() : planarOf(step.inputs[i], v))), context);
-      step.outputs.forEach((name, i) => {
-        if (name !== "" && outs[i] !== undefined) values.set(name, outs[i]!);
+    const outputsOf = (outs: (Flowing | undefined)[]) => outs.map(tensorOf).filter((t): t is Tensor => t !== null);
+    const derived = new Map<string, Value>();
+    let kept = new Set<Tensor>();
+    try {
+      this.#plan.forEach((step, at) => {
+        if (known && step.shapeDerived) return;
+        const given = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
+        const held = new Set(given.map(tensorOf)); // and the planar forms passed: a step may hand an input on as its output
+        const compute = () => step.channelsLast?.(given, context) ??
+          step.run(given.map((v, i) => {
+            const arg = step.shapeOnly && isChannelsLast(v) ? v.dimsOnly() : planarOf(step.inputs[i], v);
+            held.add(tensorOf(arg));
+            return arg;
+          }), context);
+        const outs = freeing ? ownedBy(compute, outputsOf) : compute();
+        step.outputs.forEach((name, i) => {
+          const v = outs[i];
+          if (name === "" || v === undefined) return;
+          values.set(name, v);
+          if (!known && step.shapeDerived) derived.set(name, v as Value); // integers: never channels-last
+          const t = tensorOf(v);
+          if (t && !held.has(t) && !this.#own.has(t)) made.set(t, (made.get(t) ?? 0) + 1);
+          else if (t && made.has(t)) made.set(t, made.get(t)! + 1); // passed on under another name
+        });
+        if (freeing) for (const name of this.#diesAt[at]) release(name);
       });
+      if (!known) {
+        if (this.#shapes.size >= SHAPE_CACHE) this.#shapes.delete(this.#shapes.keys().next().value!);
+        this.#shapes.set(key, derived);
+      }
+      const result = Object.fromEntries(this.outputNames.map((name) => {
+        const v = planarOf(name, values.get(name));
+        if (v === undefined) throw new FormatError(`OnnxModel: output ${name} was not computed`);
+        return [name, isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims, engine: this.engine }) : v];
+      }));
+      kept = new Set(Object.values(result).filter((t) => made.has(t)));
+      return { result, made: kept };
+    } finally {
+      // Whatever else is left (the outputs' channels-last forms; everything, after an error).
+      if (freeing) for (const t of made.keys()) if (!kept.has(t)) t.dispose();
     }
-    if (!known) {
-      if (this.#shapes.size >= SHAPE_CACHE) this.#shapes.delete(this.#shapes.keys().next().value!);
-      const derived = new Map<string, Value>();
-      for (const step of this.#plan) if (step.shapeDerived) for (const name of step.outputs) if (values.has(name)) derived.set(name, values.get(name) as Value); // integers: never channels-last
-      this.#shapes.set(key, derived);
-    }
-    return Object.fromEntries(this.outputNames.map((name) => {
-      const v = planarOf(name, values.get(name));
-      if (v === undefined) throw new FormatError(`OnnxModel: output ${name} was not computed`);
-      return [name, isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims, engine: this.engine }) : v];
-    }));
   }
 }
 
