@@ -20,6 +20,7 @@ const SUITES = {
   attention: () => import("./attention.mjs"),
   cold: () => import("./cold.mjs"),
   profile: () => import("./profile.mjs"),
+  cnn: () => import("./cnn.mjs"),
 };
 
 const args = process.argv.slice(2);

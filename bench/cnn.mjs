@@ -1,0 +1,112 @@
+// CNN suite (issue 21): forward latency of six ImageNet CNNs at 224×224, batch 1 and 8, for
+// wasmgrad and onnxruntime-web on the same ONNX files (seeded weights: scripts/model-zoo.py and
+// bench/cnn-models.py make them), at one thread and at --threads N; a fine-tuning step (batch 16,
+// every layer training, BatchNorm frozen) of MobileNetV2 at 128×128 and ResNet-18 at 112×112
+// against PyTorch CPU eager on one thread (timed by bench/cnn-models.py on this machine, in the
+// same run); and ResNet-50's standard conv shapes in GFLOP/s beside the GEMM of the same
+// product, measured in the same run.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SGD, conv2d, crossEntropy, noGrad, tensor } from "../dist/index.js";
+import { fromOnnx } from "../dist/onnx.js";
+import { threadsAsked, wasmgradEngines } from "./engines.mjs";
+import { gflops, measure, perSecond } from "./measure.mjs";
+
+export const describe = () => ({ peer: ["ort-web", "pytorch-cpu"] });
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MODELS_DIR = join(ROOT, "bench", ".models");
+const PYTHON = join(ROOT, ".venv", "bin", "python");
+const FORWARD = [
+  ["ResNet-50", "zoo-resnet50"], ["MobileNetV2", "mobilenetv2"], ["SqueezeNet", "zoo-squeezenet"],
+  ["ShuffleNet", "zoo-shufflenet"], ["DenseNet-121", "zoo-densenet121"], ["Inception v1", "zoo-inception_v1"],
+];
+const FINETUNE = [["MobileNetV2 128×128", "mobilenetv2-train"], ["ResNet-18 112×112", "resnet18-train"]];
+
+/** The ONNX files and PyTorch's fine-tuning rates, made by the Python scripts (PyTorch's timed now, on this machine). */
+function prepare(log) {
+  if (!existsSync(PYTHON)) throw new Error("the cnn suite needs .venv with torch, onnx and onnxruntime (see .ci/run)");
+  const run = (script, ...args) => {
+    const r = spawnSync(PYTHON, [join(ROOT, script), ...args], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${script} failed`);
+  };
+  if (!existsSync(join(ROOT, "test", ".onnx-cases", "zoo_resnet50_opset17"))) {
+    log("cnn: writing the model zoo's files (scripts/model-zoo.py)");
+    run("scripts/model-zoo.py", "resnet50", "squeezenet", "shufflenet", "densenet121", "inception_v1");
+  }
+  log("cnn: PyTorch's models and its fine-tuning step, one thread (bench/cnn-models.py)");
+  run("bench/cnn-models.py");
+  return JSON.parse(readFileSync(join(MODELS_DIR, "torch-finetune.json"), "utf8"));
+}
+
+const file = (name) => join(MODELS_DIR, `${name}.onnx`);
+const images = (batch, size, engine) => tensor(Float32Array.from({ length: batch * 3 * size * size }, (_, i) => Math.sin(i)), { shape: [batch, 3, size, size], engine });
+
+export async function* run(log) {
+  const torch = prepare(log);
+  const all = await wasmgradEngines();
+  // The fastest build this host runs, and that build on N threads.
+  const best = all.some(([name]) => name.includes("relaxed")) ? "relaxed" : "simd";
+  const engines = all.filter(([name]) => name.includes(best));
+
+  for (const [label, name] of FORWARD) {
+    for (const [impl, engine] of engines) {
+      const model = fromOnnx(readFileSync(file(name)), { engine });
+      for (const batch of [1, 8]) {
+        log(`cnn: ${label} batch ${batch}, ${impl}`);
+        const x = images(batch, 224, engine);
+        const t = await measure(() => model.predict(x).dispose(), { time: 0, iterations: batch === 1 ? 5 : 3 });
+        x.dispose();
+        yield { suite: "cnn", case: `${label} forward batch ${batch}`, impl, metric: "ms", ...t };
+      }
+      model.dispose();
+    }
+  }
+  // onnxruntime-web fixes its thread count when it starts: a process per thread count.
+  for (const threads of [...new Set([1, threadsAsked()])]) {
+    log(`cnn: onnxruntime-web, ${threads} thread${threads > 1 ? "s" : ""}`);
+    const r = spawnSync(process.execPath, [join(ROOT, "bench", "cnn-ort.mjs"), String(threads), ...FORWARD.map(([label, name]) => `${file(name)}:${label}`)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    for (const line of r.stdout.split("\n").filter(Boolean)) yield JSON.parse(line);
+  }
+
+  // Fine-tuning: batch 16, BatchNorm frozen (running statistics, scale and shift not trained), SGD with momentum.
+  const [oneImpl, one] = engines[0];
+  for (const [label, name] of FINETUNE) {
+    const spec = torch[name];
+    const model = fromOnnx(readFileSync(file(name)), { engine: one });
+    model.freeze(spec.frozen);
+    model.train();
+    const optimizer = new SGD(model.trainableParameters(), { lr: 0.01, momentum: 0.9 });
+    const x = images(16, spec.size, one);
+    const y = tensor(Float32Array.from({ length: 16 }, (_, i) => (i * 37) % 1000), { engine: one });
+    const step = () => {
+      optimizer.zeroGrad();
+      crossEntropy(model.call(x), y).backward();
+      optimizer.step();
+    };
+    log(`cnn: fine-tuning ${label}, ${oneImpl}`);
+    const t = await measure(step, { time: 0, iterations: 4 });
+    const kase = `${label} fine-tuning step batch 16`;
+    yield { suite: "cnn", case: kase, impl: oneImpl, ...perSecond(16, t) };
+    yield { suite: "cnn", case: kase, impl: "pytorch-cpu", metric: "samples/s", median: spec.samplesPerSecond, min: spec.min, max: spec.max, note: `PyTorch ${torch.torch} eager, one thread, median of ${spec.steps} steps` };
+    model.dispose();
+  }
+
+  // ResNet-50's standard convolutions (batch 1, NHWC) beside one GEMM of the same m·k·n, same engine, same run.
+  const SHAPES = [["3×3/1 56×56×64→64", 56, 64, 64, 3, 1], ["1×1/1 56×56×256→64", 56, 256, 64, 1, 1], ["3×3/1 14×14×256→256", 14, 256, 256, 3, 1], ["7×7/2 224×224×3→64", 224, 3, 64, 7, 2]];
+  for (const [label, size, c, f, k, stride] of SHAPES) {
+    const x = tensor(Float32Array.from({ length: size * size * c }, (_, i) => Math.sin(i)), { shape: [1, size, size, c], engine: one });
+    const w = tensor(Float32Array.from({ length: k * k * c * f }, (_, i) => Math.cos(i) / k), { shape: [k, k, c, f], engine: one });
+    const out = Math.ceil(size / stride);
+    const flops = 2 * out * out * k * k * c * f;
+    const tc = await measure(() => noGrad(() => conv2d(x, w, null, { stride, padding: "same" })).dispose(), { time: 300, iterations: 5 });
+    yield { suite: "cnn", case: `conv ${label}`, impl: oneImpl, ...gflops(flops, tc) };
+    const a = tensor(Float32Array.from({ length: out * out * k * k * c }, (_, i) => Math.sin(i)), { shape: [out * out, k * k * c], engine: one });
+    const b = w.reshape([k * k * c, f]);
+    const tg = await measure(() => noGrad(() => a.matmul(b)).dispose(), { time: 300, iterations: 5 });
+    yield { suite: "cnn", case: `conv ${label}`, impl: `${oneImpl} GEMM of the same product`, ...gflops(flops, tg) };
+    for (const t of [x, w, a]) t.dispose();
+  }
+}
