@@ -8,6 +8,7 @@ export * from "./optim";
 export * from "./data";
 export * from "./conv";
 export * from "./conv-planes";
+export * from "./depthwise";
 export * from "./select";
 
 /** First byte the module's own static data does not use; the façade's heap starts here. */

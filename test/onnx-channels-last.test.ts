@@ -153,3 +153,29 @@ describe("inference frees each value after its last reader", () => {
     model.dispose();
   });
 });
+
+describe("the depthwise kernel", () => {
+  it("gives the float64 sums for channel counts off the 16-lane blocks, channel multipliers, strides and uneven padding", async () => {
+    const { depthwiseConv2d } = await import("../src/autograd/ops/depthwise.js");
+    const { noGrad } = await import("../src/index.js");
+    for (const [c, mult, k, stride, pads] of [[21, 1, 3, 1, [1, 1, 1, 1]], [8, 3, 5, 2, [2, 1, 2, 2]], [32, 1, 3, 2, [0, 0, 1, 1]], [3, 2, 3, 1, [0, 0, 0, 0]]] as const) {
+      const [n, h, w] = [2, 7, 6], m = c * mult;
+      const x = tensor(randomArray(n * h * w * c, rng(c)), { shape: [n, h, w, c] });
+      const wt = tensor(randomArray(k * k * m, rng(m)), { shape: [k, k, m] });
+      const b = tensor(randomArray(m, rng(k)), { shape: [m] });
+      const y = noGrad(() => depthwiseConv2d(x, wt, b, stride, pads));
+      const [oh, ow] = [Math.floor((h + pads[0] + pads[2] - k) / stride) + 1, Math.floor((w + pads[1] + pads[3] - k) / stride) + 1];
+      expect(y.shape).toEqual([n, oh, ow, m]);
+      const xs = x.data(), ws = wt.data(), bs = b.data(), ys = y.data();
+      for (let i = 0; i < ys.length; i++) {
+        const o = i % m, ox = Math.floor(i / m) % ow, oy = Math.floor(i / (m * ow)) % oh, bi = Math.floor(i / (m * ow * oh));
+        let sum = bs[o];
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+          const iy = oy * stride - pads[0] + ky, ix = ox * stride - pads[1] + kx;
+          if (iy >= 0 && iy < h && ix >= 0 && ix < w) sum += xs[((bi * h + iy) * w + ix) * c + Math.floor(o / mult)] * ws[(ky * k + kx) * m + o];
+        }
+        expect(Math.abs(ys[i] - sum)).toBeLessThan(1e-5);
+      }
+    }
+  });
+});

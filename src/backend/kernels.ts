@@ -109,6 +109,10 @@ export interface Kernels {
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
     delta: number, filters: number, dw: number, wStride: number,
   ): void;
+  depthwiseConv(
+    x: number, n: number, h: number, w: number, c: number, mult: number, weights: number, kh: number, kw: number, stride: number, pt: number, pl: number,
+    oh: number, ow: number, row0: number, row1: number, bias: number, y: number,
+  ): void;
   erf(x: number, y: number, n: number): void;
   erfBackward(x: number, gy: number, gx: number, n: number): void;
   convPlanes(

@@ -6,7 +6,9 @@
 // (channels-last.ts: the activations stay NHWC between convolutions; the weights are permuted by
 // an op so that gradients reach them); every other form runs on the NCHW kernels of
 // autograd/ops/planes.ts.
+import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, maxPool2d } from "../../../autograd/ops/conv.js";
+import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { concat } from "../../../autograd/ops/select.js";
 import { type Tensor, full } from "../../../tensor.js";
@@ -111,8 +113,10 @@ const conv: OpRule = {
     };
   },
   // An ungrouped, undilated 2-D Conv with equal strides runs on the NHWC conv2d, its output left channels-last.
+  // A depthwise one (a group per input channel), where no gradient is wanted, on the direct NHWC
+  // kernel; a grouped one as one conv2d per group.
   channelsLast: (ctx) => {
-    if (ctx.attrs.int("group", 1) !== 1) return () => null;
+    const groups = ctx.attrs.int("group", 1);
     // [m, c, kh, kw] → [kh, kw, c, m]: an op while W takes a gradient, else laid out once.
     const weights = ctx.laidOut((w) => w.transpose([2, 3, 1, 0]));
     return (args) => {
@@ -123,9 +127,23 @@ const conv: OpRule = {
       if (w.rank !== 4) refuse(ctx, `W has rank ${w.rank} for an input of rank 4`);
       const { strides, dilations, pads: [before, after] } = convWindow(ctx, w, dims.slice(2));
       if (dilations.some((d) => d !== 1) || strides[0] !== strides[1]) return null;
-      const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(input as Tensor);
       const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
-      return [new ChannelsLast(conv2d(x, weights.of(w), b, { stride: strides[0], padding: [before[0], before[1], after[0], after[1]] }))];
+      const pads = [before[0], before[1], after[0], after[1]];
+      const depthwise = groups === dims[1] && groups > 1 && w.shape[1] === 1;
+      if (depthwise && isGradEnabled() && (w.requiresGrad || b?.requiresGrad || (isChannelsLast(input) ? input.nhwc : (input as Tensor)).requiresGrad)) return null;
+      const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(input as Tensor);
+      if (depthwise) {
+        const laid = weights.of(w); // [kh, kw, 1, m]: the kernel's [kh, kw, m]
+        return [new ChannelsLast(depthwiseConv2d(x, laid.reshape([laid.shape[0], laid.shape[1], laid.shape[3]]), b, strides[0], pads))];
+      }
+      const options = { stride: strides[0], padding: pads as [number, number, number, number] };
+      if (groups === 1) return [new ChannelsLast(conv2d(x, weights.of(w), b, options))];
+      // Grouped (ShuffleNet's): each group's channels through the GEMM path, joined along the channels.
+      const laid = weights.of(w), [n, h, wid, c] = x.shape, cg = c / groups, mg = laid.shape[3] / groups;
+      const parts = Array.from({ length: groups }, (_, g) => conv2d(
+        x.slice([0, 0, 0, g * cg], [n, h, wid, (g + 1) * cg]), laid.slice([0, 0, 0, g * mg], [laid.shape[0], laid.shape[1], cg, (g + 1) * mg]),
+        b ? b.slice([g * mg], [(g + 1) * mg]) : null, options));
+      return [new ChannelsLast(concat(parts, 3))];
     };
   },
 };
