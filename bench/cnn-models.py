@@ -9,6 +9,7 @@ shape, made the batch (0: copy the input's first axis). Writes bench/.models/*.o
 torch-finetune.json.
 Usage: .venv/bin/python bench/cnn-models.py
 """
+import importlib.util
 import io
 import json
 import logging
@@ -23,6 +24,11 @@ from onnx import numpy_helper
 import torch.nn.functional as F
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".models")
+# ResNet's BasicBlock as the CI's PyTorch models write it (scripts/torch-models.py).
+_spec = importlib.util.spec_from_file_location("torch_models", os.path.join(os.path.dirname(OUT), "..", "scripts", "torch-models.py"))
+_torch_models = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_torch_models)
+BasicBlock = _torch_models.BasicBlock
 warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
 
@@ -61,21 +67,6 @@ class MobileNetV2(nn.Module):
 
     def forward(self, x):
         return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None if stride == 1 and cin == cout else nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
 
 
 class ResNet18(nn.Module):

@@ -276,4 +276,5 @@ def main(names):
             print(f"wrote {case} ({len(data) / 1e3:.0f} kB)")
 
 
-main(sys.argv[1:] or list(MODELS))
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(MODELS))
