@@ -161,6 +161,22 @@ export function sqrt(a: usize, out: usize, n: i32): void {
   }
 }
 
+/** out[i, j] = x[i, j] · v[j] for a rows×cols x (a per-channel scale over NHWC). Output may alias x. */
+export function mulRows(x: usize, v: usize, out: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * cols) << 2;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const at = <usize>j << 2;
+      v128.store(out + off + at, f32x4.mul(v128.load(x + off + at), v128.load(v + at)));
+    }
+    for (; j < cols; j++) {
+      const at = <usize>j << 2;
+      store<f32>(out + off + at, load<f32>(x + off + at) * load<f32>(v + at));
+    }
+  }
+}
+
 /** out[i, j] = x[i, j] + b[j] for a rows×cols x (the bias of a dense layer). Output may alias x. */
 export function addBias(x: usize, b: usize, out: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {

@@ -68,3 +68,18 @@ describe.each(BUILDS)("elementwise kernels (%s build)", (build) => {
     for (let i = 0; i < rows; i++) expect(r2[i]).toBe(Math.fround(2 * r[i]));
   });
 });
+
+describe("a vector along the last axis, broadcast over the rows (no broadcast copy)", () => {
+  it("add and mul give the broadcast results exactly, and their gradients pass gradcheck", async () => {
+    const { gradcheck, tensor } = await import("../src/index.js");
+    const x = tensor(randomArray(3 * 4 * 7, rng(1)), { shape: [3, 4, 7], requiresGrad: true });
+    for (const shape of [[7], [1, 1, 7]]) {
+      const v = tensor(randomArray(7, rng(2)), { shape, requiresGrad: true });
+      const wide = v.broadcastTo([3, 4, 7]);
+      const xs = x.data(), ws = wide.data();
+      expect(Array.from(x.add(v).data())).toEqual(Array.from(xs, (a, i) => Math.fround(a + ws[i])));
+      expect(Array.from(x.mul(v).data())).toEqual(Array.from(xs, (a, i) => Math.fround(a * ws[i])));
+      expect(gradcheck((a, b) => a.mul(b).add(b).tanh(), [x, v]).ok).toBe(true);
+    }
+  });
+});

@@ -36,6 +36,7 @@ export interface Kernels {
   stridedCopy(src: number, dst: number, ndim: number, shape: number, strides: number): void;
   stridedAccumulate(src: number, dst: number, ndim: number, shape: number, strides: number): void;
   addBias(x: number, b: number, out: number, rows: number, cols: number): void;
+  mulRows(x: number, v: number, out: number, rows: number, cols: number): void;
   softmaxCrossEntropy(logits: number, labels: number, probs: number, rows: number, cols: number): number;
   softmaxCrossEntropyBackward(probs: number, labels: number, g: number, rows: number, cols: number, scale: number): void;
   softmaxCrossEntropyDense(logits: number, targets: number, probs: number, rows: number, cols: number): number;

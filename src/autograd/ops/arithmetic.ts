@@ -52,6 +52,29 @@ function withoutCopies(y: Tensor, [a, b]: [Tensor, Tensor], [x, z]: [Tensor, Ten
   return y;
 }
 
+/**
+ * b is a vector along a's last axis (its other axes of size 1): broadcast over a's rows by a kernel
+ * that reads it row by row (BatchNorm's scale and shift over NHWC), with no broadcast copy.
+ */
+function isRowVector(a: Tensor, b: Tensor): boolean {
+  const cols = a.shape[a.rank - 1];
+  return a.rank >= 2 && b.rank >= 1 && b.rank <= a.rank && b.shape[b.rank - 1] === cols && b.size === cols && a.size > cols;
+}
+
+/** out = kernel(x, v) row by row, threads sharing the rows. */
+function byRows(kernel: "addBias" | "mulRows", x: Tensor, v: Tensor): Tensor {
+  const out = empty(x), cols = x.shape[x.rank - 1];
+  x.engine.share(x.size / cols, (from, to) => [[kernel, x.ptr + 4 * from * cols, v.ptr, out.ptr + 4 * from * cols, to - from, cols]], { unit: 1, work: x.size });
+  return out;
+}
+
+/** ∂L/∂v for a row vector v broadcast over g's rows: g's column sums, in v's shape. */
+function columnSums(g: Tensor, v: Tensor): Tensor {
+  const out = empty(v), cols = v.size;
+  g.engine.kernels.colSums(g.ptr, g.size / cols, cols, out.ptr, false);
+  return out;
+}
+
 export function add(a: Tensor, b: Operand): Tensor {
   checkOperand("add", a, b);
   if (typeof b === "number") {
@@ -59,6 +82,10 @@ export function add(a: Tensor, b: Operand): Tensor {
     const y = empty(a);
     a.engine.kernels.addScalar(a.ptr, b, y.ptr, a.size);
     return record(y, "add", [a], (gy) => [gy], { scalar: b }); // ∂(a + s)/∂a = 1
+  }
+  if (Tensor.isTensor(b) && isRowVector(a, b)) {
+    checkSameEngine("add", a, b);
+    return record(byRows("addBias", a, b), "add", [a, b], (gy, needs) => [gy, needs[1] ? columnSums(gy, b) : null]);
   }
   const [x, z] = operands("add", a, b);
   // ∂(x + z)/∂x = ∂(x + z)/∂z = 1
@@ -82,6 +109,18 @@ export function mul(a: Tensor, b: Operand): Tensor {
   if (typeof b === "number") {
     checkScalar("mul", b);
     return record(scaled(a, b), "mul", [a], (gy) => [scaled(gy, b)], { scalar: b }); // ∂(s·a)/∂a = s
+  }
+  if (Tensor.isTensor(b) && isRowVector(a, b)) {
+    checkSameEngine("mul", a, b);
+    return record(byRows("mulRows", a, b), "mul", [a, b], (gy, needs) => {
+      let gb: Tensor | null = null;
+      if (needs[1]) {
+        const products = elementwise(gy, a, "mul");
+        gb = columnSums(products, b);
+        products.dispose();
+      }
+      return [needs[0] ? byRows("mulRows", gy, b) : null, gb];
+    });
   }
   const [x, z] = operands("mul", a, b);
   // ∂(x·z)/∂x = z, ∂(x·z)/∂z = x
