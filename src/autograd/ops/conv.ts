@@ -69,7 +69,7 @@ function explicitPads(op: string, pads: unknown): readonly [number, number, numb
 }
 
 /** Output size along one axis padded by `before` and `after`. */
-function paddedOutput(op: string, size: number, kernel: number, stride: number, before: number, after: number): { out: number; before: number } {
+export function paddedOutput(op: string, size: number, kernel: number, stride: number, before: number, after: number): { out: number; before: number } {
   if (!Number.isInteger(stride) || stride < 1) throw new ArgumentError(`${op}: stride must be a positive integer, got ${describe(stride)}`);
   if (size + before + after < kernel) throw new ShapeError(`${op}: a ${kernel}-wide window does not fit in an input ${size} wide padded by ${before} and ${after}`);
   return { out: Math.floor((size + before + after - kernel) / stride) + 1, before };

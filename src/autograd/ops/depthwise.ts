@@ -8,6 +8,7 @@ import type { Call } from "../../backend/slots.js";
 import { ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { isGradEnabled } from "../graph.js";
+import { paddedOutput } from "./conv.js";
 import { empty } from "./util.js";
 
 export function depthwiseConv2d(x: Tensor, w: Tensor, b: Tensor | null, stride: number, [top, left, bottom, right]: readonly number[]): Tensor {
@@ -17,8 +18,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, b: Tensor | null, stride: 
     throw new ShapeError(`depthwiseConv2d: x [n, h, w, c], W [kh, kw, c·mult] and b [c·mult], got ${formatShape(x.shape)}, ${formatShape(w.shape)}`);
   }
   if (isGradEnabled() && (x.requiresGrad || w.requiresGrad || b?.requiresGrad)) throw new Error("wasmgrad bug: depthwiseConv2d has no gradient");
-  const oh = Math.floor((h + top + bottom - kh) / stride) + 1, ow = Math.floor((wid + left + right - kw) / stride) + 1;
-  if (oh < 1 || ow < 1) throw new ShapeError(`depthwiseConv2d: a ${kh}×${kw} window does not fit in ${h}×${wid} padded by [${top}, ${left}, ${bottom}, ${right}]`);
+  const oh = paddedOutput("depthwiseConv2d", h, kh, stride, top, bottom).out, ow = paddedOutput("depthwiseConv2d", wid, kw, stride, left, right).out;
   const y = empty(x, [n, oh, ow, m]);
   // Output rows of the whole batch, cut per image: a range of rows may span images.
   x.engine.share(n * oh, (from, to) => {

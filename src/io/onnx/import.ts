@@ -157,8 +157,8 @@ export class OnnxModel extends Model {
     // when it ends and each value it makes when its last reader has run, outside any withArena()
     // (whose chunks only grow), so the peak is what is alive at once (a DenseNet's concatenations)
     // rather than everything a forward pass makes. The outputs are copied out to the caller's scope.
-    if (isGradEnabled()) return this.#execute(inputs, false).result;
-    const { result } = outsideScopes(() => this.#execute(inputs, true));
+    if (isGradEnabled()) return this.#execute(inputs, false);
+    const result = outsideScopes(() => this.#execute(inputs, true));
     return Object.fromEntries(Object.entries(result).map(([name, t]) => {
       if (this.#own.has(t) || inputs.includes(t)) return [name, t];
       const copy = t.mul(1);
@@ -167,8 +167,8 @@ export class OnnxModel extends Model {
     }));
   }
 
-  /** The plan run on the inputs; `freeing`: values freed after their last reader. The outputs, and which of them the run made. */
-  #execute(inputs: Tensor[], freeing: boolean): { result: Record<string, Tensor>; made: Set<Tensor> } {
+  /** The plan run on the inputs, its outputs by name; `freeing`: each value freed after its last reader. */
+  #execute(inputs: Tensor[], freeing: boolean): Record<string, Tensor> {
     const values = new Map<string, Flowing>([...this.#constants, ...this.#parameters, ...this.#buffers]);
     // Tensors this run made, and how many live names hold each (Identity passes a tensor on under a new name).
     const made = new Map<Tensor, number>();
@@ -241,7 +241,7 @@ export class OnnxModel extends Model {
         return [name, isInts(v) ? tensor(Float32Array.from(v.ints), { shape: v.dims, engine: this.engine }) : v];
       }));
       kept = new Set(Object.values(result).filter((t) => made.has(t)));
-      return { result, made: kept };
+      return result;
     } finally {
       // Whatever else is left (the outputs' channels-last forms; everything, after an error).
       if (freeing) for (const t of made.keys()) if (!kept.has(t)) t.dispose();

@@ -2,10 +2,11 @@
 // and AveragePool (ceil_mode, dilations, count_include_pad) and the global pools, the
 // normalisations (BatchNormalization in both forms, InstanceNormalization, LayerNormalization,
 // LRN), Softmax and LogSoftmax (with the 2-D coercion before opset 13), Gemm and MatMul.
-// An ungrouped, undilated 2-D Conv runs on wasmgrad's fast NHWC conv2d, on channels-last values
-// (channels-last.ts: the activations stay NHWC between convolutions; the weights are permuted by
-// an op so that gradients reach them); every other form runs on the NCHW kernels of
-// autograd/ops/planes.ts.
+// An undilated 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC
+// between convolutions): on wasmgrad's NHWC conv2d (a grouped one, a conv2d per group), or, for a
+// depthwise one where no gradient is wanted, on the direct depthwise kernel; its weights are laid
+// out once, or permuted by an op where W takes a gradient (laid-out.ts). Every other form runs on
+// the NCHW kernels of autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
