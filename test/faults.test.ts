@@ -50,7 +50,9 @@ describe("a worker thread's fault is a typed error in the caller", () => {
     const before = Array.from(product());
     engine.threadDeadlineMs = 20;
     const at = engine.memory.alloc(4 * N);
-    const job = twoBlocks(Array.from({ length: 4 }, (): Call => ["fill", at, 0, N]), Array.from({ length: 2000 }, (): Call => ["fill", at, 1, N]));
+    // The caller's block is long enough that the worker claims its own (the slow one) first: were the
+    // worker late, the caller would take that block itself and no deadline would pass.
+    const job = twoBlocks(Array.from({ length: 200 }, (): Call => ["fill", at, 0, N]), Array.from({ length: 4000 }, (): Call => ["fill", at, 1, N]));
     expect(() => engine.share(2, job, { unit: 1, minWork: 0 })).toThrow(ThreadError);
     expect(engine.threads).toBe(1);
     expect(engine.threadsNote).toMatch(/no answer within 20 ms \(threadDeadlineMs\): the worker threads were stopped, one thread from then on/);
