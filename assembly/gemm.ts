@@ -1,4 +1,7 @@
-// SGEMM, row-major: C = op(A)·op(B), or C += op(A)·op(B) when `accumulate`.
+// SGEMM, row-major: C = op(A)·op(B), or C += op(A)·op(B) when `accumulate`, then, when asked,
+// an epilogue on each element as its last block is stored: C = min(max(C + bias[j], lo), hi) (a
+// conv's or dense layer's bias and ReLU / ReLU6 / Clip, with no second pass over C). The epilogue
+// adds the bias to the finished sum, as a separate pass would: the same bits either way.
 // op(A) is m×k, op(B) is k×n. NN, NT (A·Bᵀ) and TN (Aᵀ·B) are the three shapes backprop needs;
 // all four combinations work because transposition is absorbed by packing.
 //
@@ -6,7 +9,7 @@
 // A in MC×KC blocks (kept in L2), both cut into micro-panels that a 4×8 register-blocked
 // micro-kernel streams through. Packed panels are zero-padded to whole tiles, so the
 // micro-kernel never branches on edges; edge tiles go through a small scratch tile.
-import { loadLanes, madd, storeLanes, storeRowPart } from "./simd";
+import { clampV, loadLanes, madd, storeLanes, storeRowPart } from "./simd";
 
 // Tile and block sizes (floats). MR×NR is the register tile: 8 f32x4 accumulators.
 export const MR: i32 = 4;
@@ -26,23 +29,28 @@ export function gemmWorkspaceBytes(): i32 {
 
 /**
  * C[m×n] (=|+=) op(A)[m×k] · op(B)[k×n]. `lda`, `ldb`, `ldc` are row strides in floats of A, B, C
- * as stored. transA: A is stored k×m. transB: B is stored n×k.
+ * as stored. transA: A is stored k×m. transB: B is stored n×k. Then C = min(max(C + bias, lo), hi)
+ * per element, with bias[n] (0: none); lo = −∞, hi = ∞ and no bias leave C as the product.
  */
 export function sgemm(
   transA: bool, transB: bool, m: i32, n: i32, k: i32,
   a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32,
-  accumulate: bool, work: usize,
+  accumulate: bool, bias: usize, lo: f32, hi: f32, work: usize,
 ): void {
   if (m <= 0 || n <= 0) return;
+  const epilogue = bias != 0 || lo > -Infinity || hi < Infinity;
   if (k <= 0) {
     if (!accumulate) zeroMatrix(c, m, n, ldc);
+    if (epilogue) finishRows(c, ldc, m, n, bias, lo, hi);
     return;
   }
   if (m < MR) {
     // A row or two (inference on one sample): packing B would cost more than the product.
     fewRows(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    if (epilogue) finishRows(c, ldc, m, n, bias, lo, hi);
     return;
   }
+  const loV = f32x4.splat(lo), hiV = f32x4.splat(hi);
   const packA = work;
   const packB = packA + (<usize>PACK_A_FLOATS << 2);
   const tile = packB + (<usize>PACK_B_FLOATS << 2);
@@ -57,6 +65,7 @@ export function sgemm(
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const into = accumulate || pc > 0;
+      const last = epilogue && pc + kc >= k; // this block finishes C: the epilogue goes with its stores
       const bBlock = b + ((<usize>pc * bRow + <usize>jc * bCol) << 2);
       if (transB) packBGather(bBlock, ldb, kc, nc, packB);
       else packBRows(bBlock, ldb, kc, nc, packB);
@@ -72,11 +81,13 @@ export function sgemm(
             const mr = min(MR, mc - ir);
             const pa = packA + (<usize>(ir * kc) << 2);
             const cTile = c + ((<usize>(ic + ir) * ldc + <usize>(jc + jr)) << 2);
+            const biasAt = bias ? bias + (<usize>(jc + jr) << 2) : 0;
             if (mr == MR && nr == NR) {
-              kernel4x8(kc, pa, pb, cTile, ldc, into);
+              kernel4x8(kc, pa, pb, cTile, ldc, into, last, biasAt, loV, hiV);
             } else {
-              kernel4x8(kc, pa, pb, tile, NR, false);
+              kernel4x8(kc, pa, pb, tile, NR, false, false, 0, loV, hiV);
               copyTile(tile, mr, nr, cTile, ldc, into);
+              if (last) finishRows(cTile, ldc, mr, nr, biasAt, lo, hi);
             }
           }
         }
@@ -86,10 +97,11 @@ export function sgemm(
 }
 
 // The micro-kernel: a 4×8 tile of C from a 4-row A panel and an 8-column B panel, both packed
-// k-major. Per k: two B vectors, four broadcast A values, eight multiply-adds.
+// k-major. Per k: two B vectors, four broadcast A values, eight multiply-adds. `finish`: the
+// epilogue (bias from `bias`, the tile's first column, then the clamp) before the stores.
 // @ts-ignore: decorator
 @inline
-function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, into: bool): void {
+function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, into: bool, finish: bool, bias: usize, lo: v128, hi: v128): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -109,22 +121,38 @@ function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, into: bool
     pb += NR << 2;
   }
   const row = <usize>ldc << 2;
+  // The epilogue's bias, per column of the tile (zeros without one).
+  const b0 = finish && bias ? v128.load(bias) : f32x4.splat(0), b1 = finish && bias ? v128.load(bias, 16) : f32x4.splat(0);
   if (into) {
-    v128.store(c, f32x4.add(v128.load(c), c00)); v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
-    c += row;
-    v128.store(c, f32x4.add(v128.load(c), c10)); v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
-    c += row;
-    v128.store(c, f32x4.add(v128.load(c), c20)); v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
-    c += row;
-    v128.store(c, f32x4.add(v128.load(c), c30)); v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
-  } else {
-    v128.store(c, c00); v128.store(c, c01, 16);
-    c += row;
-    v128.store(c, c10); v128.store(c, c11, 16);
-    c += row;
-    v128.store(c, c20); v128.store(c, c21, 16);
-    c += row;
-    v128.store(c, c30); v128.store(c, c31, 16);
+    c00 = f32x4.add(v128.load(c), c00); c01 = f32x4.add(v128.load(c, 16), c01);
+    c10 = f32x4.add(v128.load(c + row), c10); c11 = f32x4.add(v128.load(c + row, 16), c11);
+    c20 = f32x4.add(v128.load(c + 2 * row), c20); c21 = f32x4.add(v128.load(c + 2 * row, 16), c21);
+    c30 = f32x4.add(v128.load(c + 3 * row), c30); c31 = f32x4.add(v128.load(c + 3 * row, 16), c31);
+  }
+  if (finish) {
+    c00 = clampV(f32x4.add(c00, b0), lo, hi); c01 = clampV(f32x4.add(c01, b1), lo, hi);
+    c10 = clampV(f32x4.add(c10, b0), lo, hi); c11 = clampV(f32x4.add(c11, b1), lo, hi);
+    c20 = clampV(f32x4.add(c20, b0), lo, hi); c21 = clampV(f32x4.add(c21, b1), lo, hi);
+    c30 = clampV(f32x4.add(c30, b0), lo, hi); c31 = clampV(f32x4.add(c31, b1), lo, hi);
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  c += row;
+  v128.store(c, c10); v128.store(c, c11, 16);
+  c += row;
+  v128.store(c, c20); v128.store(c, c21, 16);
+  c += row;
+  v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/** The epilogue on an m×n corner of C: C = min(max(C + bias[j], lo), hi), bias 0 for none. */
+function finishRows(c: usize, ldc: i32, m: i32, n: i32, bias: usize, lo: f32, hi: f32): void {
+  for (let i = 0; i < m; i++) {
+    const row = c + (<usize>(i * ldc) << 2);
+    for (let j = 0; j < n; j++) {
+      const at = row + (<usize>j << 2);
+      const v = load<f32>(at) + (bias ? load<f32>(bias + (<usize>j << 2)) : 0);
+      store<f32>(at, v != v ? v : min(max(v, lo), hi));
+    }
   }
 }
 

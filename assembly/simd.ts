@@ -7,6 +7,12 @@ export function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** min(max(v, lo), hi) per lane (a clamp to [−∞, ∞] changes nothing); NaN stays NaN. */
+@inline
+export function clampV(v: v128, lo: v128, hi: v128): v128 {
+  return f32x4.min(f32x4.max(v, lo), hi);
+}
+
 /** The first `cols` (1 to 4) floats at `at` as the low lanes of a vector; the rest are 0. */
 @inline
 export function loadLanes(at: usize, cols: i32): v128 {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { SGD, conv2d, crossEntropy, noGrad, tensor } from "../dist/index.js";
 import { fromOnnx } from "../dist/onnx.js";
 import { threadsAsked, wasmgradEngines } from "./engines.mjs";
-import { gflops, measure, perSecond } from "./measure.mjs";
+import { gflops, measure, perSecond, timeCalls } from "./measure.mjs";
 
 export const describe = () => ({ peer: ["ort-web", "pytorch-cpu"] });
 
@@ -42,6 +42,46 @@ function prepare(log) {
 }
 
 const file = (name) => join(MODELS_DIR, `${name}.onnx`);
+
+/** Floating-point operations of one kernel call, from its arguments (kernels.ts's order). */
+const FLOPS = {
+  sgemm: ([, , m, n, k]) => 2 * m * n * k,
+  convWeightGrad: ([, n, , , c, kh, kw, , oh, ow, , filters]) => 2 * n * oh * ow * kh * kw * c * filters,
+  depthwiseConv: ([, n, , , c, mult, , kh, kw, , , , , ow, r0, r1]) => 2 * n * (r1 - r0) * ow * c * mult * kh * kw,
+  depthwiseConvInputGrad: ([, n, h, , c, mult, , kh, kw, , , , oh, ow, r0, r1]) => (2 * n * oh * ow * c * mult * kh * kw * (r1 - r0)) / h,
+  depthwiseConvWeightGrad: ([, n, , , c, mult, kh, kw, , , , oh, ow]) => 2 * n * oh * ow * c * mult * kh * kw,
+};
+
+/**
+ * Where a training step goes, kernel by kernel (every call timed, as the profile suite does):
+ * each kernel's share of the step, and the GFLOP/s of the convolution kernels (the GEMM: the
+ * pointwise and im2col convolutions and the head; the direct depthwise kernels; ∂W of the
+ * standard ones); what no kernel accounts for is JavaScript.
+ */
+async function* kernelShares(engine, step, label, impl) {
+  const spent = new Map(), flops = new Map();
+  const kernels = engine.kernels;
+  engine.kernels = { ...kernels };
+  timeCalls(engine.kernels, spent, FLOPS, flops);
+  const runners = engine.runners;
+  engine.runners = { ...runners };
+  timeCalls(engine.runners, spent, FLOPS, flops);
+  const steps = 3, started = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const stepMs = (performance.now() - started) / steps;
+  engine.kernels = kernels;
+  engine.runners = runners;
+  const row = (what, metric, median) => ({ suite: "cnn", case: `${label} step by kernel: ${what}`, impl, metric, median, min: median, max: median });
+  yield row("whole step", "ms", stepMs);
+  let shownMs = 0;
+  for (const [name, ms] of [...spent].sort((a, b) => b[1] - a[1])) {
+    if (ms / steps / stepMs < 0.01) continue;
+    shownMs += ms / steps;
+    const rate = flops.has(name) ? `, ${(flops.get(name) / ms / 1e6).toFixed(1)} GFLOP/s` : "";
+    yield row(`${name} (${((100 * ms) / steps / stepMs).toFixed(1)}% of the step${rate})`, "ms", ms / steps);
+  }
+  yield row(`JavaScript, and kernels under 1% each (${((100 * (stepMs - shownMs)) / stepMs).toFixed(1)}%)`, "ms", stepMs - shownMs);
+}
 const images = (batch, size, engine) => tensor(Float32Array.from({ length: batch * 3 * size * size }, (_, i) => Math.sin(i)), { shape: [batch, 3, size, size], engine });
 
 export async function* run(log) {
@@ -91,6 +131,7 @@ export async function* run(log) {
     const kase = `${label} fine-tuning step batch 16`;
     yield { suite: "cnn", case: kase, impl: oneImpl, ...perSecond(16, t) };
     yield { suite: "cnn", case: kase, impl: "pytorch-cpu", metric: "samples/s", median: spec.samplesPerSecond, min: spec.min, max: spec.max, note: `PyTorch ${torch.torch} eager, one thread, median of ${spec.steps} steps` };
+    if (name === "mobilenetv2-train") yield* kernelShares(one, step, label, oneImpl);
     model.dispose();
   }
 

@@ -25,5 +25,23 @@ export const perSecond = (count, t) => ({ metric: "samples/s", median: (count / 
 /** `flops` per run → GFLOP/s. */
 export const gflops = (flops, t) => ({ metric: "GFLOP/s", median: flops / t.median / 1e6, min: flops / t.max / 1e6, max: flops / t.min / 1e6 });
 
+/**
+ * Wraps each function of `table` (an engine's kernels or runners, in place) to add its time (ms)
+ * to `spent` and, where `flopsOf[name](args)` says, its floating-point operations to `flops`.
+ */
+export function timeCalls(table, spent, flopsOf = {}, flops = new Map()) {
+  for (const [name, fn] of Object.entries(table)) {
+    if (typeof fn !== "function") continue;
+    table[name] = (...args) => {
+      const started = performance.now();
+      const result = fn(...args);
+      spent.set(name, (spent.get(name) ?? 0) + performance.now() - started);
+      // A runner takes its arguments as one array; a kernel, one by one.
+      if (flopsOf[name]) flops.set(name, (flops.get(name) ?? 0) + flopsOf[name](args.length === 1 && Array.isArray(args[0]) ? args[0] : args));
+      return result;
+    };
+  }
+}
+
 /** Latency in microseconds. */
 export const micros = (t) => ({ metric: "µs", median: t.median * 1000, min: t.min * 1000, max: t.max * 1000 });

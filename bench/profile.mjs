@@ -5,24 +5,12 @@
 // The GEMM-bound share is the step's GEMM time over the whole step.
 import { Adam, Dense, Sequential, detectFeatures, init, tensor } from "../dist/index.js";
 import { loadMnist } from "../examples/mnist-data.mjs";
+import { timeCalls } from "./measure.mjs";
 
 export const describe = () => ({ peer: null });
 
 const SAMPLES = 4096;
 const EPOCHS = 6;
-
-/** Wraps each function of `table` (in place) to add its time to `spent`. */
-function timeCalls(table, spent) {
-  for (const [name, fn] of Object.entries(table)) {
-    if (typeof fn !== "function") continue;
-    table[name] = (...args) => {
-      const started = performance.now();
-      const result = fn(...args);
-      spent.set(name, (spent.get(name) ?? 0) + performance.now() - started);
-      return result;
-    };
-  }
-}
 
 export async function* run(log) {
   let train = null;

@@ -128,6 +128,37 @@ describe.each(BUILDS)("gemm (%s build)", (build) => {
     }
   });
 
+  it.each(VARIANTS)("adds the bias and clamps in its epilogue with the bits of separate passes (%s / %s)", (transA, transB) => {
+    // Full tiles, edge tiles (n = 19, m = 37), the few-rows path (m = 2), k = 0 and more than one
+    // depth block (k = 300), overwriting and accumulating: C + bias, then the clamp, exactly as
+    // the product followed by addBias and clamp.
+    const mem = engine.memory;
+    const put = (v: Float32Array) => {
+      const p = mem.alloc(Math.max(v.byteLength, 4));
+      mem.f32(p, v.length).set(v);
+      return p;
+    };
+    for (const [m, n, k] of [[37, 19, 300], [2, 19, 300], [8, 16, 5], [5, 7, 0]]) {
+      const random = rng(m * 131 + k);
+      const a = randomArray(m * k, random), b = randomArray(k * n, random), c0 = randomArray(m * n, random), bias = randomArray(n, random);
+      for (const accumulate of [false, true]) {
+        for (const [lo, hi] of [[0, Infinity], [-0.05, 0.1], [-Infinity, Infinity]]) {
+          const pa = put(a), pb = put(b), pBias = put(bias), fused = put(c0), plain = put(c0);
+          const lda = transA ? m : k, ldb = transB ? k : n;
+          engine.gemm({ transA, transB, m, n, k, a: pa, b: pb, c: fused, lda, ldb, accumulate, bias: pBias, clamp: [lo, hi] });
+          engine.gemm({ transA, transB, m, n, k, a: pa, b: pb, c: plain, lda, ldb, accumulate });
+          engine.kernels.addBias(plain, pBias, plain, m, n);
+          engine.kernels.clamp(plain, lo, hi, plain, m * n);
+          const got = mem.f32(fused, m * n).slice(), want = mem.f32(plain, m * n).slice();
+          // Equal values (a clamp at 0 may give +0 where the scalar one gives −0).
+          got.forEach((v, i) => expect(v === want[i], `C[${i}] = ${v}, want ${want[i]} (m=${m} n=${n} k=${k} [${lo}, ${hi}])`).toBe(true));
+          if (lo === 0) expect(got.every((v) => v >= 0)).toBe(true);
+          [pa, pb, pBias, fused, plain].forEach((p) => mem.free(p));
+        }
+      }
+    }
+  });
+
   it("handles zero sizes: nothing to do, or C = 0 when k = 0", () => {
     for (const [m, n] of [[0, 5], [5, 0], [0, 0]]) expectClose(false, false, m, n, 3);
     const { c } = run(false, false, 4, 6, 0, 1);
@@ -166,6 +197,8 @@ describe.each(BUILDS)("gemm (%s build)", (build) => {
     expect(() => engine.gemm({ m: 2, n: 3, k: 4, a: p, b: p, c: q, lda: 3 })).toThrow(/lda must be an integer ≥ 4/);
     expect(() => engine.gemm({ m: 2, n: 3, k: 4, a: p + 2, b: p, c: q })).toThrow(ArgumentError);
     expect(() => engine.gemm({ m: 2, n: 3, k: 4, a: p, b: p, c: p + 8 })).toThrow(/C overlaps A/);
+    expect(() => engine.gemm({ m: 2, n: 3, k: 4, a: p, b: p, c: q, clamp: [1, 0] })).toThrow(/clamp must be \[lo, hi\] with lo ≤ hi/);
+    expect(() => engine.gemm({ m: 2, n: 3, k: 4, a: p, b: p, c: q, bias: p + 2 })).toThrow(/bias must be a 4-byte-aligned address/);
     const end = mem.capacityBytes;
     expect(() => engine.gemm({ m: 2, n: 3, k: 4, a: end - 8, b: p, c: q })).toThrow(/runs past the end of memory/);
     mem.free(p);

@@ -176,6 +176,24 @@ describe("the depthwise kernel", () => {
         }
         expect(Math.abs(ys[i] - sum)).toBeLessThan(1e-5);
       }
+      // Clamped as it is stored (a folded BatchNorm's ReLU6): the same sums, clamped.
+      const clamped = noGrad(() => depthwiseConv2d(x, wt, b, stride, pads, [-0.1, 0.2])).data();
+      clamped.forEach((v, i) => expect(v).toBe(Math.fround(Math.min(Math.max(ys[i], -0.1), 0.2))));
     }
   });
+});
+
+describe("the depthwise kernels' gradients", () => {
+  it("∂x, ∂W and ∂b match finite differences for channel counts off the 16-lane blocks, channel multipliers, strides and uneven padding", async () => {
+    const { depthwiseConv2d } = await import("../src/autograd/ops/depthwise.js");
+    for (const [c, mult, k, stride, pads] of [[21, 1, 3, 1, [1, 1, 1, 1]], [4, 3, 5, 2, [2, 1, 2, 2]], [16, 1, 3, 2, [0, 0, 1, 1]], [3, 2, 3, 1, [0, 0, 0, 0]]] as const) {
+      const [n, h, w] = [2, 6, 5], m = c * mult;
+      const x = tensor(randomArray(n * h * w * c, rng(c + 1)), { shape: [n, h, w, c], requiresGrad: true });
+      const wt = tensor(randomArray(k * k * m, rng(m + 2)), { shape: [k, k, m], requiresGrad: true });
+      const b = tensor(randomArray(m, rng(k + 3)), { shape: [m], requiresGrad: true });
+      const report = gradcheck((a, f, s) => depthwiseConv2d(a, f, s, stride, pads).tanh(), [x, wt, b]);
+      expect(report.ok, `c ${c}, mult ${mult}, ${k}×${k}, stride ${stride}: ${JSON.stringify(report.worst)}`).toBe(true);
+    }
+  });
+
 });

@@ -52,6 +52,13 @@ describe("PyTorch models through fromOnnx", () => {
         const out = worst(y.data(), decode(reference));
         expect(out.error).toBeLessThanOrEqual(1e-4 * Math.max(out.scale, 1e-3));
       }
+      // predict(): each Conv with its BatchNorm folded in and its ReLU / ReLU6 in its output pass (fusion.ts), the same outputs.
+      const fused = model.predict(x);
+      for (const reference of [c.onnxruntime, c.output]) {
+        const out = worst(fused.data(), decode(reference));
+        expect(out.error).toBeLessThanOrEqual(1e-4 * Math.max(out.scale, 1e-3));
+      }
+      fused.dispose();
       const loss = y.mul(tensor(decode(c.r), { shape: c.r.shape })).sum();
       expect(Math.abs(loss.item() - c.loss)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(c.loss)));
       if (!c.allParameters) return model.dispose();

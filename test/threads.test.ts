@@ -10,6 +10,8 @@ import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, conv2d, 
 import { init as initFromSource, tensor as tensorFromSource } from "../src/index.js";
 import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots.js";
 import { lenet, mnistMlp } from "../examples/models.mjs";
+import { fromOnnx } from "../dist/onnx.js";
+import { onnxModelType } from "../src/io/onnx/proto-type.js";
 
 const root = resolve(import.meta.dirname, "..");
 const THREADS = [1, 2, 3, 4];
@@ -50,11 +52,15 @@ describe("threads: the same bits for any thread count", () => {
           const c = tensor(random(r, m * n), { shape: [m, n] });
           c.engine.gemm({ transA, transB, m, n, k, a: a.ptr, b: b.ptr, c: c.ptr, accumulate: true });
           results.push(c.data());
+          // With the epilogue: a bias per column (cut with C's columns when C is cut that way) and a clamp.
+          const bias = tensor(random(r, n), { shape: [n] });
+          c.engine.gemm({ transA, transB, m, n, k, a: a.ptr, b: b.ptr, c: c.ptr, bias: bias.ptr, clamp: [-0.5, 0.5] });
+          results.push(c.data());
         }
       }
       return results;
     });
-    expect(out).toHaveLength(20);
+    expect(out).toHaveLength(40);
   }, 120_000);
 
   it("MLP training (Adam, batch 64, dropout) gives the same weights", async () => {
@@ -104,6 +110,30 @@ describe("threads: convolutions, pooling and activations, shared by images and r
       });
     }, 60_000);
   }
+
+  it("an imported depthwise conv (stride 1 and 2, its own kernels): output, ∂x, ∂W, ∂b", async () => {
+    // Conv with a group per channel, written as an ONNX file: the importer runs it on the depthwise kernels.
+    const conv = (name: string, stride: number) => ({ op_type: "Conv", input: ["x", `${name}.w`, `${name}.b`], output: [name], name,
+      attribute: [{ name: "group", type: 2, i: 32 }, { name: "pads", type: 7, ints: [1, 1, 1, 1] }, { name: "strides", type: 7, ints: [stride, stride] }] });
+    const r0 = new Random(15);
+    const init = (name: string, dims: number[]) => ({ name, dims, data_type: 1, float_data: Array.from(random(r0, dims.reduce((a, b) => a * b))) });
+    const value = (name: string, dims: number[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } });
+    const bytes = onnxModelType().encode({
+      ir_version: 8, opset_import: [{ domain: "", version: 13 }],
+      graph: {
+        name: "depthwise", node: [conv("s1", 1), conv("s2", 2)],
+        initializer: [init("s1.w", [32, 1, 3, 3]), init("s1.b", [32]), init("s2.w", [32, 1, 3, 3]), init("s2.b", [32])],
+        input: [value("x", [13, 32, 20, 20])], output: [value("s1", [13, 32, 20, 20]), value("s2", [13, 32, 10, 10])],
+      },
+    }).finish();
+    await sameBits(() => {
+      const model = fromOnnx(bytes);
+      const x = tensor(random(new Random(16), 13 * 32 * 20 * 20), { shape: [13, 32, 20, 20], requiresGrad: true });
+      const { s1, s2 } = model.run(x);
+      s1.mul(s1).sum().add(s2.mul(s2).sum()).backward();
+      return [s1.data(), s2.data(), x.grad!.data(), ...model.parameters().map((p) => p.grad!.data())];
+    });
+  }, 60_000);
 
   it("batched matmul (attention's heads), broadcast either way: output and both gradients", async () => {
     await sameBits(() => {

@@ -50,6 +50,10 @@ export interface GemmArgs {
   ldc?: number;
   /** Add op(A)·op(B) to C instead of overwriting it. */
   accumulate?: boolean;
+  /** Byte address of n floats added to every row of C after the product (0, default: none). */
+  bias?: number;
+  /** [lo, hi]: C = min(max(C, lo), hi) after the bias (ReLU: [0, ∞]); default [−∞, ∞]. */
+  clamp?: readonly [number, number];
 }
 
 /** @internal How work over items is shared between threads: in ranges of whole `unit`s, when `work` (in the caller's measure) reaches `minWork`. */
@@ -127,7 +131,7 @@ export class Engine {
 
   /** C (=|+=) op(A)·op(B), row-major float32, with every size and address checked first. */
   gemm(args: GemmArgs): void {
-    const { transA = false, transB = false, m, n, k, a, b, c, accumulate = false } = args;
+    const { transA = false, transB = false, m, n, k, a, b, c, accumulate = false, bias = 0, clamp: [lo, hi] = [-Infinity, Infinity] } = args;
     checkSize("m", m);
     checkSize("n", n);
     checkSize("k", k);
@@ -138,12 +142,14 @@ export class Engine {
     const endA = this.checkOperand("A", a, aRows, aCols, lda);
     const endB = this.checkOperand("B", b, bRows, bCols, ldb);
     const endC = this.checkOperand("C", c, m, n, ldc);
+    if (bias !== 0) this.checkOperand("bias", bias, 1, n, n);
+    if (typeof lo !== "number" || typeof hi !== "number" || !(lo <= hi)) throw new ArgumentError(`gemm: clamp must be [lo, hi] with lo ≤ hi, got ${describe(args.clamp)}`);
     if (m > 0 && n > 0 && k > 0) {
       if (a < endC && c < endA) throw new ArgumentError("gemm: C overlaps A; the output needs memory of its own");
       if (b < endC && c < endB) throw new ArgumentError("gemm: C overlaps B; the output needs memory of its own");
     }
-    if (m * n * k >= PARALLEL_MIN_MACS && this.threadPool()?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.runCall)) return;
-    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, this.scratch);
+    if (m * n * k >= PARALLEL_MIN_MACS && this.threadPool()?.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, [bias, lo, hi], this.runCall)) return;
+    this.kernels.sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, bias, lo, hi, this.scratch);
   }
 
   /** Each parallel kernel called on this thread with a block's arguments (and this thread's scratch, if it takes one). */

@@ -7,7 +7,7 @@ export interface Kernels {
   sgemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number,
-    accumulate: boolean, work: number,
+    accumulate: boolean, bias: number, lo: number, hi: number, work: number,
   ): void;
   add(a: number, b: number, out: number, n: number): void;
   sub(a: number, b: number, out: number, n: number): void;
@@ -112,7 +112,15 @@ export interface Kernels {
   ): void;
   depthwiseConv(
     x: number, n: number, h: number, w: number, c: number, mult: number, weights: number, kh: number, kw: number, stride: number, pt: number, pl: number,
-    oh: number, ow: number, row0: number, row1: number, bias: number, y: number,
+    oh: number, ow: number, row0: number, row1: number, bias: number, lo: number, hi: number, y: number,
+  ): void;
+  depthwiseConvInputGrad(
+    delta: number, n: number, h: number, w: number, c: number, mult: number, weights: number, kh: number, kw: number, stride: number, pt: number, pl: number,
+    oh: number, ow: number, row0: number, row1: number, gx: number,
+  ): void;
+  depthwiseConvWeightGrad(
+    x: number, n: number, h: number, w: number, c: number, mult: number, kh: number, kw: number, stride: number, pt: number, pl: number,
+    oh: number, ow: number, delta: number, dw: number,
   ): void;
   erf(x: number, y: number, n: number): void;
   erfBackward(x: number, gy: number, gx: number, n: number): void;

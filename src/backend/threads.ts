@@ -118,21 +118,22 @@ export class ThreadPool {
   }
 
   /**
-   * C (=|+=) op(A)·op(B) in blocks of C, or false (nothing done) when C is too narrow to cut.
+   * C (=|+=) op(A)·op(B) in blocks of C, then the epilogue (bias, clamp: engine.gemm's), or false
+   * (nothing done) when C is too narrow to cut.
    * `own` runs one block on the calling thread, with its own scratch.
    */
   gemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean,
-    own: (call: Call) => void,
+    [bias, lo, hi]: [number, number, number], own: (call: Call) => void,
   ): boolean {
     // Cut C along its longer side, on the register tile's boundaries.
     const byRows = m >= n;
     const [extent, tile] = byRows ? [m, MR] : [n, NR];
     const blocks = this.cuts(extent, tile).map(([from, to]): Call[] => [byRows
       // Row r of op(A) starts at a + r·lda (not transposed) or a + r (transposed); likewise columns of op(B).
-      ? ["sgemm", +transA, +transB, to - from, n, k, a + 4 * from * (transA ? 1 : lda), lda, b, ldb, c + 4 * from * ldc, ldc, +accumulate]
-      : ["sgemm", +transA, +transB, m, to - from, k, a, lda, b + 4 * from * (transB ? ldb : 1), ldb, c + 4 * from, ldc, +accumulate]]);
+      ? ["sgemm", +transA, +transB, to - from, n, k, a + 4 * from * (transA ? 1 : lda), lda, b, ldb, c + 4 * from * ldc, ldc, +accumulate, bias, lo, hi]
+      : ["sgemm", +transA, +transB, m, to - from, k, a, lda, b + 4 * from * (transB ? ldb : 1), ldb, c + 4 * from, ldc, +accumulate, bias && bias + 4 * from, lo, hi]]);
     return this.run(blocks, own);
   }
 

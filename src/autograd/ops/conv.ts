@@ -13,7 +13,7 @@
 // follow from the batch alone, so the bits do not depend on how many threads there are.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
-import { record } from "../graph.js";
+import { isGradEnabled, record } from "../graph.js";
 import { checkOptions, describe } from "../../check.js";
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
@@ -77,6 +77,21 @@ export function paddedOutput(op: string, size: number, kernel: number, stride: n
 
 /** y = f(conv(x, W) + b) for x [n, h, w, c], W [kh, kw, c, filters], b [filters]. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DOptions): Tensor {
+  return convolve(x, w, b, options, null);
+}
+
+/**
+ * y = min(max(conv(x, W) + b, lo), hi) without a graph, for inference (an imported Conv with its
+ * BatchNorm folded in and its ReLU, ReLU6 or Clip after it): the bias and the clamp go in the
+ * GEMM's epilogue, so y is written once. Nothing of x, W or b may need a gradient.
+ */
+export function conv2dClamped(x: Tensor, w: Tensor, b: Tensor | null, options: { stride?: number; padding?: Conv2DOptions["padding"] }, clamp: readonly [number, number]): Tensor {
+  if (isGradEnabled() && (x.requiresGrad || w.requiresGrad || b?.requiresGrad)) throw new Error("wasmgrad bug: conv2dClamped has no gradient");
+  return convolve(x, w, b, options, clamp);
+}
+
+/** conv2d's work; `clamp` (inference only): the output clamped in the epilogue, and no graph recorded. */
+function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions | undefined, clamp: readonly [number, number] | null): Tensor {
   checkTensor("conv2d", "x", x);
   checkTensor("conv2d", "W", w);
   if (b !== null) checkTensor("conv2d", "b (or null)", b);
@@ -127,6 +142,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
 
   const pointwise = kh === 1 && kw === 1 && stride === 1 && oh === h && ow === wid && rows.before === 0 && columns.before === 0;
   const direct = patch <= DIRECT_PATCH && !pointwise;
+  // The GEMM paths add the bias and clamp (a ReLU's [0, ∞]) as they store y: no second pass over it.
+  const reluInEpilogue = activation === "relu" && !direct;
+  const bounds = clamp ?? (reluInEpilogue ? [0, Infinity] as const : [-Infinity, Infinity] as const);
+  const epilogue = { bias: b ? b.ptr : 0, clamp: bounds };
   const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W, and write ∂W, in rows of 8 filters
   let padded: Padded | null = null;
   const y = empty(x, [n, oh, ow, filters]);
@@ -146,23 +165,26 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
     wRows.dispose();
   } else if (pointwise) {
     // A 1×1 window at stride 1 without padding: x [pixels, c] is its own patch matrix, one GEMM.
-    engine.gemm({ m: pixels, n: filters, k: c, a: x.ptr, b: w.ptr, c: y.ptr });
-    if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
+    engine.gemm({ m: pixels, n: filters, k: c, a: x.ptr, b: w.ptr, c: y.ptr, ...epilogue });
   } else if (n !== 1) {
     byImageChunks((first, count, cols) => [
       ["im2col", image(x, first), count, ...geometry, cols],
-      ["sgemm", 0, 0, count * oh * ow, filters, patch, cols, patch, w.ptr, filters, image(y, first), filters, 0],
-      ...(b ? [["addBias", image(y, first), b.ptr, image(y, first), count * oh * ow, filters] as Call] : []),
+      ["sgemm", 0, 0, count * oh * ow, filters, patch, cols, patch, w.ptr, filters, image(y, first), filters, 0, epilogue.bias, ...bounds],
     ]);
   } else {
     // One image: its GEMM is the work to share.
     const cols = empty(x, [oh * ow, patch]);
     k.im2col(x.ptr, 1, ...geometry, cols.ptr);
-    engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr });
+    engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr, ...epilogue });
     cols.dispose();
-    if (b) k.addBias(y.ptr, b.ptr, y.ptr, pixels, filters);
   }
-  const before = activateInPlace(y, filters, activation, slope);
+  if (clamp) {
+    // Inference: the direct path's clamp is a pass of its own; no graph, so nothing is kept.
+    if (direct && (clamp[0] > -Infinity || clamp[1] < Infinity)) k.clamp(y.ptr, clamp[0], clamp[1], y.ptr, y.size);
+    if (padded && padded.t !== x) padded.t.dispose();
+    return y;
+  }
+  const before = reluInEpilogue ? null : activateInPlace(y, filters, activation, slope);
 
   return record(y, "conv2d", b ? [x, w, b] : [x, w], (gy, needs, into) => {
     const delta = activationDelta(y, before, gy, filters, activation, slope);
@@ -205,7 +227,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
       dcols.dispose();
     } else if (gx) {
       byImageChunks((first, count, dcols) => [
-        ["sgemm", 0, 1, count * oh * ow, patch, filters, image(delta, first), filters, w.ptr, filters, dcols, patch, 0],
+        ["sgemm", 0, 1, count * oh * ow, patch, filters, image(delta, first), filters, w.ptr, filters, dcols, patch, 0, 0, -Infinity, Infinity],
         ["col2im", dcols, count, ...geometry, image(gx, first)],
       ]);
     }

@@ -113,7 +113,7 @@ type Product = [transA: boolean, transB: boolean, m: number, n: number, k: numbe
  */
 function byTargets(engine: Engine, groups: number[][], macs: number, product: (i: number) => Product, zero?: (i: number) => [number, number]): void {
   const gemm = ([transA, transB, m, n, k, a, b, c, accumulate]: Product): Call =>
-    ["sgemm", +transA, +transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n, +accumulate];
+    ["sgemm", +transA, +transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n, +accumulate, 0, -Infinity, Infinity];
   const calls = (group: number[]): Call[] => {
     const output = zero?.(group[0]);
     return [...(output ? [["fill", output[0], 0, output[1]] as Call] : []), ...group.map((i) => gemm(product(i)))];

@@ -14,7 +14,8 @@ import { ArgumentError, FormatError } from "../../errors.js";
 import { Model } from "../../nn/model.js";
 import { Tensor, outsideScopes, ownedBy, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, type RawModel, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
-import type { ChannelsLastStep, RunContext, Step } from "./op-rule.js";
+import type { ChannelsLastStep, Epilogue, FusedStep, RunContext, Step } from "./op-rule.js";
+import { epilogueChains, outputPass } from "./fusion.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
 import { onnxModelType } from "./proto-type.js";
 import type { ProtoObject } from "./protobuf.js";
@@ -47,6 +48,12 @@ interface PlanStep {
   where: string;
   /** Its outputs are integers that follow from the graph inputs' shapes alone: computed once per input shape. */
   shapeDerived: boolean;
+  /** It can be taken into the output pass of a Conv before it (fusion.ts). */
+  epilogue: Epilogue | null;
+  /** A Conv's form with the epilogues of `chain` in its output pass (fusion.ts). */
+  fused: FusedStep | null;
+  /** The steps after it whose epilogues it may take on, in order. */
+  chain: number[];
 }
 
 /** Shape-derived values remembered for this many input shapes. */
@@ -208,19 +215,38 @@ export class OnnxModel extends Model {
     const outputsOf = (outs: (Flowing | undefined)[]) => outs.map(tensorOf).filter((t): t is Tensor => t !== null);
     const derived = new Map<string, Value>();
     let kept = new Set<Tensor>();
+    // Steps a Conv before them took into its output pass this run (fusion.ts).
+    const absorbed = new Set<number>();
     try {
       this.#plan.forEach((step, at) => {
         if (known && step.shapeDerived) return;
+        if (absorbed.has(at)) {
+          if (freeing) for (const name of this.#diesAt[at]) release(name);
+          return;
+        }
         const given = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
         const held = new Set(given.map(tensorOf)); // and the planar forms passed: a step may hand an input on as its output
-        const compute = () => step.channelsLast?.(given, context) ??
+        let names = step.outputs;
+        const fusedRun = () => {
+          if (!step.fused || step.chain.length === 0) return null;
+          const plan = this.#plan;
+          const { covers, pass } = outputPass((function* () {
+            for (const s of step.chain) yield plan[s].epilogue!(plan[s].inputs.map((name) => (name === "" ? undefined : values.get(name) as Value)), context);
+          })());
+          const y = covers > 0 ? step.fused(given, pass) : null;
+          if (!y) return null;
+          step.chain.slice(0, covers).forEach((s) => absorbed.add(s));
+          names = [plan[step.chain[covers - 1]].outputs[0]];
+          return [y];
+        };
+        const compute = () => fusedRun() ?? step.channelsLast?.(given, context) ??
           step.run(given.map((v, i) => {
             const arg = step.shapeOnly && isChannelsLast(v) ? v.dimsOnly() : planarOf(step.inputs[i], v);
             held.add(tensorOf(arg));
             return arg;
           }), context);
         const outs = freeing ? ownedBy(compute, outputsOf) : compute();
-        step.outputs.forEach((name, i) => {
+        names.forEach((name, i) => {
           const v = outs[i];
           if (name === "" || v === undefined) return;
           values.set(name, v);
@@ -363,7 +389,7 @@ function compile(
       node, attrs: node.attrs, opset: graph.opset, where, inputTypes, engine,
       constant: (i: number) => (node.inputs[i] ? known.get(node.inputs[i]) : undefined),
       used: (i: number) => !!node.outputs[i] && needed.has(node.outputs[i]),
-      laidOut: (make: (w: Tensor) => Tensor) => {
+      laidOut: (make: (sources: readonly Tensor[]) => Tensor[]) => {
         const cache = new LaidOut(make);
         laidOut.push(cache);
         return cache;
@@ -390,8 +416,12 @@ function compile(
       (rule.shapeOnly === true || present.every((n) => known.has(n) || shapeDerived.has(n)));
     if (derived) node.outputs.forEach((name) => name && shapeDerived.add(name));
     const channelsLast = rule.channelsLast?.(ctx) ?? null;
-    plan.push({ run, channelsLast, shapeOnly: rule.shapeOnly === true, inputs: node.inputs, outputs: node.outputs, where, shapeDerived: derived });
+    plan.push({
+      run, channelsLast, shapeOnly: rule.shapeOnly === true, inputs: node.inputs, outputs: node.outputs, where, shapeDerived: derived,
+      epilogue: rule.epilogue?.(ctx) ?? null, fused: rule.fused?.(ctx) ?? null, chain: [],
+    });
   }
+  epilogueChains(plan, new Set(outputs)).forEach((chain, at) => (plan[at].chain = chain));
   const constants = new Map<string, Value>([...known].filter(([name]) => needed.has(name)));
   for (const o of outputs) {
     const t = types.get(o) ?? DataType.FLOAT;

@@ -1,33 +1,40 @@
 // Weights laid out once: a conv's [m, c, kh, kw] weights in the NHWC kernel's [kh, kw, c, m]
-// order are made the first time the node runs without a gradient to W (inference, or a frozen
-// backbone in training) and kept until W changes (its version: set, copyFrom, an optimiser's
-// step), so a forward pass does not permute every weight again. The model frees them with itself.
+// order (or, at inference, with a BatchNorm folded in: fusion.ts) are made the first time the node
+// runs without a gradient to them (inference, or a frozen backbone in training) and kept until a
+// source changes (its version: set, copyFrom, an optimiser's step), so a forward pass does not
+// permute every weight again. The model frees them with itself.
 import { isGradEnabled, noGrad } from "../../autograd/graph.js";
 import { type Tensor, outsideScopes, ownedBy } from "../../tensor.js";
 
 export class LaidOut {
-  #source: Tensor | null = null;
-  #version = -1;
-  #value: Tensor | null = null;
+  #sources: readonly Tensor[] = [];
+  #versions: number[] = [];
+  #value: Tensor[] | null = null;
 
-  constructor(private readonly make: (w: Tensor) => Tensor) {}
+  constructor(private readonly make: (sources: readonly Tensor[]) => Tensor[]) {}
 
-  /** make(w): as an op of the graph when W takes a gradient, else the copy kept for w's current values. */
-  of(w: Tensor): Tensor {
-    if (isGradEnabled() && w.requiresGrad) return this.make(w);
-    if (this.#value && this.#source === w && this.#version === w.version && !this.#value.isDisposed) return this.#value;
+  /** make(sources): as ops of the graph when a source takes a gradient, else the copies kept for the sources' current values. */
+  of(...sources: Tensor[]): Tensor[] {
+    if (isGradEnabled() && sources.some((s) => s.requiresGrad)) return this.make(sources);
+    if (this.#value && this.#fresh(sources)) return this.#value;
     this.dispose();
-    // Outside the caller's scopes and arena: it outlives this forward pass; make's own intermediates do not.
-    const value = outsideScopes(() => ownedBy(() => noGrad(() => this.make(w)), (v) => [v]));
-    this.#source = w;
-    this.#version = w.version;
+    // Outside the caller's scopes and arena: they outlive this forward pass; make's own intermediates do not.
+    const value = outsideScopes(() => ownedBy(() => noGrad(() => this.make(sources)), (v) => v));
+    this.#sources = sources;
+    this.#versions = sources.map((s) => s.version);
     this.#value = value;
     return value;
   }
 
+  /** The kept copies were made from these very tensors at their current versions, and are alive. */
+  #fresh(sources: readonly Tensor[]): boolean {
+    return sources.length === this.#sources.length && sources.every((s, i) => s === this.#sources[i] && s.version === this.#versions[i]) &&
+      this.#value!.every((t) => !t.isDisposed);
+  }
+
   dispose(): void {
-    this.#value?.dispose();
+    for (const t of this.#value ?? []) t.dispose();
     this.#value = null;
-    this.#source = null;
+    this.#sources = [];
   }
 }

@@ -40,9 +40,35 @@ export interface BuildContext {
   engine: Engine;
   /** Output i is read by the requested outputs (an op may skip work no one reads: LSTM's Y_c). */
   used(i: number): boolean;
-  /** A copy laid out from a weight, made once per weight version and freed with the model (laid-out.ts). */
-  laidOut(make: (w: Tensor) => Tensor): LaidOut;
+  /** Copies laid out from weights, made once per version of them and freed with the model (laid-out.ts). */
+  laidOut(make: (sources: readonly Tensor[]) => Tensor[]): LaidOut;
 }
+
+/**
+ * A per-channel map y = x·scale + shift that a node applies to its input (BatchNormalization with
+ * its running statistics): `scaleShift(sources)` gives [scale, shift], each [C], from `sources`
+ * alone, so what is folded from them can be kept until one of them changes.
+ */
+export interface Affine {
+  sources: Tensor[];
+  scaleShift(sources: readonly Tensor[]): [Tensor, Tensor];
+}
+
+/**
+ * What a node does to its input 0 when that can go into the output pass of the Conv making it, at
+ * inference (fusion.ts): a per-channel affine map, or a clamp (Relu [0, ∞], Clip). Null for these
+ * arguments (batch statistics, bounds that are not known): the node runs as itself.
+ */
+export type Epilogue = (args: (Value | undefined)[], run: RunContext) => { affine: Affine } | { clamp: readonly [number, number] } | null;
+
+/** What a conv's output pass takes on at inference: a folded affine map, then a clamp. */
+export interface ConvEpilogue {
+  affine: Affine | null;
+  clamp: readonly [number, number];
+}
+
+/** A Conv with an epilogue, at inference: its output, or null where it must run as itself (a gradient is wanted, an unusual window). */
+export type FusedStep = (args: (Flowing | undefined)[], epilogue: ConvEpilogue) => Flowing | null;
 
 export interface OpRule {
   /** The oldest opset whose semantics this rule reads (the op's first version, or 7). */
@@ -60,6 +86,10 @@ export interface OpRule {
   shapeOnly?: true;
   /** Its channels-last form (channels-last.ts), tried before build's step whenever the node runs. */
   channelsLast?(ctx: BuildContext): ChannelsLastStep;
+  /** It can be taken into the output pass of the Conv before it (fusion.ts). */
+  epilogue?(ctx: BuildContext): Epilogue;
+  /** It can take the epilogues of the nodes after it (a Conv: fusion.ts). */
+  fused?(ctx: BuildContext): FusedStep;
 }
 
 export const FLOAT_OUT = (): number[] => [DataType.FLOAT];

@@ -160,6 +160,11 @@ const clip: OpRule = {
     const [lo, hi] = clipBounds(ctx, args as Value[]);
     return [new ChannelsLast(clipTensor(x.nhwc, lo, hi))];
   },
+  // In the Conv's output pass at inference (ReLU6), unless min > max (then every value is max).
+  epilogue: (ctx) => (args) => {
+    const [lo, hi] = clipBounds(ctx, args);
+    return lo <= hi ? { clamp: [lo, hi] } : null;
+  },
 };
 
 /** Clip's bounds: attributes before opset 11, optional inputs from it. */
@@ -252,7 +257,7 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Exp: unary((x) => x.exp()),
   Log: unary((x) => x.log()),
   Erf: unary((x) => erf(x)),
-  Relu: unary(relu),
+  Relu: { ...unary(relu), epilogue: () => () => ({ clamp: [0, Infinity] }) },
   Sigmoid: unary((x) => x.sigmoid()),
   Tanh: unary((x) => x.tanh()),
   LeakyRelu: unary((x, ctx) => leaky(x, ctx.attrs.float("alpha", 0.01))),

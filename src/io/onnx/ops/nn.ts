@@ -4,11 +4,12 @@
 // LRN), Softmax and LogSoftmax (with the 2-D coercion before opset 13), Gemm and MatMul.
 // An undilated 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC
 // between convolutions): on wasmgrad's NHWC conv2d (a grouped one, a conv2d per group), or, for a
-// depthwise one where no gradient is wanted, on the direct depthwise kernel; its weights are laid
-// out once, or permuted by an op where W takes a gradient (laid-out.ts). Every other form runs on
-// the NCHW kernels of autograd/ops/planes.ts.
+// depthwise one, on the direct depthwise kernels; its weights are laid out once, or permuted by an
+// op where W takes a gradient (laid-out.ts). At inference it takes the BatchNorm and clamp after
+// it into its output pass (fusion.ts). Every other form runs on the NCHW kernels of
+// autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
-import { avgPool2d, conv2d, maxPool2d } from "../../../autograd/ops/conv.js";
+import { avgPool2d, conv2d, conv2dClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { concat } from "../../../autograd/ops/select.js";
@@ -16,7 +17,7 @@ import { type Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
 import { type BuildContext, type OpRule, type RunContext, refuse } from "../op-rule.js";
 import { toChannelsLast } from "../channels-last.js";
-import { ChannelsLast, type Value, asTensor, axisOf, isChannelsLast, isInts } from "../values.js";
+import { ChannelsLast, type Flowing, type Value, asTensor, axisOf, isChannelsLast, isInts } from "../values.js";
 
 /** Padding [before, after] per spatial axis split from its total as auto_pad says (SAME_UPPER: the extra one after). */
 function split(total: readonly number[], lower: boolean): [number[], number[]] {
@@ -113,41 +114,77 @@ const conv: OpRule = {
       return [fromPlanar(y, b, rank)];
     };
   },
-  // An ungrouped, undilated 2-D Conv with equal strides runs on the NHWC conv2d, its output left channels-last.
-  // A depthwise one (a group per input channel), where no gradient is wanted, on the direct NHWC
-  // kernel; a grouped one as one conv2d per group.
+  // An undilated 2-D Conv with equal strides runs on the NHWC kernels, its output left channels-last.
   channelsLast: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
-    // [m, c, kh, kw] → [kh, kw, c, m]: an op while W takes a gradient, else laid out once.
-    const weights = ctx.laidOut((w) => w.transpose([2, 3, 1, 0]));
+    const weights = laidOutWeights(ctx);
     return (args) => {
-      const input = args[0];
-      const dims = isChannelsLast(input) ? input.dims : input === undefined || isInts(input) ? [] : input.shape;
-      if (dims.length !== 4) return null;
-      const w = asTensor(args[1] as Value, ctx, "W");
-      if (w.rank !== 4) refuse(ctx, `W has rank ${w.rank} for an input of rank 4`);
-      const { strides, dilations, pads: [before, after] } = convWindow(ctx, w, dims.slice(2));
-      if (dilations.some((d) => d !== 1) || strides[0] !== strides[1]) return null;
-      const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
-      const pads = [before[0], before[1], after[0], after[1]];
-      const depthwise = groups === dims[1] && groups > 1 && w.shape[1] === 1;
-      if (depthwise && isGradEnabled() && (w.requiresGrad || b?.requiresGrad || (isChannelsLast(input) ? input.nhwc : (input as Tensor)).requiresGrad)) return null;
-      const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(input as Tensor);
-      if (depthwise) {
-        const laid = weights.of(w); // [kh, kw, 1, m]: the kernel's [kh, kw, m]
-        return [new ChannelsLast(depthwiseConv2d(x, laid.reshape([laid.shape[0], laid.shape[1], laid.shape[3]]), b, strides[0], pads))];
-      }
-      const options = { stride: strides[0], padding: pads as [number, number, number, number] };
-      if (groups === 1) return [new ChannelsLast(conv2d(x, weights.of(w), b, options))];
-      // Grouped (ShuffleNet's): each group's channels through the GEMM path, joined along the channels.
-      const laid = weights.of(w), [n, h, wid, c] = x.shape, cg = c / groups, mg = laid.shape[3] / groups;
-      const parts = Array.from({ length: groups }, (_, g) => conv2d(
-        x.slice([0, 0, 0, g * cg], [n, h, wid, (g + 1) * cg]), laid.slice([0, 0, 0, g * mg], [laid.shape[0], laid.shape[1], cg, (g + 1) * mg]),
-        b ? b.slice([g * mg], [(g + 1) * mg]) : null, options));
-      return [new ChannelsLast(concat(parts, 3))];
+      const conv = nhwcConv(ctx, groups, args);
+      return conv && [new ChannelsLast(conv.run(weights.of(conv.w)[0], conv.b, null))];
+    };
+  },
+  // At inference, with the BatchNorm after it folded into W and B (W·a, B·a + shift: kept until
+  // one of them changes) and the clamp after that (Relu, Clip) in its output pass: fusion.ts.
+  fused: (ctx) => {
+    const groups = ctx.attrs.int("group", 1);
+    const weights = laidOutWeights(ctx);
+    let fold: (sources: readonly Tensor[]) => Tensor[] = () => [];
+    const folded = ctx.laidOut((sources) => fold(sources));
+    return (args, { affine, clamp }) => {
+      const conv = nhwcConv(ctx, groups, args);
+      if (!conv) return null;
+      const { w, b } = conv;
+      if (isGradEnabled() && [conv.x, w, b, ...(affine?.sources ?? [])].some((t) => t?.requiresGrad)) return null;
+      if (!affine) return new ChannelsLast(conv.run(weights.of(w)[0], b, clamp));
+      if (affine.sources[0].size !== w.shape[0]) return null; // not this conv's channels: the BatchNorm, run as itself, says why
+      const own = b ? [w, b] : [w];
+      fold = (sources) => {
+        const [scale, shift] = affine.scaleShift(sources.slice(own.length));
+        const laid = weights.of(sources[0])[0]; // [kh, kw, c / groups, m]: the output channel last, as the scale
+        return [laid.mul(scale), b ? sources[1].mul(scale).add(shift) : shift];
+      };
+      const [fw, fb] = folded.of(...own, ...affine.sources);
+      return new ChannelsLast(conv.run(fw, fb, clamp));
     };
   },
 };
+
+/** A Conv's weights laid out for the NHWC kernels: [m, c, kh, kw] → [kh, kw, c, m] (an op while W takes a gradient, else once). */
+const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [w.transpose([2, 3, 1, 0])]);
+
+/**
+ * A Conv the NHWC kernels take (2-D, undilated, equal strides), or null: its operands, and
+ * `run(laid, b, clamp)`, the convolution by laid-out weights, clamped without a graph (inference),
+ * or as an op of the graph (clamp null): on conv2d, a conv2d per group (ShuffleNet's grouped
+ * convolutions), or the direct depthwise kernel (a group per input channel; no graph).
+ */
+function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[]) {
+  const input = args[0];
+  const dims = isChannelsLast(input) ? input.dims : input === undefined || isInts(input) ? [] : input.shape;
+  if (dims.length !== 4) return null;
+  const w = asTensor(args[1] as Value, ctx, "W");
+  if (w.rank !== 4) refuse(ctx, `W has rank ${w.rank} for an input of rank 4`);
+  const { strides, dilations, pads: [before, after] } = convWindow(ctx, w, dims.slice(2));
+  if (dilations.some((d) => d !== 1) || strides[0] !== strides[1]) return null;
+  const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
+  const pads = [before[0], before[1], after[0], after[1]] as const;
+  const depthwise = groups === dims[1] && groups > 1 && w.shape[1] === 1;
+  const stride = strides[0];
+  const run = (laid: Tensor, bias: Tensor | null, clamp: readonly [number, number] | null): Tensor => {
+    const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(input as Tensor);
+    const [kh, kw, , m] = laid.shape;
+    if (depthwise) return depthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, stride, pads, clamp ?? undefined);
+    const options = { stride, padding: pads };
+    const one = (xs: Tensor, ws: Tensor, bs: Tensor | null) => (clamp ? conv2dClamped(xs, ws, bs, options, clamp) : conv2d(xs, ws, bs, options));
+    if (groups === 1) return one(x, laid, bias);
+    // Grouped: each group's channels through the GEMM path, joined along the channels.
+    const [n, h, wid, c] = x.shape, cg = c / groups, mg = m / groups;
+    return concat(Array.from({ length: groups }, (_, g) => one(
+      x.slice([0, 0, 0, g * cg], [n, h, wid, (g + 1) * cg]), laid.slice([0, 0, 0, g * mg], [kh, kw, cg, (g + 1) * mg]),
+      bias ? bias.slice([g * mg], [(g + 1) * mg]) : null)), 3);
+  };
+  return { x: isChannelsLast(input) ? input.nhwc : (input as Tensor), w, b, depthwise, run };
+}
 
 const convTranspose: OpRule = {
   since: 6,
@@ -258,18 +295,23 @@ const batchNormSteps = (ctx: BuildContext) => {
   if (ctx.opset < 9 && ctx.attrs.int("spatial", 1) !== 1) refuse(ctx, "spatial 0");
   // The training form: training_mode (opset 14) or, before opset 9's inference-only outputs, more than one output.
   const trainingNode = ctx.opset >= 14 ? ctx.attrs.int("training_mode", 0) === 1 : ctx.node.outputs.filter((o) => o).length > 1;
+  /** With running statistics, one scale and one shift per channel: y = x·a + (β − μ·a), a = γ/√(σ² + ε). */
+  const scaleShift = ([scale, bias, mean, variance]: readonly Tensor[]): [Tensor, Tensor] => {
+    const a = scale.div(variance.add(eps).sqrt());
+    return [a, bias.sub(mean.mul(a))];
+  };
+  const statistics = (args: readonly (Value | undefined)[]) => args.slice(1, 5).map((a, i) => asTensor(a, ctx, `input ${i + 1}`));
+  // batchStatistics in training mode, unless its scale and shift are frozen: a frozen BatchNorm keeps its running statistics.
+  const usesBatch = ([scale, bias]: readonly Tensor[], run: RunContext) => trainingNode || (run.training && run.batchStatistics && !(scale.frozen && bias.frozen));
   /**
    * The node on x, whose channels lie along `channelAxis`; `perC(t)` puts a [C] vector
    * along that axis. Its outputs: y in x's layout, then the statistics.
    */
   const normalise = (x: Tensor, channelAxis: number, perC: (t: Tensor) => Tensor, args: (Value | undefined)[], run: RunContext) => {
-    const [scale, bias, mean, variance] = args.slice(1).map((a, i) => asTensor(a, ctx, `input ${i + 1}`));
-    // batchStatistics in training mode, unless its scale and shift are frozen: a frozen BatchNorm keeps its running statistics.
-    const batch = trainingNode || (run.training && run.batchStatistics && !(scale.frozen && bias.frozen));
-    if (!batch) {
-      // One scale and one shift per channel: y = x·a + (β − μ·a), a = γ/√(σ² + ε).
-      const a = scale.div(variance.add(eps).sqrt());
-      return [x.mul(perC(a)).add(perC(bias.sub(mean.mul(a))))];
+    const [scale, bias, mean, variance] = statistics(args);
+    if (!usesBatch([scale, bias], run)) {
+      const [a, shift] = scaleShift([scale, bias, mean, variance]);
+      return [x.mul(perC(a)).add(perC(shift))];
     }
     const { mean: m, centred, variance: v } = moments(x, [...x.shape.keys()].filter((d) => d !== channelAxis));
     const y = centred.div(v.add(eps).sqrt()).mul(perC(scale)).add(perC(bias));
@@ -294,6 +336,11 @@ const batchNormSteps = (ctx: BuildContext) => {
       const [y, ...rest] = normalise(x.nhwc, 3, (t) => t, args as Value[], run);
       return [new ChannelsLast(y), ...rest];
     },
+    // Folded into the Conv before it at inference: the same scale and shift.
+    epilogue: (args: (Value | undefined)[], run: RunContext) => {
+      const sources = statistics(args);
+      return usesBatch(sources, run) ? null : { affine: { sources, scaleShift } };
+    },
   };
 };
 
@@ -304,6 +351,7 @@ const batchNorm: OpRule = {
   types: (ctx) => ctx.node.outputs.map(() => DataType.FLOAT),
   build: (ctx) => batchNormSteps(ctx).planar,
   channelsLast: (ctx) => batchNormSteps(ctx).channelsLast,
+  epilogue: (ctx) => batchNormSteps(ctx).epilogue,
 };
 
 
