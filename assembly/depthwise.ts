@@ -68,7 +68,7 @@ export function depthwiseConv(
                 sum += load<f32>(pixelAt(x, b, h, w, c, top + ky, left + kx) + (<usize>i << 2)) * load<f32>(weights + (<usize>((ky * kw + kx) * m + o) << 2));
               }
             }
-            store<f32>(out + (<usize>o << 2), min(max(sum, lo), hi));
+            store<f32>(out + (<usize>o << 2), sum < lo ? lo : sum > hi ? hi : sum);
           }
         }
       }

@@ -151,7 +151,7 @@ function finishRows(c: usize, ldc: i32, m: i32, n: i32, bias: usize, lo: f32, hi
     for (let j = 0; j < n; j++) {
       const at = row + (<usize>j << 2);
       const v = load<f32>(at) + (bias ? load<f32>(bias + (<usize>j << 2)) : 0);
-      store<f32>(at, v != v ? v : min(max(v, lo), hi));
+      store<f32>(at, v < lo ? lo : v > hi ? hi : v);
     }
   }
 }

@@ -63,3 +63,13 @@ function walk(src: usize, dst: usize, ndim: i32, shape: usize, strides: usize, s
     }
   }
 }
+
+/**
+ * `rows` runs of `cols` floats from src (rows srcStride floats apart) to dst (dstStride apart):
+ * a concatenation's parts into their places, and a gradient's slices back out.
+ */
+export function copyRows(src: usize, srcStride: i32, dst: usize, dstStride: i32, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + (<usize>r * <usize>dstStride << 2), src + (<usize>r * <usize>srcStride << 2), <usize>cols << 2);
+  }
+}

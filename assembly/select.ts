@@ -1,6 +1,7 @@
 // Selection and comparison: |x|, clipping, choosing by a condition, the largest (or smallest) of
 // each row with where it sits, and moving rows by index (gather, and its reverse, scatter-add).
 // NaN propagates: |NaN| = NaN, a NaN in a row is that row's max and min.
+import { clampV } from "./simd";
 
 /** y = |x| */
 export function absolute(x: usize, y: usize, n: i32): void {
@@ -17,18 +18,32 @@ export function absoluteBackward(x: usize, gy: usize, gx: usize, n: i32): void {
   }
 }
 
-/** y = min(max(x, lo), hi), NaN stays NaN */
+/** y = min(max(x, lo), hi), NaN stays NaN (clampV: the same choice four lanes at a time) */
 export function clamp(x: usize, lo: f32, hi: f32, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const loV = f32x4.splat(lo), hiV = f32x4.splat(hi);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(y + at, clampV(v128.load(x + at), loV, hiV));
+  }
+  for (; i < n; i++) {
     const at = <usize>i << 2;
     const v = load<f32>(x + at);
     store<f32>(y + at, v < lo ? lo : v > hi ? hi : v);
   }
 }
 
-/** gx = gy where lo ≤ x ≤ hi (the bounds themselves pass the gradient, as PyTorch does), 0 elsewhere */
+/** gx = gy where lo ≤ x ≤ hi (the bounds themselves pass the gradient, as PyTorch does), NaN where x is, 0 elsewhere */
 export function clampBackward(x: usize, lo: f32, hi: f32, gy: usize, gx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const loV = f32x4.splat(lo), hiV = f32x4.splat(hi), zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(x + at);
+    const inside = v128.and(f32x4.ge(v, loV), f32x4.le(v, hiV));
+    v128.store(gx + at, v128.bitselect(v, v128.bitselect(v128.load(gy + at), zero, inside), f32x4.ne(v, v)));
+  }
+  for (; i < n; i++) {
     const at = <usize>i << 2;
     const v = load<f32>(x + at);
     store<f32>(gx + at, v >= lo && v <= hi ? load<f32>(gy + at) : v != v ? v : 0);

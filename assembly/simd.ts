@@ -7,10 +7,13 @@ export function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** min(max(v, lo), hi) per lane (a clamp to [−∞, ∞] changes nothing); NaN stays NaN. */
+/**
+ * v < lo ? lo : v > hi ? hi : v per lane, the scalar clamp's choice (NaN stays NaN, −0 stays −0;
+ * a clamp to [−∞, ∞] changes nothing): pmax and pmin are those comparisons.
+ */
 @inline
 export function clampV(v: v128, lo: v128, hi: v128): v128 {
-  return f32x4.min(f32x4.max(v, lo), hi);
+  return f32x4.pmin(f32x4.pmax(v, lo), hi);
 }
 
 /** The first `cols` (1 to 4) floats at `at` as the low lanes of a vector; the rest are 0. */

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, conv2d, init, maxPool2d, tensor } from "../dist/index.js";
+import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, concat, conv2d, init, maxPool2d, tensor } from "../dist/index.js";
 import { init as initFromSource, tensor as tensorFromSource } from "../src/index.js";
 import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots.js";
 import { lenet, mnistMlp } from "../examples/models.mjs";
@@ -180,6 +180,24 @@ describe("threads: convolutions, pooling and activations, shared by images and r
         y.mul(y).sum().backward();
         return [y.data(), x.grad!.data()];
       });
+    });
+  }, 60_000);
+});
+
+describe("threads: elementwise arithmetic, clipping and concatenation, by ranges", () => {
+  it("add, sub, mul, div (tensor and scalar), clip and concat along the last and a middle axis: values and gradients", async () => {
+    await sameBits(() => {
+      const r = new Random(17);
+      const shape = [9, 31, 37, 5]; // 51,615 elements: shared, in ranges that do not divide evenly
+      const size = shape.reduce((a, b) => a * b);
+      const a = tensor(random(r, size), { shape, requiresGrad: true });
+      const b = tensor(random(r, size).map((v) => 1.5 + Math.abs(v)), { shape, requiresGrad: true });
+      const c = tensor(random(r, size / 5 * 3), { shape: [9, 31, 37, 3], requiresGrad: true });
+      const y = a.add(b).mul(a.sub(b)).div(b).add(0.25).mul(1.5).clip(-0.8, 0.9);
+      const joined = concat([y, c], 3);
+      const middle = concat([a, b], 1);
+      joined.mul(joined).sum().add(middle.mul(middle).sum()).backward();
+      return [y.data(), joined.data(), middle.data(), a.grad!.data(), b.grad!.data(), c.grad!.data()];
     });
   }, 60_000);
 });

@@ -70,13 +70,13 @@ function accumulate(grads: Map<Tensor, Tensor>, t: Tensor, g: Tensor, owned: boo
 
 /** sum += g; g is freed when it is ours. */
 function addInto(sum: Tensor, g: Tensor, owned: boolean): void {
-  sum.engine.kernels.add(sum.ptr, g.ptr, sum.ptr, sum.size);
+  sum.engine.parallel("add", sum.size, (from, to) => [sum.ptr + 4 * from, g.ptr + 4 * from, sum.ptr + 4 * from, to - from]);
   if (owned) g.dispose();
 }
 
 function copy(t: Tensor, persistent: boolean): Tensor {
   const out = persistent ? Tensor.persistent(t.shape, t.engine) : Tensor.empty(t.shape, t.engine);
-  out.engine.kernels.scale(t.ptr, 1, out.ptr, t.size);
+  out.engine.parallel("scale", t.size, (from, to) => [t.ptr + 4 * from, 1, out.ptr + 4 * from, to - from]);
   return out;
 }
 

@@ -34,6 +34,7 @@ export interface Kernels {
   logSoftmaxBackward(y: number, gy: number, gx: number, rows: number, cols: number): void;
   /** shape, strides: ndim i32s each; 4·ndim more bytes after strides are the kernel's scratch. */
   stridedCopy(src: number, dst: number, ndim: number, shape: number, strides: number): void;
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
   stridedAccumulate(src: number, dst: number, ndim: number, shape: number, strides: number): void;
   addBias(x: number, b: number, out: number, rows: number, cols: number): void;
   mulRows(x: number, v: number, out: number, rows: number, cols: number): void;

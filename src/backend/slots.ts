@@ -64,13 +64,13 @@ export const hasWork = (word: number) => (word & STOP_BIT) === 0 && (word & UNCL
  */
 export const KERNELS = {
   sgemm: true,
-  adamStep: false, sgdStep: false, fill: false, add: false,
+  adamStep: false, sgdStep: false, fill: false, add: false, sub: false, mul: false, div: false, scale: false, addScalar: false,
   sigmoid: false, sigmoidBackward: false, tanh: false, tanhBackward: false,
   leakyRelu: false, leakyReluBackward: false, gelu: false, geluBackward: false,
   silu: false, siluBackward: false, elu: false, eluBackward: false,
   softplus: false, softplusBackward: false, hardSigmoid: false, hardSigmoidBackward: false,
   softmaxRows: false, softmaxBackward: false, logSoftmaxRows: false, logSoftmaxBackward: false,
-  addBias: false, mulRows: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false, depthwiseConv: false, depthwiseConvInputGrad: false, depthwiseConvWeightGrad: false,
+  addBias: false, mulRows: false, copyRows: false, clamp: false, clampBackward: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false, depthwiseConv: false, depthwiseConvInputGrad: false, depthwiseConvWeightGrad: false,
   maxPool: false, maxPoolBackward: false, avgPool: false, avgPoolBackward: false,
 } as const;
 export type ParallelKernel = keyof typeof KERNELS;

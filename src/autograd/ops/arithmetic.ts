@@ -17,17 +17,21 @@ function checkOperand(op: string, a: Tensor, b: unknown): Operand {
   throw new ArgumentError(`${op}: the other operand must be a Tensor or a number, got ${describe(b)}`);
 }
 
-/** y = a ⊙ s for a number s (a fresh tensor: gradients must not alias one another). */
-function scaled(a: Tensor, s: number): Tensor {
+// Elementwise kernels are shared between threads in ranges of elements (each element computed
+// alike on any thread: the same bits); small tensors stay on the calling thread.
+
+/** y = a ⊙ s, or a + s, for a number s (a fresh tensor: gradients must not alias one another). */
+function withScalar(a: Tensor, s: number, kernel: "scale" | "addScalar"): Tensor {
   const y = empty(a);
-  a.engine.kernels.scale(a.ptr, s, y.ptr, a.size);
+  a.engine.parallel(kernel, a.size, (from, to) => [a.ptr + 4 * from, s, y.ptr + 4 * from, to - from]);
   return y;
 }
+const scaled = (a: Tensor, s: number) => withScalar(a, s, "scale");
 
 /** y = f(a, b) elementwise, with a kernel of the form (a, b, out, n). */
 function elementwise(a: Tensor, b: Tensor, kernel: "add" | "sub" | "mul" | "div"): Tensor {
   const y = empty(a);
-  a.engine.kernels[kernel](a.ptr, b.ptr, y.ptr, a.size);
+  a.engine.parallel(kernel, a.size, (from, to) => [a.ptr + 4 * from, b.ptr + 4 * from, y.ptr + 4 * from, to - from]);
   return y;
 }
 
@@ -79,9 +83,7 @@ export function add(a: Tensor, b: Operand): Tensor {
   checkOperand("add", a, b);
   if (typeof b === "number") {
     checkScalar("add", b);
-    const y = empty(a);
-    a.engine.kernels.addScalar(a.ptr, b, y.ptr, a.size);
-    return record(y, "add", [a], (gy) => [gy], { scalar: b }); // ∂(a + s)/∂a = 1
+    return record(withScalar(a, b, "addScalar"), "add", [a], (gy) => [gy], { scalar: b }); // ∂(a + s)/∂a = 1
   }
   if (Tensor.isTensor(b) && isRowVector(a, b)) {
     checkSameEngine("add", a, b);
@@ -96,9 +98,7 @@ export function sub(a: Tensor, b: Operand): Tensor {
   checkOperand("sub", a, b);
   if (typeof b === "number") {
     checkScalar("sub", b);
-    const y = empty(a);
-    a.engine.kernels.addScalar(a.ptr, -b, y.ptr, a.size);
-    return record(y, "sub", [a], (gy) => [gy], { scalar: b });
+    return record(withScalar(a, -b, "addScalar"), "sub", [a], (gy) => [gy], { scalar: b });
   }
   const [x, z] = operands("sub", a, b);
   return withoutCopies(record(elementwise(x, z, "sub"), "sub", [x, z], (gy, needs) => [gy, needs[1] ? scaled(gy, -1) : null]), [a, b], [x, z]);

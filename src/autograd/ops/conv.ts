@@ -90,6 +90,30 @@ export function conv2dClamped(x: Tensor, w: Tensor, b: Tensor | null, options: {
   return convolve(x, w, b, options, clamp);
 }
 
+/**
+ * A grouped 1×1 convolution at stride 1 without a graph (inference: ShuffleNet's), x [n, h, w, c],
+ * W [1, 1, c / groups, m] (group g's filters the g-th m / groups columns), b [m]: group g's GEMM
+ * reads its channels of x where they are (rows c apart) and writes its filters straight into y
+ * (rows m apart), the bias and clamp in its epilogue, so no slice of x and no concatenation.
+ */
+export function groupedPointwiseClamped(x: Tensor, w: Tensor, b: Tensor | null, groups: number, clamp: readonly [number, number]): Tensor {
+  const [n, h, wid, c] = x.shape;
+  const [kh, kw, cg, m] = w.shape;
+  if (x.rank !== 4 || w.rank !== 4 || kh !== 1 || kw !== 1 || !Number.isInteger(groups) || groups < 1 || c !== cg * groups || m % groups !== 0 || (b && b.size !== m)) {
+    throw new ShapeError(`groupedPointwiseClamped: x [n, h, w, c], W [1, 1, c / ${groups}, m] and b [m], got ${formatShape(x.shape)}, ${formatShape(w.shape)}`);
+  }
+  if (isGradEnabled() && (x.requiresGrad || w.requiresGrad || b?.requiresGrad)) throw new Error("wasmgrad bug: groupedPointwiseClamped has no gradient");
+  const y = empty(x, [n, h, wid, m]);
+  const mg = m / groups;
+  for (let g = 0; g < groups; g++) {
+    x.engine.gemm({
+      m: n * h * wid, n: mg, k: cg, a: x.ptr + 4 * g * cg, lda: c, b: w.ptr + 4 * g * mg, ldb: m, c: y.ptr + 4 * g * mg, ldc: m,
+      bias: b ? b.ptr + 4 * g * mg : 0, clamp,
+    });
+  }
+  return y;
+}
+
 /** conv2d's work; `clamp` (inference only): the output clamped in the epilogue, and no graph recorded. */
 function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions | undefined, clamp: readonly [number, number] | null): Tensor {
   checkTensor("conv2d", "x", x);
@@ -172,9 +196,11 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
       ["sgemm", 0, 0, count * oh * ow, filters, patch, cols, patch, w.ptr, filters, image(y, first), filters, 0, epilogue.bias, ...bounds],
     ]);
   } else {
-    // One image: its GEMM is the work to share.
+    // One image: its GEMM is the work to share, and its im2col by output rows (rows [r0, r1) are
+    // the rows of an image padded r0·stride rows less at the top).
     const cols = empty(x, [oh * ow, patch]);
-    k.im2col(x.ptr, 1, ...geometry, cols.ptr);
+    engine.share(oh, (r0, r1) => [["im2col", x.ptr, 1, h, wid, c, kh, kw, stride, rows.before - r0 * stride, columns.before, r1 - r0, ow, cols.ptr + 4 * r0 * ow * patch]],
+      { unit: 1, work: oh * ow * patch });
     engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr, ...epilogue });
     cols.dispose();
   }

@@ -27,10 +27,10 @@ export function clip(x: Tensor, min: number, max: number): Tensor {
   checkNumber("clip", "min", min, { finite: false });
   checkNumber("clip", "max", max, { finite: false, min });
   const y = empty(x);
-  x.engine.kernels.clamp(x.ptr, min, max, y.ptr, x.size);
+  x.engine.parallel("clamp", x.size, (from, to) => [x.ptr + 4 * from, min, max, y.ptr + 4 * from, to - from]);
   return record(y, "clip", [x], (gy) => {
     const gx = empty(x);
-    x.engine.kernels.clampBackward(x.ptr, min, max, gy.ptr, gx.ptr, x.size);
+    x.engine.parallel("clampBackward", x.size, (from, to) => [x.ptr + 4 * from, min, max, gy.ptr + 4 * from, gx.ptr + 4 * from, to - from]);
     return [gx];
   }, { min, max });
 }
@@ -166,21 +166,27 @@ export function concat(list: readonly Tensor[], axis = 0): Tensor {
   if (bad >= 0) throw new ShapeError(`concat: tensors[${bad}] has shape ${formatShape(tensors[bad].shape)}; along every axis but ${d} it must match ${formatShape(first.shape)}`);
   const shape = first.shape.map((s, i) => (i === d ? tensors.reduce((n, t) => n + t.shape[d], 0) : s));
   const y = empty(first, shape);
-  const outStrides = contiguousStrides(shape);
-  const k = first.engine.kernels;
-  k.fill(y.ptr, 0, y.size);
+  // Each part is `rows` runs of its axes from d on, one per index of the axes before d; in y those
+  // runs lie yRow apart, the part's own `along` from the start of each. Threads share the runs.
+  const rows = shape.slice(0, d).reduce((a, s) => a * s, 1);
+  const inner = shape.slice(d + 1).reduce((a, s) => a * s, 1);
+  const yRow = shape[d] * inner;
+  const engine = first.engine;
+  const copy = (src: number, srcStride: number, dst: number, dstStride: number, cols: number) => {
+    if (rows > 0 && cols > 0) engine.parallel("copyRows", rows, (from, to) => [src + 4 * from * srcStride, srcStride, dst + 4 * from * dstStride, dstStride, to - from, cols], { unit: 1, work: rows * cols });
+  };
   const offsets: number[] = [];
   let along = 0;
   for (const t of tensors) {
-    offsets.push(along * outStrides[d]);
-    if (t.size > 0) first.engine.strided("accumulate", t.ptr, y.ptr + 4 * along * outStrides[d], t.shape, outStrides);
+    offsets.push(along * inner);
+    copy(t.ptr, t.shape[d] * inner, y.ptr + 4 * along * inner, yRow, t.shape[d] * inner);
     along += t.shape[d];
   }
   return record(y, "concat", tensors, (gy, needs) =>
     tensors.map((t, i) => {
       if (!needs[i]) return null;
       const g = empty(t);
-      if (g.size > 0) first.engine.strided("copy", gy.ptr + 4 * offsets[i], g.ptr, t.shape, outStrides);
+      copy(gy.ptr + 4 * offsets[i], yRow, g.ptr, t.shape[d] * inner, t.shape[d] * inner);
       return g;
     }),
   { axis: d });

@@ -9,7 +9,7 @@
 // it into its output pass (fusion.ts). Every other form runs on the NCHW kernels of
 // autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
-import { avgPool2d, conv2d, conv2dClamped, maxPool2d } from "../../../autograd/ops/conv.js";
+import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { concat } from "../../../autograd/ops/select.js";
@@ -120,7 +120,10 @@ const conv: OpRule = {
     const weights = laidOutWeights(ctx);
     return (args) => {
       const conv = nhwcConv(ctx, groups, args);
-      return conv && [new ChannelsLast(conv.run(weights.of(conv.w)[0], conv.b, null))];
+      if (!conv) return null;
+      // Without a gradient wanted, the inference form (no graph recorded, nothing clamped).
+      const graph = isGradEnabled() && [conv.x, conv.w, conv.b].some((t) => t?.requiresGrad);
+      return [new ChannelsLast(conv.run(weights.of(conv.w)[0], conv.b, graph ? null : UNCLAMPED))];
     };
   },
   // At inference, with the BatchNorm after it folded into W and B (W·a, B·a + shift: kept until
@@ -148,6 +151,8 @@ const conv: OpRule = {
     };
   },
 };
+
+const UNCLAMPED = [-Infinity, Infinity] as const;
 
 /** A Conv's weights laid out for the NHWC kernels: [m, c, kh, kw] → [kh, kw, c, m] (an op while W takes a gradient, else once). */
 const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [w.transpose([2, 3, 1, 0])]);
@@ -177,6 +182,8 @@ function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | u
     const options = { stride, padding: pads };
     const one = (xs: Tensor, ws: Tensor, bs: Tensor | null) => (clamp ? conv2dClamped(xs, ws, bs, options, clamp) : conv2d(xs, ws, bs, options));
     if (groups === 1) return one(x, laid, bias);
+    // Grouped and 1×1 at stride 1, at inference: a GEMM per group, in place in x and y.
+    if (clamp && kh === 1 && kw === 1 && stride === 1 && pads.every((p) => p === 0)) return groupedPointwiseClamped(x, laid, bias, groups, clamp);
     // Grouped: each group's channels through the GEMM path, joined along the channels.
     const [n, h, wid, c] = x.shape, cg = c / groups, mg = m / groups;
     return concat(Array.from({ length: groups }, (_, g) => one(
