@@ -21,3 +21,4 @@ export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 export * from "./recurrent";
+export * from "./winograd";

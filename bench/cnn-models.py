@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import resource
 import time
 import warnings
 
@@ -135,6 +136,41 @@ def finetune_rate(model, size, batch=16, steps=6):
     return {"samplesPerSecond": batch / times[len(times) // 2], "min": batch / times[-1], "max": batch / times[0], "steps": steps}
 
 
+def finetune_memory(model, size, batch=16, steps=4):
+    """The growth of this process's peak RSS over `steps` fine-tuning steps (the first included), in a
+    forked child so that nothing run before counts: PyTorch's working memory for the step, with
+    what its allocator keeps."""
+    read, write = os.pipe()
+    if os.fork() == 0:
+        os.close(read)
+        torch.set_num_threads(1)
+        frozen = set(batchnorm_parameters(model))
+        for name, p in model.named_parameters():
+            p.requires_grad = name not in frozen
+        model.train()
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+        g = torch.Generator().manual_seed(7)
+        x = torch.rand(batch, 3, size, size, generator=g) * 2 - 1
+        y = torch.randint(0, 1000, (batch,), generator=g)
+        optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
+        with open("/proc/self/statm") as f:
+            before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        for _ in range(steps):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        os.write(write, json.dumps({"peakStepBytes": max(peak - before, 0)}).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        result = json.loads(f.read())
+    os.wait()
+    return result
+
+
 ZOO = os.path.join(os.path.dirname(OUT), "..", "test", ".onnx-cases")
 
 
@@ -175,7 +211,7 @@ def main():
         with open(os.path.join(OUT, f"{name}.onnx"), "wb") as f:
             f.write(export(model, size, keep))
         if keep:
-            results[name] = {"size": size, "frozen": batchnorm_parameters(model), **finetune_rate(model, size)}
+            results[name] = {"size": size, "frozen": batchnorm_parameters(model), **finetune_memory(model, size), **finetune_rate(model, size)}
         print(f"wrote {name}.onnx" + (f"; PyTorch fine-tuning step {results[name]['samplesPerSecond']:.1f} samples/s" if keep else ""))
     with open(os.path.join(OUT, "torch-finetune.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SGD, conv2d, crossEntropy, noGrad, tensor } from "../dist/index.js";
+import { SGD, conv2d, crossEntropy, init, noGrad, tensor } from "../dist/index.js";
 import { fromOnnx } from "../dist/onnx.js";
 import { threadsAsked, wasmgradEngines } from "./engines.mjs";
 import { gflops, measure, perSecond, timeCalls } from "./measure.mjs";
@@ -51,6 +51,39 @@ const FLOPS = {
   depthwiseConvInputGrad: ([, n, h, , c, mult, , kh, kw, , , , oh, ow, r0, r1]) => (2 * n * oh * ow * c * mult * kh * kw * (r1 - r0)) / h,
   depthwiseConvWeightGrad: ([, n, , , c, mult, kh, kw, , , , oh, ow]) => 2 * n * oh * ow * c * mult * kh * kw,
 };
+
+/**
+ * A fine-tuning step's memory on an engine of its own (so nothing run before counts): the peak
+ * bytes in use over four steps above what the model holds before its first, beside PyTorch's peak
+ * RSS growth over the same four steps (bench/cnn-models.py); and whether the Wasm memory grew after
+ * the first step (its capacity after steps 1 and 4).
+ */
+async function* stepMemory(bytes, spec, label, build) {
+  const engine = await init({ build, threads: 1 });
+  const model = fromOnnx(bytes, { engine });
+  model.freeze(spec.frozen);
+  model.train();
+  const optimizer = new SGD(model.trainableParameters(), { lr: 0.01, momentum: 0.9 });
+  const x = images(16, spec.size, engine);
+  const y = tensor(Float32Array.from({ length: 16 }, (_, i) => (i * 37) % 1000), { engine });
+  const before = engine.memory.stats().bytesInUse;
+  const capacities = [];
+  for (let i = 0; i < 4; i++) {
+    optimizer.zeroGrad();
+    crossEntropy(model.call(x), y).backward();
+    optimizer.step();
+    capacities.push(engine.memory.stats().capacityBytes);
+  }
+  const peak = engine.memory.stats().peakBytes - before;
+  const mib = (b) => b / 2 ** 20;
+  const kase = `${label} fine-tuning step batch 16: peak memory above the model's`;
+  const grew = capacities[3] !== capacities[0];
+  yield { suite: "cnn", case: kase, impl: `wasmgrad-${build}`, metric: "MiB", median: mib(peak), min: mib(peak), max: mib(peak),
+    note: `Wasm memory ${mib(capacities[0]).toFixed(0)} MiB after step 1, ${mib(capacities[3]).toFixed(0)} MiB after step 4${grew ? " (it grew)" : " (no growth)"}` };
+  yield { suite: "cnn", case: kase, impl: "pytorch-cpu", metric: "MiB", median: mib(spec.peakStepBytes), min: mib(spec.peakStepBytes), max: mib(spec.peakStepBytes), note: "PyTorch: peak RSS growth over 4 steps, in a forked process" };
+  model.dispose();
+  engine.dispose();
+}
 
 /**
  * Where a training step goes, kernel by kernel (every call timed, as the profile suite does):
@@ -133,6 +166,7 @@ export async function* run(log) {
     yield { suite: "cnn", case: kase, impl: "pytorch-cpu", metric: "samples/s", median: spec.samplesPerSecond, min: spec.min, max: spec.max, note: `PyTorch ${torch.torch} eager, one thread, median of ${spec.steps} steps` };
     if (name === "mobilenetv2-train") yield* kernelShares(one, step, label, oneImpl);
     model.dispose();
+    yield* stepMemory(readFileSync(file(name)), spec, label, best);
   }
 
   // ResNet-50's standard convolutions (batch 1, NHWC) beside one GEMM of the same m·k·n, same engine, same run.
@@ -149,5 +183,20 @@ export async function* run(log) {
     const tg = await measure(() => noGrad(() => a.matmul(b)).dispose(), { time: 300, iterations: 5 });
     yield { suite: "cnn", case: `conv ${label}`, impl: `${oneImpl} GEMM of the same product`, ...gflops(flops, tg) };
     for (const t of [x, w, a]) t.dispose();
+  }
+
+  // ResNet's 3×3 stride-1 convolutions (batch 1, "same") on im2col and on Winograd's F(2×2, 3×3),
+  // same engine, same run: what the importer's choice (WINOGRAD_MIN_TILES in src/io/onnx/ops/nn.ts)
+  // stands on. GFLOP/s of the direct convolution's 2·9·c·m multiply-adds per pixel, for both; conv2d
+  // transforms the weights on every call, which an imported model does once.
+  for (const [size, c, f] of [[56, 64, 64], [28, 128, 128], [14, 256, 256], [7, 512, 512]]) {
+    const x = tensor(Float32Array.from({ length: size * size * c }, (_, i) => Math.sin(i)), { shape: [1, size, size, c], engine: one });
+    const w = tensor(Float32Array.from({ length: 9 * c * f }, (_, i) => Math.cos(i) / 3), { shape: [3, 3, c, f], engine: one });
+    const flops = 2 * size * size * 9 * c * f;
+    for (const algorithm of ["im2col", "winograd"]) {
+      const t = await measure(() => noGrad(() => conv2d(x, w, null, { padding: "same", algorithm })).dispose(), { time: 300, iterations: 5 });
+      yield { suite: "cnn", case: `conv 3×3/1 ${size}×${size}×${c}→${f}`, impl: `${oneImpl} ${algorithm}`, ...gflops(flops, t) };
+    }
+    for (const t of [x, w]) t.dispose();
   }
 }

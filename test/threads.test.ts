@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, concat, conv2d, init, maxPool2d, tensor } from "../dist/index.js";
+import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, concat, conv2d, init, maxPool2d, noGrad, tensor } from "../dist/index.js";
 import { init as initFromSource, tensor as tensorFromSource } from "../src/index.js";
 import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots.js";
 import { lenet, mnistMlp } from "../examples/models.mjs";
@@ -132,6 +132,16 @@ describe("threads: convolutions, pooling and activations, shared by images and r
       const { s1, s2 } = model.run(x);
       s1.mul(s1).sum().add(s2.mul(s2).sum()).backward();
       return [s1.data(), s2.data(), x.grad!.data(), ...model.parameters().map((p) => p.grad!.data())];
+    });
+  }, 60_000);
+
+  it("conv2d on Winograd's F(2×2, 3×3), without a graph: output", async () => {
+    await sameBits(() => {
+      const r = new Random(18);
+      const x = tensor(random(r, 3 * 30 * 29 * 24), { shape: [3, 30, 29, 24] });
+      const w = tensor(random(r, 9 * 24 * 40), { shape: [3, 3, 24, 40] });
+      const b = tensor(random(r, 40));
+      return [noGrad(() => conv2d(x, w, b, { padding: "same", activation: "relu", algorithm: "winograd" })).data()];
     });
   }, 60_000);
 

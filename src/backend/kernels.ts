@@ -34,6 +34,11 @@ export interface Kernels {
   logSoftmaxBackward(y: number, gy: number, gx: number, rows: number, cols: number): void;
   /** shape, strides: ndim i32s each; 4·ndim more bytes after strides are the kernel's scratch. */
   stridedCopy(src: number, dst: number, ndim: number, shape: number, strides: number): void;
+  winogradWeights(w: number, c: number, m: number, u: number): void;
+  winogradInput(x: number, h: number, w: number, c: number, pt: number, pl: number, tw: number, ty0: number, ty1: number, v: number, tiles: number): void;
+  winogradOutput(
+    mm: number, tiles: number, m: number, oh: number, ow: number, tw: number, ty0: number, ty1: number, bias: number, lo: number, hi: number, y: number,
+  ): void;
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
   stridedAccumulate(src: number, dst: number, ndim: number, shape: number, strides: number): void;
   addBias(x: number, b: number, out: number, rows: number, cols: number): void;

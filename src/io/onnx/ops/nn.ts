@@ -11,10 +11,12 @@
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
+import { winogradConv3x3, winogradWeights } from "../../../autograd/ops/winograd.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { concat } from "../../../autograd/ops/select.js";
 import { type Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
+import type { LaidOut } from "../laid-out.js";
 import { type BuildContext, type OpRule, type RunContext, refuse } from "../op-rule.js";
 import { toChannelsLast } from "../channels-last.js";
 import { ChannelsLast, type Flowing, type Value, asTensor, axisOf, isChannelsLast, isInts } from "../values.js";
@@ -118,8 +120,9 @@ const conv: OpRule = {
   channelsLast: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
     const weights = laidOutWeights(ctx);
+    const winograd = ctx.laidOut(([laid]) => [winogradWeights(laid)]);
     return (args) => {
-      const conv = nhwcConv(ctx, groups, args);
+      const conv = nhwcConv(ctx, groups, args, winograd);
       if (!conv) return null;
       // Without a gradient wanted, the inference form (no graph recorded, nothing clamped).
       const graph = isGradEnabled() && [conv.x, conv.w, conv.b].some((t) => t?.requiresGrad);
@@ -131,10 +134,11 @@ const conv: OpRule = {
   fused: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
     const weights = laidOutWeights(ctx);
+    const winograd = ctx.laidOut(([laid]) => [winogradWeights(laid)]);
     let fold: (sources: readonly Tensor[]) => Tensor[] = () => [];
     const folded = ctx.laidOut((sources) => fold(sources));
     return (args, { affine, clamp }) => {
-      const conv = nhwcConv(ctx, groups, args);
+      const conv = nhwcConv(ctx, groups, args, winograd);
       if (!conv) return null;
       const { w, b } = conv;
       if (isGradEnabled() && [conv.x, w, b, ...(affine?.sources ?? [])].some((t) => t?.requiresGrad)) return null;
@@ -158,12 +162,20 @@ const UNCLAMPED = [-Infinity, Infinity] as const;
 const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [w.transpose([2, 3, 1, 0])]);
 
 /**
+ * Output tiles (2×2) from which a 3×3 stride-1 Conv runs on Winograd's F(2×2, 3×3) at inference:
+ * `npm run bench -- cnn` times both on ResNet's shapes, and at 7×7 outputs (16 tiles: sixteen
+ * GEMMs of 16 rows) im2col was the faster.
+ */
+const WINOGRAD_MIN_TILES = 32;
+
+/**
  * A Conv the NHWC kernels take (2-D, undilated, equal strides), or null: its operands, and
  * `run(laid, b, clamp)`, the convolution by laid-out weights, clamped without a graph (inference),
- * or as an op of the graph (clamp null): on conv2d, a conv2d per group (ShuffleNet's grouped
- * convolutions), or the direct depthwise kernel (a group per input channel; no graph).
+ * or as an op of the graph (clamp null): on conv2d (at inference a 3×3 one at stride 1 on
+ * Winograd's, its transformed weights kept in `winograd`), a conv2d per group (ShuffleNet's
+ * grouped convolutions), or the direct depthwise kernel (a group per input channel).
  */
-function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[]) {
+function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[], winograd: LaidOut) {
   const input = args[0];
   const dims = isChannelsLast(input) ? input.dims : input === undefined || isInts(input) ? [] : input.shape;
   if (dims.length !== 4) return null;
@@ -181,6 +193,8 @@ function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | u
     if (depthwise) return depthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, stride, pads, clamp ?? undefined);
     const options = { stride, padding: pads };
     const one = (xs: Tensor, ws: Tensor, bs: Tensor | null) => (clamp ? conv2dClamped(xs, ws, bs, options, clamp) : conv2d(xs, ws, bs, options));
+    const tiles = Math.ceil((x.shape[1] + pads[0] + pads[2] - 2) / 2) * Math.ceil((x.shape[2] + pads[1] + pads[3] - 2) / 2);
+    if (clamp && groups === 1 && kh === 3 && kw === 3 && stride === 1 && tiles >= WINOGRAD_MIN_TILES) return winogradConv3x3(x, winograd.of(laid)[0], bias, pads, clamp);
     if (groups === 1) return one(x, laid, bias);
     // Grouped and 1×1 at stride 1, at inference: a GEMM per group, in place in x and y.
     if (clamp && kh === 1 && kw === 1 && stride === 1 && pads.every((p) => p === 0)) return groupedPointwiseClamped(x, laid, bias, groups, clamp);
