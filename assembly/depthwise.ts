@@ -97,20 +97,22 @@ export function depthwiseConvInputGrad(
   const m = c * mult;
   for (let b = 0; b < n; b++) {
     for (let iy = row0; iy < row1; iy++) {
+      // The taps ky that reach row iy from an output row: ky ≡ iy + pt (mod stride), oy = (iy + pt − ky) / stride in [0, oh).
+      let ky0 = (iy + pt) % stride;
+      while (ky0 < kh && (iy + pt - ky0) / stride >= oh) ky0 += stride;
       for (let ix = 0; ix < w; ix++) {
+        let kx0 = (ix + pl) % stride;
+        while (kx0 < kw && (ix + pl - kx0) / stride >= ow) kx0 += stride;
         const out = pixelAt(gx, b, h, w, c, iy, ix);
         if (mult === 1) {
           let ch = 0;
           for (; ch + 16 <= c; ch += 16) {
             const at = <usize>ch << 2;
             let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-            for (let ky = 0; ky < kh; ky++) {
-              const t = iy + pt - ky;
-              if (t < 0 || t % stride != 0 || t / stride >= oh) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const u = ix + pl - kx;
-                if (u < 0 || u % stride != 0 || u / stride >= ow) continue;
-                const dp = pixelAt(delta, b, oh, ow, m, t / stride, u / stride) + at, wp = weights + (<usize>((ky * kw + kx) * m) << 2) + at;
+            for (let ky = ky0; ky < kh && iy + pt - ky >= 0; ky += stride) {
+              const oy = (iy + pt - ky) / stride;
+              for (let kx = kx0; kx < kw && ix + pl - kx >= 0; kx += stride) {
+                const dp = pixelAt(delta, b, oh, ow, m, oy, (ix + pl - kx) / stride) + at, wp = weights + (<usize>((ky * kw + kx) * m) << 2) + at;
                 a0 = madd(v128.load(dp), v128.load(wp), a0);
                 a1 = madd(v128.load(dp, 16), v128.load(wp, 16), a1);
                 a2 = madd(v128.load(dp, 32), v128.load(wp, 32), a2);
@@ -125,13 +127,10 @@ export function depthwiseConvInputGrad(
           for (; ch < c; ch += 4) {
             const count = min(4, c - ch), at = <usize>ch << 2;
             let a = f32x4.splat(0);
-            for (let ky = 0; ky < kh; ky++) {
-              const t = iy + pt - ky;
-              if (t < 0 || t % stride != 0 || t / stride >= oh) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const u = ix + pl - kx;
-                if (u < 0 || u % stride != 0 || u / stride >= ow) continue;
-                a = madd(loadUpTo4(pixelAt(delta, b, oh, ow, m, t / stride, u / stride) + at, count), loadUpTo4(weights + (<usize>((ky * kw + kx) * m) << 2) + at, count), a);
+            for (let ky = ky0; ky < kh && iy + pt - ky >= 0; ky += stride) {
+              const oy = (iy + pt - ky) / stride;
+              for (let kx = kx0; kx < kw && ix + pl - kx >= 0; kx += stride) {
+                a = madd(loadUpTo4(pixelAt(delta, b, oh, ow, m, oy, (ix + pl - kx) / stride) + at, count), loadUpTo4(weights + (<usize>((ky * kw + kx) * m) << 2) + at, count), a);
               }
             }
             storeUpTo4(out + at, count, a);
@@ -139,13 +138,10 @@ export function depthwiseConvInputGrad(
         } else {
           for (let i = 0; i < c; i++) {
             let sum: f32 = 0;
-            for (let ky = 0; ky < kh; ky++) {
-              const t = iy + pt - ky;
-              if (t < 0 || t % stride != 0 || t / stride >= oh) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const u = ix + pl - kx;
-                if (u < 0 || u % stride != 0 || u / stride >= ow) continue;
-                const dp = pixelAt(delta, b, oh, ow, m, t / stride, u / stride), wp = weights + (<usize>((ky * kw + kx) * m) << 2);
+            for (let ky = ky0; ky < kh && iy + pt - ky >= 0; ky += stride) {
+              const oy = (iy + pt - ky) / stride;
+              for (let kx = kx0; kx < kw && ix + pl - kx >= 0; kx += stride) {
+                const dp = pixelAt(delta, b, oh, ow, m, oy, (ix + pl - kx) / stride), wp = weights + (<usize>((ky * kw + kx) * m) << 2);
                 for (let j = 0; j < mult; j++) {
                   const o = <usize>(i * mult + j) << 2;
                   sum += load<f32>(dp + o) * load<f32>(wp + o);

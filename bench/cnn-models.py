@@ -136,14 +136,15 @@ def finetune_rate(model, size, batch=16, steps=6):
     return {"samplesPerSecond": batch / times[len(times) // 2], "min": batch / times[-1], "max": batch / times[0], "steps": steps}
 
 
-def finetune_memory(model, size, batch=16, steps=4):
-    """The growth of this process's peak RSS over `steps` fine-tuning steps (the first included), in a
-    forked child so that nothing run before counts: PyTorch's working memory for the step, with
-    what its allocator keeps."""
+def finetune_memory(make, size, batch=16, steps=4):
+    """The growth of peak RSS over `steps` fine-tuning steps (the first included) of the model
+    make() builds, in a child forked before this script has run any model (so no memory freed by
+    another is there to reuse): PyTorch's working memory for the step, with what its allocator keeps."""
     read, write = os.pipe()
     if os.fork() == 0:
         os.close(read)
         torch.set_num_threads(1)
+        model = seeded(make())
         frozen = set(batchnorm_parameters(model))
         for name, p in model.named_parameters():
             p.requires_grad = name not in frozen
@@ -201,6 +202,8 @@ def batch_free(name):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(1)
+    memory = {name: finetune_memory(make, size) for name, make, size in [("mobilenetv2-train", MobileNetV2, 128), ("resnet18-train", ResNet18, 112)]}
     for name in ["resnet50", "squeezenet", "shufflenet", "densenet121", "inception_v1"]:
         batch_free(name)
     torch.manual_seed(1)
@@ -211,7 +214,7 @@ def main():
         with open(os.path.join(OUT, f"{name}.onnx"), "wb") as f:
             f.write(export(model, size, keep))
         if keep:
-            results[name] = {"size": size, "frozen": batchnorm_parameters(model), **finetune_memory(model, size), **finetune_rate(model, size)}
+            results[name] = {"size": size, "frozen": batchnorm_parameters(model), **memory[name], **finetune_rate(model, size)}
         print(f"wrote {name}.onnx" + (f"; PyTorch fine-tuning step {results[name]['samplesPerSecond']:.1f} samples/s" if keep else ""))
     with open(os.path.join(OUT, "torch-finetune.json"), "w") as f:
         json.dump(results, f, indent=1)

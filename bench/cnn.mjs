@@ -55,8 +55,8 @@ const FLOPS = {
 /**
  * A fine-tuning step's memory on an engine of its own (so nothing run before counts): the peak
  * bytes in use over four steps above what the model holds before its first, beside PyTorch's peak
- * RSS growth over the same four steps (bench/cnn-models.py); and whether the Wasm memory grew after
- * the first step (its capacity after steps 1 and 4).
+ * RSS growth over the same four steps (bench/cnn-models.py); and whether the Wasm memory grows after
+ * the first step (its capacity after each).
  */
 async function* stepMemory(bytes, spec, label, build) {
   const engine = await init({ build, threads: 1 });
@@ -77,9 +77,8 @@ async function* stepMemory(bytes, spec, label, build) {
   const peak = engine.memory.stats().peakBytes - before;
   const mib = (b) => b / 2 ** 20;
   const kase = `${label} fine-tuning step batch 16: peak memory above the model's`;
-  const grew = capacities[3] !== capacities[0];
   yield { suite: "cnn", case: kase, impl: `wasmgrad-${build}`, metric: "MiB", median: mib(peak), min: mib(peak), max: mib(peak),
-    note: `Wasm memory ${mib(capacities[0]).toFixed(0)} MiB after step 1, ${mib(capacities[3]).toFixed(0)} MiB after step 4${grew ? " (it grew)" : " (no growth)"}` };
+    note: `${label}: Wasm memory after steps 1 to 4, ${capacities.map((c) => mib(c).toFixed(0)).join(", ")} MiB` };
   yield { suite: "cnn", case: kase, impl: "pytorch-cpu", metric: "MiB", median: mib(spec.peakStepBytes), min: mib(spec.peakStepBytes), max: mib(spec.peakStepBytes), note: "PyTorch: peak RSS growth over 4 steps, in a forked process" };
   model.dispose();
   engine.dispose();
