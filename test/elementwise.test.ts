@@ -83,3 +83,19 @@ describe("a vector along the last axis, broadcast over the rows (no broadcast co
     }
   });
 });
+
+describe("affineRows: x·scale + shift along the last axis in one op (BatchNorm with running statistics)", () => {
+  it("gives mul then add exactly, its gradients pass gradcheck, and a wrong vector is a typed error", async () => {
+    const { ArgumentError, gradcheck, tensor } = await import("../src/index.js");
+    const { affineRows } = await import("../src/autograd/ops/arithmetic.js");
+    const x = tensor(randomArray(3 * 4 * 7, rng(3)), { shape: [3, 4, 7], requiresGrad: true });
+    const scale = tensor(randomArray(7, rng(4)), { shape: [7], requiresGrad: true });
+    const shift = tensor(randomArray(7, rng(5)), { shape: [7], requiresGrad: true });
+    expect(Array.from(affineRows(x, scale, shift).data())).toEqual(Array.from(x.mul(scale).add(shift).data()));
+    expect(gradcheck((a, s, b) => affineRows(a, s, b).tanh(), [x, scale, shift]).ok).toBe(true);
+    const one = tensor(randomArray(7, rng(6)), { shape: [1, 7], requiresGrad: true }); // a single row
+    expect(Array.from(affineRows(one, scale, shift).data())).toEqual(Array.from(one.mul(scale).add(shift).data()));
+    expect(() => affineRows(x, tensor(randomArray(4, rng(7)), { shape: [4] }), shift)).toThrow(ArgumentError);
+    expect(() => affineRows(x, scale, tensor(randomArray(7, rng(8)), { shape: [1, 7] }))).toThrow(/vectors along x's last axis \(7\)/);
+  });
+});

@@ -94,6 +94,35 @@ export function add(a: Tensor, b: Operand): Tensor {
   return withoutCopies(record(elementwise(x, z, "add"), "add", [x, z], (gy) => [gy, gy]), [a, b], [x, z]);
 }
 
+/**
+ * x·scale + shift for vectors scale and shift along x's last axis (BatchNorm with running
+ * statistics over NHWC, frozen or not): one output where mul then add would make two, which a
+ * training step keeps to its end. ∂x = g·scale, ∂scale = Σ g·x, ∂shift = Σ g over x's rows.
+ */
+export function affineRows(x: Tensor, scale: Tensor, shift: Tensor): Tensor {
+  checkTensor("affineRows", "x", x);
+  checkTensor("affineRows", "scale", scale);
+  checkTensor("affineRows", "shift", shift);
+  checkSameEngine("affineRows", x, scale);
+  checkSameEngine("affineRows", x, shift);
+  const along = x.rank >= 1 ? x.shape[x.rank - 1] : -1;
+  if (scale.rank !== 1 || shift.rank !== 1 || scale.size !== along || shift.size !== along) {
+    throw new ArgumentError(`affineRows: scale and shift must be vectors along x's last axis (${x.shape[x.rank - 1]}), got ${describe(scale.shape)} and ${describe(shift.shape)} for x ${describe(x.shape)}`);
+  }
+  const y = byRows("mulRows", x, scale);
+  const cols = along;
+  if (y.size > 0) x.engine.share(y.size / cols, (from, to) => [["addBias", y.ptr + 4 * from * cols, shift.ptr, y.ptr + 4 * from * cols, to - from, cols]], { unit: 1, work: y.size });
+  return record(y, "affineRows", [x, scale, shift], (gy, needs) => {
+    let gScale: Tensor | null = null;
+    if (needs[1]) {
+      const products = elementwise(gy, x, "mul");
+      gScale = columnSums(products, scale);
+      products.dispose();
+    }
+    return [needs[0] ? byRows("mulRows", gy, scale) : null, gScale, needs[2] ? columnSums(gy, shift) : null];
+  });
+}
+
 export function sub(a: Tensor, b: Operand): Tensor {
   checkOperand("sub", a, b);
   if (typeof b === "number") {

@@ -18,7 +18,7 @@ import { checkOneOf, checkOptions, describe } from "../../check.js";
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
 import { type Activation, activateInPlace, activationDelta, checkActivation } from "./activate.js";
-import { checkSameEngine, checkTensor, empty } from "./util.js";
+import { checkSameEngine, checkTensor, empty, scratch } from "./util.js";
 import { winogradConv3x3, winogradWeights } from "./winograd.js";
 
 export type Padding = "valid" | "same";
@@ -163,7 +163,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   const byImageChunks = (calls: (first: number, count: number, patches: number) => Call[]) => {
     const buffers: Tensor[] = [];
     engine.share(n, (from, to) => {
-      const patches = empty(x, [Math.min(chunk, to - from) * oh * ow, patch]);
+      const patches = scratch(x, [Math.min(chunk, to - from) * oh * ow, patch]);
       buffers.push(patches);
       const range: Call[] = [];
       for (let first = from; first < to; first += chunk) range.push(...calls(first, Math.min(chunk, to - first), patches.ptr));
@@ -217,7 +217,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   } else {
     // One image: its GEMM is the work to share, and its im2col by output rows (rows [r0, r1) are
     // the rows of an image padded r0·stride rows less at the top).
-    const cols = empty(x, [oh * ow, patch]);
+    const cols = scratch(x, [oh * ow, patch]);
     engine.share(oh, (r0, r1) => [["im2col", x.ptr, 1, h, wid, c, kh, kw, stride, rows.before - r0 * stride, columns.before, r1 - r0, ow, cols.ptr + 4 * r0 * ow * patch]],
       { unit: 1, work: oh * ow * patch });
     engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr, ...epilogue });
@@ -239,10 +239,10 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
     if (gw) {
       // ∂W straight from the (padded) image and δ on either path: no patch matrix to make or read.
       // One partial sum per group of images, whichever thread makes it; then the groups in order.
-      const source = padded ?? padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, (ow - 1) * stride + kw);
+      const source = padded ?? padInput(x, rows.before, columns.before, (oh - 1) * stride + kh, (ow - 1) * stride + kw, scratch);
       const group = Math.max(1, Math.ceil(n / WEIGHT_GRAD_GROUPS));
       const groups = Math.max(1, Math.ceil(n / group)); // one, of zeros, for an empty batch
-      const partials = empty(w, [groups, patch, wStride]);
+      const partials = scratch(w, [groups, patch, wStride]);
       const partial = (g: number) => partials.ptr + 4 * g * patch * wStride;
       if (n === 0) k.fill(partial(0), 0, patch * wStride);
       engine.share(n, (from, to) => {
@@ -266,7 +266,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
       engine.gemm({ transB: true, m: pixels, n: c, k: filters, a: delta.ptr, b: w.ptr, c: gx.ptr });
     } else if (gx && n === 1) {
       // One image: its GEMM is the work to share.
-      const dcols = empty(x, [oh * ow, patch]);
+      const dcols = scratch(x, [oh * ow, patch]);
       engine.gemm({ transB: true, m: oh * ow, n: patch, k: filters, a: delta.ptr, b: w.ptr, c: dcols.ptr });
       k.col2im(dcols.ptr, 1, ...geometry, gx.ptr);
       dcols.dispose();
@@ -294,20 +294,20 @@ interface Padded {
   w: number;
 }
 
-/** x with `top` zero rows and `left` zero columns before it, and enough after to hold `needH`×`needW`. */
-function padInput(x: Tensor, top: number, left: number, needH: number, needW: number): Padded {
+/** x with `top` zero rows and `left` zero columns before it, and enough after to hold `needH`×`needW` (made by `make`: scratch for ∂W alone). */
+function padInput(x: Tensor, top: number, left: number, needH: number, needW: number, make = empty): Padded {
   const [n, h, w, c] = x.shape;
   const hp = Math.max(top + h, needH);
   const wp = Math.max(left + w, needW);
   if (top === 0 && left === 0 && hp === h && wp === w) return { t: x, h, w };
-  const t = empty(x, [n, hp, wp, c]);
+  const t = make(x, [n, hp, wp, c]);
   x.engine.share(n, (from, to) => [["padImage", imageOf(x, n, from), to - from, h, w, c, top, left, hp, wp, imageOf(t, n, from)]], { unit: 1, work: t.size });
   return { t, h: hp, w: wp };
 }
 
 /** W [rows, filters] copied with each row padded with zeros to `stride` floats. */
 function padRows(w: Tensor, rows: number, filters: number, stride: number): Tensor {
-  const out = empty(w, [rows, stride]);
+  const out = scratch(w, [rows, stride]);
   const memory = w.engine.memory;
   const to = memory.f32(out.ptr, out.size).fill(0);
   const from = memory.f32(w.ptr, w.size);

@@ -10,7 +10,7 @@ import { ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { isGradEnabled, record } from "../graph.js";
 import { WEIGHT_GRAD_GROUPS, paddedOutput } from "./conv.js";
-import { empty } from "./util.js";
+import { empty, scratch } from "./util.js";
 
 /** Calls of a row kernel over rows [from, to) of a batch of n images of `rows` rows each, cut per image. */
 function byRows(n: number, rows: number, from: number, to: number, call: (image: number, r0: number, r1: number) => Call): Call[] {
@@ -61,7 +61,7 @@ export function depthwiseConv2d(
       // One partial sum per group of images, whichever thread makes it; then the groups in order.
       const group = Math.max(1, Math.ceil(n / WEIGHT_GRAD_GROUPS));
       const groups = Math.max(1, Math.ceil(n / group));
-      const partials = empty(w, [groups, kh * kw * m]);
+      const partials = scratch(w, [groups, kh * kw * m]);
       const partial = (g: number) => partials.ptr + 4 * g * w.size;
       engine.kernels.fill(partials.ptr, 0, partials.size);
       engine.share(n, (from, to) => {

@@ -1,7 +1,7 @@
 // Small pieces the op definitions share.
 import { describe } from "../../check.js";
 import { ArgumentError } from "../../errors.js";
-import { type Shape, Tensor } from "../../tensor.js";
+import { type Shape, Tensor, outsideScopes } from "../../tensor.js";
 
 /** A real, live tensor (not a look-alike, not disposed), or a typed error naming the op and argument. */
 export function checkTensor(op: string, name: string, value: unknown): Tensor {
@@ -12,6 +12,13 @@ export function checkTensor(op: string, name: string, value: unknown): Tensor {
 
 /** A new tensor on x's engine, contents unspecified (the kernel that follows fills it). */
 export const empty = (like: Tensor, shape: Shape = like.shape): Tensor => Tensor.empty(shape, like.engine);
+
+/**
+ * Scratch an op frees before it returns (patch matrices, padded copies, partial sums): outside
+ * any withArena() and ownedBy() scope, so its memory goes back to the free list at once and the
+ * next op reuses it, instead of a training step's arena holding every op's scratch to its end.
+ */
+export const scratch = (like: Tensor, shape: Shape = like.shape): Tensor => outsideScopes(() => Tensor.empty(shape, like.engine));
 
 /** Row-major strides, in elements. */
 export function contiguousStrides(shape: Shape): number[] {

@@ -10,7 +10,7 @@ import type { Call } from "../../backend/slots.js";
 import { ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { isGradEnabled } from "../graph.js";
-import { empty } from "./util.js";
+import { empty, scratch } from "./util.js";
 
 /** W [3, 3, c, m] as Winograd's U [16, c, m] (no graph). */
 export function winogradWeights(w: Tensor): Tensor {
@@ -34,7 +34,7 @@ export function winogradConv3x3(x: Tensor, u: Tensor, b: Tensor | null, [top, le
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
   const engine = x.engine;
   const y = empty(x, [n, oh, ow, m]);
-  const v = empty(x, [16, tiles, c]), mm = empty(x, [16, tiles, m]);
+  const v = scratch(x, [16, tiles, c]), mm = scratch(x, [16, tiles, m]);
   const byTileRows = { unit: 1, work: 16 * tiles * (c + m) * 4, minWork: PARALLEL_MIN_MACS / 8 };
   for (let image = 0; image < n; image++) {
     engine.share(th, (ty0, ty1): Call[] => [["winogradInput", x.ptr + 4 * image * h * wid * c, h, wid, c, top, left, tw, ty0, ty1, v.ptr, tiles]], byTileRows);

@@ -13,6 +13,7 @@ import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } 
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { winogradConv3x3, winogradWeights } from "../../../autograd/ops/winograd.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
+import { affineRows } from "../../../autograd/ops/arithmetic.js";
 import { concat } from "../../../autograd/ops/select.js";
 import { type Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
@@ -332,7 +333,8 @@ const batchNormSteps = (ctx: BuildContext) => {
     const [scale, bias, mean, variance] = statistics(args);
     if (!usesBatch([scale, bias], run)) {
       const [a, shift] = scaleShift([scale, bias, mean, variance]);
-      return [x.mul(perC(a)).add(perC(shift))];
+      // Channels last: one op and one output (a training step keeps it); planar, a [C, 1, 1] broadcast.
+      return [channelAxis === x.rank - 1 ? affineRows(x, a, shift) : x.mul(perC(a)).add(perC(shift))];
     }
     const { mean: m, centred, variance: v } = moments(x, [...x.shape.keys()].filter((d) => d !== channelAxis));
     const y = centred.div(v.add(eps).sqrt()).mul(perC(scale)).add(perC(bias));
