@@ -110,8 +110,9 @@ def batchnorm_parameters(model):
     return [f"{name}.{p}" for name, m in model.named_modules() if isinstance(m, nn.BatchNorm2d) for p in ("weight", "bias")]
 
 
-def finetune_rate(model, size, batch=16, steps=6):
-    """PyTorch eager's samples/s for the fine-tuning step, one thread (the median step of `steps`, after two to warm up)."""
+def finetune_step(model, size, batch):
+    """The fine-tuning step on one thread: every layer training but BatchNorm (frozen: running
+    statistics, scale and shift not trained), SGD with momentum, on seeded images and labels."""
     torch.set_num_threads(1)
     frozen = set(batchnorm_parameters(model))
     for name, p in model.named_parameters():
@@ -124,12 +125,21 @@ def finetune_rate(model, size, batch=16, steps=6):
     x = torch.rand(batch, 3, size, size, generator=g) * 2 - 1
     y = torch.randint(0, 1000, (batch,), generator=g)
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
-    times = []
-    for i in range(steps + 2):
-        started = time.perf_counter()
+
+    def step():
         optimizer.zero_grad()
         F.cross_entropy(model(x), y).backward()
         optimizer.step()
+    return step
+
+
+def finetune_rate(model, size, batch=16, steps=6):
+    """PyTorch eager's samples/s for the fine-tuning step, one thread (the median step of `steps`, after two to warm up)."""
+    step = finetune_step(model, size, batch)
+    times = []
+    for i in range(steps + 2):
+        started = time.perf_counter()
+        step()
         if i >= 2:
             times.append(time.perf_counter() - started)
     times.sort()
@@ -143,25 +153,11 @@ def finetune_memory(make, size, batch=16, steps=4):
     read, write = os.pipe()
     if os.fork() == 0:
         os.close(read)
-        torch.set_num_threads(1)
-        model = seeded(make())
-        frozen = set(batchnorm_parameters(model))
-        for name, p in model.named_parameters():
-            p.requires_grad = name not in frozen
-        model.train()
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.eval()
-        g = torch.Generator().manual_seed(7)
-        x = torch.rand(batch, 3, size, size, generator=g) * 2 - 1
-        y = torch.randint(0, 1000, (batch,), generator=g)
-        optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
+        step = finetune_step(seeded(make()), size, batch)
         with open("/proc/self/statm") as f:
             before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         for _ in range(steps):
-            optimizer.zero_grad()
-            F.cross_entropy(model(x), y).backward()
-            optimizer.step()
+            step()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         os.write(write, json.dumps({"peakStepBytes": max(peak - before, 0)}).encode())
         os._exit(0)
@@ -200,8 +196,25 @@ def batch_free(name):
         f.write(model.SerializeToString())
 
 
+# MobileNetV2's depthwise layers at 224×224 (channels, size, stride): one Conv each, for the per-layer comparison.
+DEPTHWISE = [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (384, 14, 1), (576, 14, 2), (960, 7, 1)]
+
+
+def export_depthwise(c, size, stride):
+    """One depthwise 3×3 Conv (a group per channel, bias, padding 1) with a free batch axis."""
+    torch.manual_seed(c + stride)
+    layer = nn.Conv2d(c, c, 3, stride, 1, groups=c).eval()
+    f = io.BytesIO()
+    torch.onnx.export(layer, (torch.zeros(1, c, size, size),), f, dynamo=False, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=17)
+    with open(os.path.join(OUT, f"dw-{c}-{size}-{stride}.onnx"), "wb") as out:
+        out.write(f.getvalue())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    for c, size, stride in DEPTHWISE:
+        export_depthwise(c, size, stride)
     torch.manual_seed(1)
     memory = {name: finetune_memory(make, size) for name, make, size in [("mobilenetv2-train", MobileNetV2, 128), ("resnet18-train", ResNet18, 112)]}
     for name in ["resnet50", "squeezenet", "shufflenet", "densenet121", "inception_v1"]:

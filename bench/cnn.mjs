@@ -24,6 +24,9 @@ const FORWARD = [
   ["ShuffleNet", "zoo-shufflenet"], ["DenseNet-121", "zoo-densenet121"], ["Inception v1", "zoo-inception_v1"],
 ];
 const FINETUNE = [["MobileNetV2 128×128", "mobilenetv2-train"], ["ResNet-18 112×112", "resnet18-train"]];
+// MobileNetV2's depthwise 3×3 layers at 224×224, one Conv each (bench/cnn-models.py): channels, size, stride.
+const DEPTHWISE = [[32, 112, 1], [96, 112, 2], [144, 56, 1], [144, 56, 2], [192, 28, 1], [384, 14, 1], [576, 14, 2], [960, 7, 1]]
+  .map(([c, size, stride]) => ({ label: `depthwise 3×3/${stride} ${size}×${size}×${c}`, name: `dw-${c}-${size}-${stride}`, image: `${c}×${size}×${size}` }));
 
 /** The ONNX files and PyTorch's fine-tuning rates, made by the Python scripts (PyTorch's timed now, on this machine). */
 function prepare(log) {
@@ -140,10 +143,22 @@ export async function* run(log) {
       model.dispose();
     }
   }
+  // MobileNetV2's depthwise layers one by one, batch 1, one thread (ORT-web's below, in its one-thread run).
+  const [, oneEngine] = engines[0];
+  for (const { label, name, image } of DEPTHWISE) {
+    const model = fromOnnx(readFileSync(file(name)), { engine: oneEngine });
+    const x = tensor(Float32Array.from({ length: image.split("×").reduce((a, d) => a * Number(d), 1) }, (_, i) => Math.sin(i)), { shape: [1, ...image.split("×").map(Number)], engine: oneEngine });
+    const t = await measure(() => model.predict(x).dispose(), { time: 200, iterations: 10 });
+    yield { suite: "cnn", case: `${label} forward batch 1`, impl: engines[0][0], metric: "ms", ...t };
+    x.dispose();
+    model.dispose();
+  }
   // onnxruntime-web fixes its thread count when it starts: a process per thread count.
   for (const threads of [...new Set([1, threadsAsked()])]) {
     log(`cnn: onnxruntime-web, ${threads} thread${threads > 1 ? "s" : ""}`);
-    const r = spawnSync(process.execPath, [join(ROOT, "bench", "cnn-ort.mjs"), String(threads), ...FORWARD.map(([label, name]) => `${file(name)}:${label}`)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const specs = FORWARD.map(([label, name]) => `${file(name)}:${label}`);
+    if (threads === 1) specs.push(...DEPTHWISE.map(({ label, name, image }) => `${file(name)}:${label}:${image}:1`));
+    const r = spawnSync(process.execPath, [join(ROOT, "bench", "cnn-ort.mjs"), String(threads), ...specs], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     for (const line of r.stdout.split("\n").filter(Boolean)) yield JSON.parse(line);
   }
 

@@ -1,8 +1,9 @@
 // A 3×3 convolution at stride 1 by Winograd's F(2×2, 3×3) (assembly/winograd.ts), for inference:
-// the weights transformed once to U [16, c, m], then image by image the input transform
-// (threads sharing tile rows), 16 GEMMs M[ξ] = V[ξ]·U[ξ] (each shared as any GEMM is), and the
-// output transform with the bias and clamp (tile rows again). An image at a time, because V and
-// M are each 4× its input or output: a batch's would outweigh everything else inference holds. 2.25× fewer multiplications than
+// the weights transformed once to U [16, c, m], then image by image the input transform, 16
+// GEMMs M[ξ] = V[ξ]·U[ξ] and the output transform with the bias and clamp: a batch shared by
+// images (each thread with V and M of its own), one image by tile rows (and each GEMM as any
+// GEMM is). An image at a time, because V and M are each 4× its input or output: a batch's
+// would outweigh everything else inference holds. 2.25× fewer multiplications than
 // im2col's GEMM, for three passes over V and M; which layers gain is measured by the cnn bench.
 // No graph: training runs the convolution on im2col, exactly.
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
@@ -34,14 +35,38 @@ export function winogradConv3x3(x: Tensor, u: Tensor, b: Tensor | null, [top, le
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
   const engine = x.engine;
   const y = empty(x, [n, oh, ow, m]);
+  const xAt = (i: number) => x.ptr + 4 * i * h * wid * c, yAt = (i: number) => y.ptr + 4 * i * oh * ow * m;
+  const input = (i: number, v: Tensor, ty0: number, ty1: number): Call => ["winogradInput", xAt(i), h, wid, c, top, left, tw, ty0, ty1, v.ptr, tiles];
+  const output = (i: number, mm: Tensor, ty0: number, ty1: number): Call => ["winogradOutput", mm.ptr, tiles, m, oh, ow, tw, ty0, ty1, b ? b.ptr : 0, lo, hi, yAt(i)];
+  if (n > 1) {
+    // A batch: threads share it by images, each image's transforms and 16 products on one
+    // thread with scratch of its own (one image's products are too small to share well).
+    const buffers: Tensor[] = [];
+    engine.share(n, (from, to) => {
+      const v = scratch(x, [16, tiles, c]), mm = scratch(x, [16, tiles, m]);
+      buffers.push(v, mm);
+      const calls: Call[] = [];
+      for (let i = from; i < to; i++) {
+        calls.push(input(i, v, 0, th));
+        for (let xi = 0; xi < 16; xi++) {
+          calls.push(["sgemm", 0, 0, tiles, m, c, v.ptr + 4 * xi * tiles * c, c, u.ptr + 4 * xi * c * m, m, mm.ptr + 4 * xi * tiles * m, m, 0, 0, -Infinity, Infinity]);
+        }
+        calls.push(output(i, mm, 0, th));
+      }
+      return calls;
+    }, { unit: 1, work: 16 * n * tiles * c * m, minWork: PARALLEL_MIN_MACS });
+    for (const t of buffers) t.dispose();
+    return y;
+  }
+  // One image (or none): its transforms shared by tile rows, each product as any GEMM is.
   const v = scratch(x, [16, tiles, c]), mm = scratch(x, [16, tiles, m]);
   const byTileRows = { unit: 1, work: 16 * tiles * (c + m) * 4, minWork: PARALLEL_MIN_MACS / 8 };
-  for (let image = 0; image < n; image++) {
-    engine.share(th, (ty0, ty1): Call[] => [["winogradInput", x.ptr + 4 * image * h * wid * c, h, wid, c, top, left, tw, ty0, ty1, v.ptr, tiles]], byTileRows);
+  for (let i = 0; i < n; i++) {
+    engine.share(th, (ty0, ty1): Call[] => [input(i, v, ty0, ty1)], byTileRows);
     for (let xi = 0; xi < 16; xi++) {
       engine.gemm({ m: tiles, n: m, k: c, a: v.ptr + 4 * xi * tiles * c, b: u.ptr + 4 * xi * c * m, c: mm.ptr + 4 * xi * tiles * m });
     }
-    engine.share(th, (ty0, ty1): Call[] => [["winogradOutput", mm.ptr, tiles, m, oh, ow, tw, ty0, ty1, b ? b.ptr : 0, lo, hi, y.ptr + 4 * image * oh * ow * m]], byTileRows);
+    engine.share(th, (ty0, ty1): Call[] => [output(i, mm, ty0, ty1)], byTileRows);
   }
   v.dispose();
   mm.dispose();
