@@ -73,3 +73,35 @@ export function copyRows(src: usize, srcStride: i32, dst: usize, dstStride: i32,
     memory.copy(dst + (<usize>r * <usize>dstStride << 2), src + (<usize>r * <usize>srcStride << 2), <usize>cols << 2);
   }
 }
+
+/**
+ * dst[b, j, i, :] = src[b, i, j, :] for src [batch, rows, cols, inner]: the transposes an
+ * imported CNN makes (NCHW ↔ NHWC: rows = C, cols = H·W, inner 1; a channel shuffle: inner H·W),
+ * for the flattened (b, i) in [r0, r1). With inner 1, in 8×8 blocks so that the writes to dst
+ * fall in a few cache lines at a time.
+ */
+export function transposeBlocks(src: usize, batch: i32, rows: i32, cols: i32, inner: i32, dst: usize, r0: i32, r1: i32): void {
+  const rowBytes = <usize>inner << 2;
+  for (let r = r0; r < r1; ) {
+    const b = r / rows, i0 = r % rows;
+    const i1 = min(rows, i0 + (r1 - r)); // this image's rows of the range
+    const from = src + (<usize>b * <usize>rows * <usize>cols * <usize>inner << 2);
+    const to = dst + (<usize>b * <usize>rows * <usize>cols * <usize>inner << 2);
+    if (inner == 1) {
+      for (let ib = i0; ib < i1; ib += 8) {
+        const ie = min(i1, ib + 8);
+        for (let jb = 0; jb < cols; jb += 8) {
+          const je = min(cols, jb + 8);
+          for (let j = jb; j < je; j++) {
+            for (let i = ib; i < ie; i++) store<f32>(to + (<usize>(j * rows + i) << 2), load<f32>(from + (<usize>(i * cols + j) << 2)));
+          }
+        }
+      }
+    } else {
+      for (let i = i0; i < i1; i++) {
+        for (let j = 0; j < cols; j++) memory.copy(to + <usize>(j * rows + i) * rowBytes, from + <usize>(i * cols + j) * rowBytes, rowBytes);
+      }
+    }
+    r += i1 - i0;
+  }
+}

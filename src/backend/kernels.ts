@@ -39,6 +39,7 @@ export interface Kernels {
   winogradOutput(
     mm: number, tiles: number, m: number, oh: number, ow: number, tw: number, ty0: number, ty1: number, bias: number, lo: number, hi: number, y: number,
   ): void;
+  transposeBlocks(src: number, batch: number, rows: number, cols: number, inner: number, dst: number, r0: number, r1: number): void;
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
   stridedAccumulate(src: number, dst: number, ndim: number, shape: number, strides: number): void;
   addBias(x: number, b: number, out: number, rows: number, cols: number): void;

@@ -70,7 +70,7 @@ export const KERNELS = {
   silu: false, siluBackward: false, elu: false, eluBackward: false,
   softplus: false, softplusBackward: false, hardSigmoid: false, hardSigmoidBackward: false,
   softmaxRows: false, softmaxBackward: false, logSoftmaxRows: false, logSoftmaxBackward: false,
-  addBias: false, mulRows: false, copyRows: false, clamp: false, clampBackward: false, winogradInput: false, winogradOutput: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false, depthwiseConv: false, depthwiseConvInputGrad: false, depthwiseConvWeightGrad: false,
+  addBias: false, mulRows: false, copyRows: false, transposeBlocks: false, clamp: false, clampBackward: false, winogradInput: false, winogradOutput: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false, depthwiseConv: false, depthwiseConvInputGrad: false, depthwiseConvWeightGrad: false,
   maxPool: false, maxPoolBackward: false, avgPool: false, avgPoolBackward: false,
 } as const;
 export type ParallelKernel = keyof typeof KERNELS;

@@ -43,9 +43,39 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 function permute(x: Tensor, p: readonly number[]): Tensor {
   const y = empty(x, p.map((a) => x.shape[a]));
+  const blocks = asBlockTranspose(x.shape, p);
+  if (blocks && y.size > 0) {
+    const [batch, rows, cols, inner] = blocks;
+    x.engine.parallel("transposeBlocks", batch * rows, (from, to) => [x.ptr, batch, rows, cols, inner, y.ptr, from, to], { unit: 1, work: y.size });
+    return y;
+  }
   const strides = contiguousStrides(x.shape);
   x.engine.strided("copy", x.ptr, y.ptr, y.shape, p.map((a) => strides[a]));
   return y;
+}
+
+/**
+ * [batch, rows, cols, inner] when permuting `shape` by p swaps two neighbouring runs of axes (the
+ * axes before them a batch, those after them an inner block, each merged): NCHW ↔ NHWC, or a
+ * channel shuffle's [n, g, c/g, h·w] → [n, c/g, g, h·w]. Null for any other permutation.
+ */
+function asBlockTranspose(shape: readonly number[], p: readonly number[]): [number, number, number, number] | null {
+  // Runs of axes that stay together and in order, in the output's order.
+  const runs: number[][] = [];
+  for (const a of p) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1] + 1 === a) last.push(a);
+    else runs.push([a]);
+  }
+  const size = (run: number[] | undefined) => (run ?? []).reduce((s, a) => s * shape[a], 1);
+  const starts = runs.map((r) => r[0]);
+  // Output runs [before?, B, A, after?] where the source holds [before?, A, B, after?].
+  const k = starts[0] === 0 && runs.length > 2 ? 1 : 0;
+  const [b, a] = [runs[k], runs[k + 1]];
+  if (!b || !a || runs.length - k > 3 || a[0] !== (k ? runs[0].length : 0) || b[0] !== a[a.length - 1] + 1) return null;
+  const after = runs[k + 2];
+  if (after && after[0] !== b[b.length - 1] + 1) return null;
+  return [size(k ? runs[0] : undefined), size(a), size(b), size(after)];
 }
 
 /** NumPy's rule: align shapes on the right; each pair of dimensions must match or one be 1. */

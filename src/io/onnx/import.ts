@@ -389,6 +389,7 @@ function compile(
       node, attrs: node.attrs, opset: graph.opset, where, inputTypes, engine,
       constant: (i: number) => (node.inputs[i] ? known.get(node.inputs[i]) : undefined),
       used: (i: number) => !!node.outputs[i] && needed.has(node.outputs[i]),
+      initializer: (i: number) => floatInits.has(node.inputs[i] ?? ""),
       laidOut: (make: (sources: readonly Tensor[]) => Tensor[]) => {
         const cache = new LaidOut(make);
         laidOut.push(cache);

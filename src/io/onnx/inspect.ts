@@ -47,7 +47,7 @@ export function inspectOnnx(bytes: Uint8Array): OnnxReport {
     try {
       // No rule for the node, or one that refuses its attributes when it is built (building decodes nothing else).
       ruleFor(node, graph.opset).build({
-        node, attrs: node.attrs, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined, used: () => true,
+        node, attrs: node.attrs, opset: graph.opset, where: node.where, inputTypes: node.inputs.map(() => 0), constant: () => undefined, used: () => true, initializer: () => false,
         get engine(): never { throw new Error("inspectOnnx runs no step: a rule's build must not make tensors"); },
         laidOut: (make) => new LaidOut(make), // never run: nothing to free
       });

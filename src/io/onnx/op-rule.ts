@@ -40,6 +40,8 @@ export interface BuildContext {
   engine: Engine;
   /** Output i is read by the requested outputs (an op may skip work no one reads: LSTM's Y_c). */
   used(i: number): boolean;
+  /** Input i is one of the model's float initialisers (a weight: what laidOut may keep a copy of). */
+  initializer(i: number): boolean;
   /** Copies laid out from weights, made once per version of them and freed with the model (laid-out.ts). */
   laidOut(make: (sources: readonly Tensor[]) => Tensor[]): LaidOut;
 }

@@ -470,11 +470,13 @@ const gemm: OpRule = {
   build: (ctx) => {
     const transA = ctx.attrs.int("transA", 0) === 1, transB = ctx.attrs.int("transB", 0) === 1;
     const alpha = ctx.attrs.float("alpha", 1), beta = ctx.attrs.float("beta", 1);
+    // A weight B stored transposed (PyTorch's Linear, a classifier head): transposed once per version of it.
+    const laidB = transB && ctx.initializer(1) ? ctx.laidOut(([w]) => [w.transpose([1, 0])]) : null;
     return (args) => {
       let a = asTensor(args[0], ctx, "A"), b = asTensor(args[1], ctx, "B");
       if (a.rank !== 2 || b.rank !== 2) refuse(ctx, `A ${a.shape} and B ${b.shape} must be matrices`);
       if (transA) a = a.transpose([1, 0]);
-      if (transB) b = b.transpose([1, 0]);
+      if (transB) b = laidB ? laidB.of(b)[0] : b.transpose([1, 0]);
       let y = a.matmul(b);
       if (alpha !== 1) y = y.mul(alpha);
       if (args[2] !== undefined && beta !== 0) {
