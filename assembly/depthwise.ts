@@ -14,6 +14,80 @@ import { clampV, loadUpTo4, madd, storeUpTo4 } from "./simd";
   return x + (<usize>(((b * h + iy) * w + ix) * c) << 2);
 }
 
+/**
+ * Channels [from, c) of output pixel `out` (mult 1): 16, then 4, at a time, each sum starting at
+ * the bias and taking the taps in (ky, kx) order.
+ */
+@inline function pixelChannels(
+  from: i32, x: usize, b: i32, h: i32, w: i32, c: i32, weights: usize, kw: i32, top: i32, left: i32,
+  ky0: i32, ky1: i32, kx0: i32, kx1: i32, bias: usize, loV: v128, hiV: v128, out: usize,
+): void {
+  let ch = from;
+  for (; ch + 16 <= c; ch += 16) {
+    const at = <usize>ch << 2;
+    let a0 = bias ? v128.load(bias + at) : f32x4.splat(0), a1 = bias ? v128.load(bias + at, 16) : f32x4.splat(0);
+    let a2 = bias ? v128.load(bias + at, 32) : f32x4.splat(0), a3 = bias ? v128.load(bias + at, 48) : f32x4.splat(0);
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = kx0; kx < kx1; kx++) {
+        const px = pixelAt(x, b, h, w, c, top + ky, left + kx) + at, wp = weights + (<usize>((ky * kw + kx) * c) << 2) + at;
+        a0 = madd(v128.load(px), v128.load(wp), a0);
+        a1 = madd(v128.load(px, 16), v128.load(wp, 16), a1);
+        a2 = madd(v128.load(px, 32), v128.load(wp, 32), a2);
+        a3 = madd(v128.load(px, 48), v128.load(wp, 48), a3);
+      }
+    }
+    v128.store(out + at, clampV(a0, loV, hiV));
+    v128.store(out + at, clampV(a1, loV, hiV), 16);
+    v128.store(out + at, clampV(a2, loV, hiV), 32);
+    v128.store(out + at, clampV(a3, loV, hiV), 48);
+  }
+  for (; ch < c; ch += 4) {
+    const count = min(4, c - ch), at = <usize>ch << 2;
+    let a = bias ? loadUpTo4(bias + at, count) : f32x4.splat(0);
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = kx0; kx < kx1; kx++) {
+        a = madd(loadUpTo4(pixelAt(x, b, h, w, c, top + ky, left + kx) + at, count), loadUpTo4(weights + (<usize>((ky * kw + kx) * c) << 2) + at, count), a);
+      }
+    }
+    storeUpTo4(out + at, count, clampV(a, loV, hiV));
+  }
+}
+
+/**
+ * Four neighbouring output pixels whose windows lie inside the input's columns (mult 1), eight
+ * channels at a time: each tap's weights are loaded once for the four (the sums, and their
+ * order, are pixelChannels'). Returns the first channel left to pixelChannels.
+ */
+@inline function fourPixels(
+  x: usize, b: i32, h: i32, w: i32, c: i32, weights: usize, kw: i32, stride: i32, top: i32, left: i32,
+  ky0: i32, ky1: i32, bias: usize, loV: v128, hiV: v128, out: usize,
+): i32 {
+  const step = <usize>(stride * c) << 2, next = <usize>c << 2; // one output pixel on, in x and in y
+  let ch = 0;
+  for (; ch + 8 <= c; ch += 8) {
+    const at = <usize>ch << 2;
+    const b0 = bias ? v128.load(bias + at) : f32x4.splat(0), b1 = bias ? v128.load(bias + at, 16) : f32x4.splat(0);
+    let p00 = b0, p01 = b1, p10 = b0, p11 = b1, p20 = b0, p21 = b1, p30 = b0, p31 = b1;
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const wp = weights + (<usize>((ky * kw + kx) * c) << 2) + at;
+        const w0 = v128.load(wp), w1 = v128.load(wp, 16);
+        const px = pixelAt(x, b, h, w, c, top + ky, left + kx) + at;
+        p00 = madd(v128.load(px), w0, p00); p01 = madd(v128.load(px, 16), w1, p01);
+        p10 = madd(v128.load(px + step), w0, p10); p11 = madd(v128.load(px + step, 16), w1, p11);
+        p20 = madd(v128.load(px + 2 * step), w0, p20); p21 = madd(v128.load(px + 2 * step, 16), w1, p21);
+        p30 = madd(v128.load(px + 3 * step), w0, p30); p31 = madd(v128.load(px + 3 * step, 16), w1, p31);
+      }
+    }
+    const o = out + at;
+    v128.store(o, clampV(p00, loV, hiV)); v128.store(o, clampV(p01, loV, hiV), 16);
+    v128.store(o + next, clampV(p10, loV, hiV)); v128.store(o + next, clampV(p11, loV, hiV), 16);
+    v128.store(o + 2 * next, clampV(p20, loV, hiV)); v128.store(o + 2 * next, clampV(p21, loV, hiV), 16);
+    v128.store(o + 3 * next, clampV(p30, loV, hiV)); v128.store(o + 3 * next, clampV(p31, loV, hiV), 16);
+  }
+  return ch;
+}
+
 export function depthwiseConv(
   x: usize, n: i32, h: i32, w: i32, c: i32, mult: i32, weights: usize, kh: i32, kw: i32, stride: i32, pt: i32, pl: i32,
   oh: i32, ow: i32, row0: i32, row1: i32, bias: usize, lo: f32, hi: f32, y: usize,
@@ -24,40 +98,23 @@ export function depthwiseConv(
     for (let oy = row0; oy < row1; oy++) {
       const top = oy * stride - pt;
       const ky0 = max(0, -top), ky1 = min(kh, h - top);
-      for (let ox = 0; ox < ow; ox++) {
+      for (let ox = 0; ox < ow; ) {
         const left = ox * stride - pl;
-        const kx0 = max(0, -left), kx1 = min(kw, w - left);
         const out = y + (<usize>(((b * oh + oy) * ow + ox) * m) << 2);
+        if (mult === 1 && ox + 4 <= ow && left >= 0 && left + 3 * stride + kw <= w) {
+          // Four pixels inside the input's columns: eight channels at a time, then the rest one by one.
+          const from = fourPixels(x, b, h, w, c, weights, kw, stride, top, left, ky0, ky1, bias, loV, hiV, out);
+          if (from < c) {
+            for (let p = 0; p < 4; p++) {
+              pixelChannels(from, x, b, h, w, c, weights, kw, top, left + p * stride, ky0, ky1, 0, kw, bias, loV, hiV, out + (<usize>(p * c) << 2));
+            }
+          }
+          ox += 4;
+          continue;
+        }
+        const kx0 = max(0, -left), kx1 = min(kw, w - left);
         if (mult === 1) {
-          let ch = 0;
-          for (; ch + 16 <= c; ch += 16) {
-            const at = <usize>ch << 2;
-            let a0 = bias ? v128.load(bias + at) : f32x4.splat(0), a1 = bias ? v128.load(bias + at, 16) : f32x4.splat(0);
-            let a2 = bias ? v128.load(bias + at, 32) : f32x4.splat(0), a3 = bias ? v128.load(bias + at, 48) : f32x4.splat(0);
-            for (let ky = ky0; ky < ky1; ky++) {
-              for (let kx = kx0; kx < kx1; kx++) {
-                const px = pixelAt(x, b, h, w, c, top + ky, left + kx) + at, wp = weights + (<usize>((ky * kw + kx) * m) << 2) + at;
-                a0 = madd(v128.load(px), v128.load(wp), a0);
-                a1 = madd(v128.load(px, 16), v128.load(wp, 16), a1);
-                a2 = madd(v128.load(px, 32), v128.load(wp, 32), a2);
-                a3 = madd(v128.load(px, 48), v128.load(wp, 48), a3);
-              }
-            }
-            v128.store(out + at, clampV(a0, loV, hiV));
-            v128.store(out + at, clampV(a1, loV, hiV), 16);
-            v128.store(out + at, clampV(a2, loV, hiV), 32);
-            v128.store(out + at, clampV(a3, loV, hiV), 48);
-          }
-          for (; ch < c; ch += 4) {
-            const count = min(4, c - ch), at = <usize>ch << 2;
-            let a = bias ? loadUpTo4(bias + at, count) : f32x4.splat(0);
-            for (let ky = ky0; ky < ky1; ky++) {
-              for (let kx = kx0; kx < kx1; kx++) {
-                a = madd(loadUpTo4(pixelAt(x, b, h, w, c, top + ky, left + kx) + at, count), loadUpTo4(weights + (<usize>((ky * kw + kx) * m) << 2) + at, count), a);
-              }
-            }
-            storeUpTo4(out + at, count, clampV(a, loV, hiV));
-          }
+          pixelChannels(0, x, b, h, w, c, weights, kw, top, left, ky0, ky1, kx0, kx1, bias, loV, hiV, out);
         } else {
           // A channel multiplier: each input channel's value meets `mult` filters, one after another.
           for (let o = 0; o < m; o++) {
@@ -71,6 +128,7 @@ export function depthwiseConv(
             store<f32>(out + (<usize>o << 2), sum < lo ? lo : sum > hi ? hi : sum);
           }
         }
+        ox++;
       }
     }
   }

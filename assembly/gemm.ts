@@ -9,7 +9,7 @@
 // A in MC×KC blocks (kept in L2), both cut into micro-panels that a 4×8 register-blocked
 // micro-kernel streams through. Packed panels are zero-padded to whole tiles, so the
 // micro-kernel never branches on edges; edge tiles go through a small scratch tile.
-import { clampV, loadLanes, madd, storeLanes, storeRowPart } from "./simd";
+import { clampV, loadLanes, madd, storeLanes, storeRowPart, transposeStore } from "./simd";
 
 // Tile and block sizes (floats). MR×NR is the register tile: 8 f32x4 accumulators.
 export const MR: i32 = 4;
@@ -243,20 +243,6 @@ function copyTile(tile: usize, mr: i32, nr: i32, c: usize, ldc: i32, into: bool)
 
 function zeroMatrix(c: usize, m: i32, n: i32, ldc: i32): void {
   for (let i = 0; i < m; i++) memory.fill(c + (<usize>(i * ldc) << 2), 0, <usize>n << 2);
-}
-
-// 4×4 transpose of rows r0..r3: returns column `q` (the q-th lane of every row).
-// @ts-ignore: decorator
-@inline
-function transposeStore(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
-  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
-  const t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + stride, f32x4.shuffle(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * stride, f32x4.shuffle(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * stride, f32x4.shuffle(t2, t3, 2, 3, 6, 7));
 }
 
 // --- Packing A (mc×kc of op(A)) into MR-row panels, k-major: panel[p·MR + i] = op(A)[i, p]. ---

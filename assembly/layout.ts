@@ -1,6 +1,7 @@
 // Moving elements between layouts: transposes, broadcasts and reductions over axes are all a walk
 // over an n-dimensional index with one stride per axis (stride 0 repeats an element).
 // `shape` and `strides` point at ndim i32s each; strides are in elements.
+import { transposeStore } from "./simd";
 
 /** dst[linear i] = src[Σ idx_d · strides_d], walking `shape` (the shape of dst) in row-major order. */
 export function stridedCopy(src: usize, dst: usize, ndim: i32, shape: usize, strides: usize): void {
@@ -77,8 +78,7 @@ export function copyRows(src: usize, srcStride: i32, dst: usize, dstStride: i32,
 /**
  * dst[b, j, i, :] = src[b, i, j, :] for src [batch, rows, cols, inner]: the transposes an
  * imported CNN makes (NCHW ↔ NHWC: rows = C, cols = H·W, inner 1; a channel shuffle: inner H·W),
- * for the flattened (b, i) in [r0, r1). With inner 1, in 8×8 blocks so that the writes to dst
- * fall in a few cache lines at a time.
+ * for the flattened (b, i) in [r0, r1). With inner 1, in 4×4 blocks transposed in registers.
  */
 export function transposeBlocks(src: usize, batch: i32, rows: i32, cols: i32, inner: i32, dst: usize, r0: i32, r1: i32): void {
   const rowBytes = <usize>inner << 2;
@@ -88,14 +88,21 @@ export function transposeBlocks(src: usize, batch: i32, rows: i32, cols: i32, in
     const from = src + (<usize>b * <usize>rows * <usize>cols * <usize>inner << 2);
     const to = dst + (<usize>b * <usize>rows * <usize>cols * <usize>inner << 2);
     if (inner == 1) {
-      for (let ib = i0; ib < i1; ib += 8) {
-        const ie = min(i1, ib + 8);
-        for (let jb = 0; jb < cols; jb += 8) {
-          const je = min(cols, jb + 8);
-          for (let j = jb; j < je; j++) {
-            for (let i = ib; i < ie; i++) store<f32>(to + (<usize>(j * rows + i) << 2), load<f32>(from + (<usize>(i * cols + j) << 2)));
-          }
+      // 4×4 blocks transposed in registers; the rows and columns left over one by one.
+      const srcRow = <usize>cols << 2, dstRow = <usize>rows << 2;
+      let i = i0;
+      for (; i + 4 <= i1; i += 4) {
+        let j = 0;
+        for (; j + 4 <= cols; j += 4) {
+          const s = from + (<usize>(i * cols + j) << 2);
+          transposeStore(v128.load(s), v128.load(s + srcRow), v128.load(s + 2 * srcRow), v128.load(s + 3 * srcRow), to + (<usize>(j * rows + i) << 2), dstRow);
         }
+        for (; j < cols; j++) {
+          for (let r = i; r < i + 4; r++) store<f32>(to + (<usize>(j * rows + r) << 2), load<f32>(from + (<usize>(r * cols + j) << 2)));
+        }
+      }
+      for (; i < i1; i++) {
+        for (let j = 0; j < cols; j++) store<f32>(to + (<usize>(j * rows + i) << 2), load<f32>(from + (<usize>(i * cols + j) << 2)));
       }
     } else {
       for (let i = i0; i < i1; i++) {

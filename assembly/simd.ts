@@ -94,3 +94,16 @@ export function storeUpTo4(at: usize, count: i32, v: v128): void {
   if (count >= 4) v128.store(at, v);
   else storeLanes(at, count, v);
 }
+
+/** The 4×4 block of rows r0..r3 transposed: its column q (lane q of every row) stored at dst + q·stride. */
+@inline
+export function transposeStore(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + stride, f32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, f32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, f32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}
