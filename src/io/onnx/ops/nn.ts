@@ -5,9 +5,10 @@
 // An undilated 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC
 // between convolutions): on wasmgrad's NHWC conv2d (a grouped one, a conv2d per group), or, for a
 // depthwise one, on the direct depthwise kernels; its weights are laid out once, or permuted by an
-// op where W takes a gradient (laid-out.ts). At inference it takes the BatchNorm and clamp after
-// it into its output pass (fusion.ts). Every other form runs on the NCHW kernels of
-// autograd/ops/planes.ts.
+// op where W takes a gradient (laid-out.ts). Where no gradient is wanted it takes the BatchNorm
+// and clamp after it into its output pass (fusion.ts), a 3×3 stride-1 one runs on Winograd's
+// F(2×2, 3×3) and a grouped 1×1 one as a GEMM per group in place. Every other form runs on the
+// NCHW kernels of autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
