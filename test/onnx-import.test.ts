@@ -6,40 +6,13 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Adam, ArgumentError, FormatError, gradcheck, init, tensor } from "../src/index.js";
-import { onnxModelType } from "../src/io/onnx/proto-type.js";
 import { fromOnnx, inspectOnnx, supportedOnnxOps, toOnnx } from "../src/onnx.js";
+import { type Attr, FLOAT, INT64, floats, int, int64s, ints, model, node, str, value } from "./onnx-builder.js";
 
 beforeAll(async () => {
   await init();
   ort.env.wasm.numThreads = 1;
 });
-
-const FLOAT = 1, INT64 = 7;
-type Attr = { name: string; type: number; i?: number; f?: number; ints?: number[]; s?: Uint8Array };
-const int = (name: string, i: number): Attr => ({ name, type: 2, i });
-const ints = (name: string, v: number[]): Attr => ({ name, type: 7, ints: v });
-const str = (name: string, v: string): Attr => ({ name, type: 3, s: new TextEncoder().encode(v) });
-const node = (op_type: string, input: string[], output: string[], attribute: Attr[] = []) => ({ op_type, input, output, attribute, name: output[0] });
-const value = (name: string, elem_type: number, dims: (number | string)[]) => ({
-  name, type: { tensor_type: { elem_type, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } } },
-});
-function floats(name: string, dims: number[], data: number[]) {
-  const raw = new Uint8Array(new Float32Array(data).buffer);
-  return { name, dims, data_type: FLOAT, raw_data: raw };
-}
-function int64s(name: string, data: number[]) {
-  return { name, dims: [data.length], data_type: INT64, int64_data: data };
-}
-
-/** The bytes of a ModelProto for these parts. */
-function model(parts: { nodes: object[]; inputs: object[]; outputs: object[]; initializers?: object[]; opset?: number; ir?: number }): Uint8Array {
-  const type = onnxModelType();
-  return type.encode(type.fromObject({
-    ir_version: parts.ir ?? 8,
-    opset_import: [{ domain: "", version: parts.opset ?? 17 }],
-    graph: { name: "g", node: parts.nodes, input: parts.inputs, output: parts.outputs, initializer: parts.initializers ?? [] },
-  })).finish();
-}
 
 const relu = (opts: { opset?: number; ir?: number } = {}) =>
   model({ nodes: [node("Relu", ["x"], ["y"])], inputs: [value("x", FLOAT, [2])], outputs: [value("y", FLOAT, [2])], ...opts });
