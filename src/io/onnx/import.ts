@@ -21,7 +21,7 @@ import { onnxModelType } from "./proto-type.js";
 import type { ProtoObject } from "./protobuf.js";
 import { LaidOut } from "./laid-out.js";
 import { skeletonOf, withWeights } from "./reexport.js";
-import { type Flowing, type Value, asInts, isChannelsLast, isInts } from "./values.js";
+import { type Flowing, type Value, asInts, isChannelsLast, isInts, isPermuted } from "./values.js";
 
 export interface OnnxImportOptions {
   /** The graph outputs (or any named tensors: a cut) to compute; the first is what forward() returns. Default: the graph's outputs. */
@@ -41,6 +41,8 @@ interface PlanStep {
   run: Step;
   /** Its channels-last form, tried first (channels-last.ts). */
   channelsLast: ChannelsLastStep | null;
+  /** That form takes values held in any order (OpRule.anyOrder); else they come to it planar. */
+  anyOrder: boolean;
   /** It reads only its inputs' dims (Shape, Size): a channels-last input needs no transpose. */
   shapeOnly: boolean;
   inputs: string[];
@@ -179,11 +181,11 @@ export class OnnxModel extends Model {
     const values = new Map<string, Flowing>([...this.#constants, ...this.#parameters, ...this.#buffers]);
     // Tensors this run made, and how many live names hold each (Identity passes a tensor on under a new name).
     const made = new Map<Tensor, number>();
-    const tensorOf = (v: Flowing | undefined) => (isChannelsLast(v) ? v.nhwc : Tensor.isTensor(v) ? v : null);
-    // A channels-last value made NCHW for the ops without a channels-last form: once per value.
+    const tensorOf = (v: Flowing | undefined) => (isPermuted(v) ? v.held : Tensor.isTensor(v) ? v : null);
+    // A value held in another order made planar for the ops that do not know its order: once per value.
     const planar = new Map<string, Tensor>();
     const planarOf = (name: string, v: Flowing | undefined): Value | undefined => {
-      if (!isChannelsLast(v)) return v;
+      if (!isPermuted(v)) return v;
       let t = planar.get(name);
       if (!t) {
         planar.set(name, (t = freeing ? outsideScopes(() => v.planar()) : v.planar()));
@@ -224,8 +226,15 @@ export class OnnxModel extends Model {
           if (freeing) for (const name of this.#diesAt[at]) release(name);
           return;
         }
-        const given = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
-        const held = new Set(given.map(tensorOf)); // and the planar forms passed: a step may hand an input on as its output
+        const stored = step.inputs.map((name) => (name === "" ? undefined : values.get(name)));
+        const held = new Set(stored.map(tensorOf)); // and the planar forms passed: a step may hand an input on as its output
+        // What its channels-last and fused forms see: channels-last values, and others in another order only where it takes any.
+        const given = step.anyOrder ? stored : stored.map((v, i) => {
+          if (!isPermuted(v) || isChannelsLast(v)) return v;
+          const t = planarOf(step.inputs[i], v);
+          held.add(tensorOf(t));
+          return t;
+        });
         let names = step.outputs;
         const fusedRun = () => {
           if (!step.fused || step.chain.length === 0) return null;
@@ -241,7 +250,7 @@ export class OnnxModel extends Model {
         };
         const compute = () => fusedRun() ?? step.channelsLast?.(given, context) ??
           step.run(given.map((v, i) => {
-            const arg = step.shapeOnly && isChannelsLast(v) ? v.dimsOnly() : planarOf(step.inputs[i], v);
+            const arg = step.shapeOnly && isPermuted(v) ? v.dimsOnly() : planarOf(step.inputs[i], v);
             held.add(tensorOf(arg));
             return arg;
           }), context);
@@ -418,7 +427,7 @@ function compile(
     if (derived) node.outputs.forEach((name) => name && shapeDerived.add(name));
     const channelsLast = rule.channelsLast?.(ctx) ?? null;
     plan.push({
-      run, channelsLast, shapeOnly: rule.shapeOnly === true, inputs: node.inputs, outputs: node.outputs, where, shapeDerived: derived,
+      run, channelsLast, anyOrder: rule.anyOrder === true, shapeOnly: rule.shapeOnly === true, inputs: node.inputs, outputs: node.outputs, where, shapeDerived: derived,
       epilogue: rule.epilogue?.(ctx) ?? null, fused: rule.fused?.(ctx) ?? null, chain: [],
     });
   }

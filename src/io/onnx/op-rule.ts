@@ -88,6 +88,11 @@ export interface OpRule {
   shapeOnly?: true;
   /** Its channels-last form (channels-last.ts), tried before build's step whenever the node runs. */
   channelsLast?(ctx: BuildContext): ChannelsLastStep;
+  /**
+   * Its channels-last form takes values held in any order (Permuted: Reshape, Transpose), not
+   * only channels-last ones; any other rule's gets those made planar first.
+   */
+  anyOrder?: true;
   /** It can be taken into the output pass of the Conv before it (fusion.ts). */
   epilogue?(ctx: BuildContext): Epilogue;
   /** It can take the epilogues of the nodes after it (a Conv: fusion.ts). */

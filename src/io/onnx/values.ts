@@ -12,20 +12,22 @@ export interface Ints { ints: number[]; dims: number[] }
 export type Value = Tensor | Ints;
 
 /**
- * A 4-D value of ONNX's NCHW dims held in NHWC order, as the convolution kernels want it
- * (channels-last.ts says which ops take and give these).
+ * A value held with its axes in another order: `held` is the value transposed by `order` (held
+ * axis i is the value's axis order[i]). The ops that know the order work on `held` as it is
+ * (channels-last.ts); any other gets the value made planar first, once (a transpose: an op, so
+ * gradients flow).
  */
-export class ChannelsLast {
-  /** `nhwc` holds the value [n, c, h, w] as [n, h, w, c]. */
-  constructor(readonly nhwc: Tensor) {}
-  /** The dims ONNX sees: NCHW. */
+export class Permuted {
+  constructor(readonly held: Tensor, readonly order: readonly number[]) {}
+  /** The dims ONNX sees. */
   get dims(): number[] {
-    const [n, h, w, c] = this.nhwc.shape;
-    return [n, c, h, w];
+    const dims = new Array<number>(this.order.length);
+    this.order.forEach((axis, i) => (dims[axis] = this.held.shape[i]));
+    return dims;
   }
-  /** The value in NCHW order, as the ops without a channels-last form take it. */
+  /** The value in ONNX's order, as the ops that do not know the order take it. */
   planar(): Tensor {
-    return this.nhwc.transpose([0, 3, 1, 2]);
+    return this.held.transpose(this.order.map((_, axis) => this.order.indexOf(axis)));
   }
   /** Its dims alone, for the ops that read only those (Shape, Size): no transpose. */
   dimsOnly(): Ints {
@@ -33,12 +35,30 @@ export class ChannelsLast {
   }
 }
 
-/** What flows along an edge while the graph runs: a Value, or a channels-last one. */
-export type Flowing = Value | ChannelsLast;
+/** Where a channels-last value's axes sit: [n, c, h, w] held as [n, h, w, c]. */
+export const NHWC_ORDER: readonly number[] = Object.freeze([0, 2, 3, 1]);
 
+/**
+ * A 4-D value of ONNX's NCHW dims held in NHWC order, as the convolution kernels want it
+ * (channels-last.ts says which ops take and give these).
+ */
+export class ChannelsLast extends Permuted {
+  constructor(nhwc: Tensor) {
+    super(nhwc, NHWC_ORDER);
+  }
+  /** The value [n, c, h, w] as [n, h, w, c]. */
+  get nhwc(): Tensor {
+    return this.held;
+  }
+}
+
+/** What flows along an edge while the graph runs: a Value, or one held in another order. */
+export type Flowing = Value | Permuted;
+
+export const isPermuted = (v: Flowing | undefined): v is Permuted => v instanceof Permuted;
 export const isChannelsLast = (v: Flowing | undefined): v is ChannelsLast => v instanceof ChannelsLast;
 
-export const isInts = (v: Flowing | undefined): v is Ints => v !== undefined && !Tensor.isTensor(v) && !(v instanceof ChannelsLast);
+export const isInts = (v: Flowing | undefined): v is Ints => v !== undefined && !Tensor.isTensor(v) && !(v instanceof Permuted);
 export const dimsOf = (v: Value): number[] => (isInts(v) ? v.dims : [...v.shape]);
 
 /** A float tensor: a tensor as it is, integers converted (as ONNX's Cast to float does) on the model's engine. */

@@ -10,7 +10,7 @@ import { type Tensor, tensor } from "../../../tensor.js";
 import { DataType, isIntegerType } from "../graph.js";
 import { BOOL_OUT, type BuildContext, type OpRule, refuse } from "../op-rule.js";
 import { elementwiseChannelsLast } from "../channels-last.js";
-import { ChannelsLast, type Ints, type Value, asTensor, intsElementwise, isChannelsLast, isInts, numbersOf } from "../values.js";
+import { ChannelsLast, type Ints, type Value, asTensor, intsElementwise, isChannelsLast, isInts, isPermuted, numbersOf } from "../values.js";
 
 /** A float op of one input. */
 const unary = (f: (x: Tensor, ctx: BuildContext) => Tensor): OpRule => ({
@@ -243,7 +243,7 @@ function remainder(a: number, b: number, fmod: boolean): number {
 const not: OpRule = { since: 6, floats: [], types: BOOL_OUT, build: (ctx) => (args) => [intsElementwise([numbersOf(args[0], ctx.where, "X")], ([v]) => (v ? 0 : 1), ctx.where)] };
 
 export const ELEMENTWISE_OPS: Record<string, OpRule> = {
-  Identity: { since: 6, floats: [], build: () => (args) => [args[0]], channelsLast: () => (args) => (isChannelsLast(args[0]) ? [args[0]] : null) },
+  Identity: { since: 6, floats: [], build: () => (args) => [args[0]], anyOrder: true, channelsLast: () => (args) => (isPermuted(args[0]) ? [args[0]] : null) },
   Add: binary((a, b) => a.add(b), (a, b) => a + b),
   Sub: binary((a, b) => a.sub(b), (a, b) => a - b),
   Mul: binary((a, b) => a.mul(b), (a, b) => a * b),

@@ -16,12 +16,12 @@ import { winogradConv3x3, winogradWeights } from "../../../autograd/ops/winograd
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { affineRows } from "../../../autograd/ops/arithmetic.js";
 import { concat } from "../../../autograd/ops/select.js";
-import { type Tensor, full } from "../../../tensor.js";
+import { Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
 import type { LaidOut } from "../laid-out.js";
 import { type BuildContext, type OpRule, type RunContext, refuse } from "../op-rule.js";
 import { toChannelsLast } from "../channels-last.js";
-import { ChannelsLast, type Flowing, type Value, asTensor, axisOf, isChannelsLast, isInts } from "../values.js";
+import { ChannelsLast, type Flowing, type Value, asTensor, axisOf, isChannelsLast } from "../values.js";
 
 /** Padding [before, after] per spatial axis split from its total as auto_pad says (SAME_UPPER: the extra one after). */
 function split(total: readonly number[], lower: boolean): [number[], number[]] {
@@ -179,7 +179,7 @@ const WINOGRAD_MIN_TILES = 32;
  */
 function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[], winograd: LaidOut) {
   const input = args[0];
-  const dims = isChannelsLast(input) ? input.dims : input === undefined || isInts(input) ? [] : input.shape;
+  const dims = isChannelsLast(input) ? input.dims : Tensor.isTensor(input) ? input.shape : [];
   if (dims.length !== 4) return null;
   const w = asTensor(args[1] as Value, ctx, "W");
   if (w.rank !== 4) refuse(ctx, `W has rank ${w.rank} for an input of rank 4`);
@@ -354,7 +354,7 @@ const batchNormSteps = (ctx: BuildContext) => {
       const x = asTensor(args[0], ctx, "input 0");
       return normalise(x, 1, (t) => perChannel(t, x.rank), args, run);
     },
-    channelsLast: (args: (Value | ChannelsLast | undefined)[], run: RunContext) => {
+    channelsLast: (args: (Flowing | undefined)[], run: RunContext) => {
       const x = args[0];
       if (!isChannelsLast(x)) return null;
       const [y, ...rest] = normalise(x.nhwc, 3, (t) => t, args as Value[], run);

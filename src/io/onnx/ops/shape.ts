@@ -12,8 +12,9 @@ import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type ConstantData, DataType, isFloatType } from "../graph.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
 import {
-  ChannelsLast, type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isChannelsLast, isInts, numbersOf, take,
+  ChannelsLast, type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isChannelsLast, isInts, isPermuted, numbersOf, take,
 } from "../values.js";
+import { reshapePermuted, transposePermuted } from "../channels-last.js";
 
 /** A value of integers (axes, sizes, pads), required. */
 function intsArg(v: Value | undefined, ctx: BuildContext, what: string): number[] {
@@ -68,6 +69,47 @@ function transposeValue(v: Value, perm: readonly number[]): Value {
   const dims = perm.map((p) => v.dims[p]);
   return take(v, dims, indexMap(dims, (ix) => ix.reduce((o, x, d) => o + x * strides[perm[d]], 0)));
 }
+
+/** Reshape's target for an input of `dims`: 0 copies an axis (unless allowzero), −1 takes what is left. */
+function reshapeTarget(ctx: BuildContext): (dims: number[], shape: Value | undefined) => number[] {
+  const allowZero = ctx.attrs.int("allowzero", 0) === 1;
+  return (dims, shape) => {
+    const wanted = intsArg(shape, ctx, "shape").map((d, i) => (d === 0 && !allowZero ? dims[i] ?? refuse(ctx, `shape copies axis ${i} of a rank-${dims.length} input`) : d));
+    const free = wanted.indexOf(-1);
+    if (free >= 0) {
+      if (wanted.indexOf(-1, free + 1) >= 0) refuse(ctx, "two -1 axes in shape");
+      const rest = sizeOf(wanted.filter((d) => d !== -1));
+      if (rest === 0 || sizeOf(dims) % rest !== 0) refuse(ctx, `shape [${wanted}] does not fit ${sizeOf(dims)} elements`);
+      wanted[free] = sizeOf(dims) / rest;
+    }
+    if (sizeOf(wanted) !== sizeOf(dims)) refuse(ctx, `shape [${wanted}] does not fit an input [${dims}]`);
+    return wanted;
+  };
+}
+
+/** Flatten's target for an input of `dims`: the axes before `axis` as one, the rest as another. */
+function flattenTarget(ctx: BuildContext): (dims: number[]) => number[] {
+  const axis = ctx.attrs.int("axis", 1);
+  return (dims) => {
+    const d = axis < 0 ? axis + dims.length : axis;
+    if (!(d >= 0 && d <= dims.length)) refuse(ctx, `axis ${axis} for rank ${dims.length}`);
+    return [sizeOf(dims.slice(0, d)), sizeOf(dims.slice(d))];
+  };
+}
+
+/** Transpose's perm for an input of `rank` (its attribute, checked once, or the axes reversed). */
+function transposePerm(ctx: BuildContext): (rank: number) => readonly number[] {
+  const given = ctx.attrs.ints("perm");
+  if (given && [...given].sort((p, q) => p - q).some((p, i) => p !== i)) refuse(ctx, `perm [${given}] is not a permutation`);
+  return (rank) => {
+    const perm = given ?? [...Array(rank).keys()].reverse();
+    if (perm.length !== rank) refuse(ctx, `perm [${perm}] for rank ${rank}`);
+    return perm;
+  };
+}
+
+/** The perm that makes an NHWC tensor NCHW. */
+const NCHW_FROM_NHWC = [0, 3, 1, 2];
 
 /** Slices per axis: [start, end) by step, clamped as ONNX's Slice says. */
 function sliceValue(v: Value, spec: { start: number; end: number; step: number }[]): Value {
@@ -426,44 +468,54 @@ export const SHAPE_OPS: Record<string, OpRule> = {
     since: 6,
     floats: [],
     build: (ctx) => {
-      const allowZero = ctx.attrs.int("allowzero", 0) === 1;
+      const target = reshapeTarget(ctx);
+      return (args) => [reshapeValue(args[0]!, target(dimsOf(args[0]!), args[1]))];
+    },
+    anyOrder: true,
+    channelsLast: (ctx) => {
+      const target = reshapeTarget(ctx);
       return (args) => {
-        const x = args[0]!, dims = dimsOf(x);
-        const wanted = intsArg(args[1], ctx, "shape").map((d, i) => (d === 0 && !allowZero ? dims[i] ?? refuse(ctx, `shape copies axis ${i} of a rank-${dims.length} input`) : d));
-        const free = wanted.indexOf(-1);
-        if (free >= 0) {
-          if (wanted.indexOf(-1, free + 1) >= 0) refuse(ctx, "two -1 axes in shape");
-          const rest = sizeOf(wanted.filter((d) => d !== -1));
-          if (rest === 0 || sizeOf(dims) % rest !== 0) refuse(ctx, `shape [${wanted}] does not fit ${sizeOf(dims)} elements`);
-          wanted[free] = sizeOf(dims) / rest;
-        }
-        if (sizeOf(wanted) !== sizeOf(dims)) refuse(ctx, `shape [${wanted}] does not fit an input [${dims}]`);
-        return [reshapeValue(x, wanted)];
+        const x = args[0];
+        const y = isPermuted(x) ? reshapePermuted(x, target(x.dims, args[1] as Value)) : null;
+        return y ? [y] : null;
       };
     },
   },
   Flatten: {
     since: 6,
     floats: [],
-    build: (ctx) => (args) => {
-      const x = args[0]!, dims = dimsOf(x);
-      const axis = ctx.attrs.int("axis", 1);
-      const d = axis < 0 ? axis + dims.length : axis;
-      if (!(d >= 0 && d <= dims.length)) refuse(ctx, `axis ${axis} for rank ${dims.length}`);
-      return [reshapeValue(x, [sizeOf(dims.slice(0, d)), sizeOf(dims.slice(d))])];
+    build: (ctx) => {
+      const target = flattenTarget(ctx);
+      return (args) => [reshapeValue(args[0]!, target(dimsOf(args[0]!)))];
+    },
+    anyOrder: true,
+    channelsLast: (ctx) => {
+      const target = flattenTarget(ctx);
+      return (args) => {
+        const x = args[0];
+        const y = isPermuted(x) ? reshapePermuted(x, target(x.dims)) : null;
+        return y ? [y] : null;
+      };
     },
   },
   Transpose: {
     since: 6,
     floats: [],
     build: (ctx) => {
-      const given = ctx.attrs.ints("perm");
-      if (given && [...given].sort((p, q) => p - q).some((p, i) => p !== i)) refuse(ctx, `perm [${given}] is not a permutation`);
+      const perm = transposePerm(ctx);
+      return (args) => [transposeValue(args[0]!, perm(dimsOf(args[0]!).length))];
+    },
+    anyOrder: true,
+    // A value held in another order gets its axes renamed; a float NHWC tensor made NCHW (a
+    // TensorFlow model's input) becomes channels-last as it is: nothing moves.
+    channelsLast: (ctx) => {
+      const perm = transposePerm(ctx);
       return (args) => {
-      const x = args[0]!, rank = dimsOf(x).length;
-      const perm = given ?? [...Array(rank).keys()].reverse();
-      if (perm.length !== rank) refuse(ctx, `perm [${perm}] for rank ${rank}`);
-      return [transposeValue(x, perm)];
+        const x = args[0];
+        if (isPermuted(x)) return [transposePermuted(x, perm(x.dims.length))];
+        if (x === undefined || isInts(x) || x.rank !== 4) return null;
+        const p = perm(4);
+        return p.every((a, i) => a === NCHW_FROM_NHWC[i]) ? [new ChannelsLast(x)] : null;
       };
     },
   },
@@ -630,7 +682,8 @@ export const SHAPE_OPS: Record<string, OpRule> = {
         return [asTensor(x, ctx, "data"), mask];
       };
     },
-    // The identity: a channels-last input goes on as it is (its mask, all ones, is read only in NCHW terms: planar).
-    channelsLast: (ctx) => (args) => (isChannelsLast(args[0]) && !(ctx.node.outputs.length > 1 && ctx.node.outputs[1]) && args[2] === undefined ? [args[0]] : null),
+    // The identity: an input held in another order goes on as it is (its mask, all ones, is read only in NCHW terms: planar).
+    anyOrder: true,
+    channelsLast: (ctx) => (args) => (isPermuted(args[0]) && !(ctx.node.outputs.length > 1 && ctx.node.outputs[1]) && args[2] === undefined ? [args[0]] : null),
   },
 };
