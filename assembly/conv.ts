@@ -5,6 +5,7 @@
 // Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky and columns
 // ox·stride − padLeft + kx; positions outside the input read as zero.
 import { fill } from "./elementwise";
+import { windowCount } from "./pool-window";
 import { loadLanes, madd, storeLanes, storeRowPart } from "./simd";
 
 /**
@@ -382,51 +383,71 @@ export function maxPoolBackward(gy: usize, argmax: usize, n: i32, outSize: i32, 
   }
 }
 
-/** Mean over each kh×kw window (no padding). */
+/**
+ * Mean over each kh×kw window of NHWC images: output (oy, ox)'s window starts at row
+ * oy·stride − pt, column ox·stride − pl; taps outside the input read as zero, and the mean is
+ * over windowCount's taps (the input's, or with includePad the padded input's — ONNX's
+ * count_include_pad). Four channels at a time: each tap's pixel added into the output pixel.
+ */
 export function avgPool(
-  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32, y: usize,
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32,
+  pt: i32, pl: i32, pb: i32, pr: i32, includePad: bool, oh: i32, ow: i32, y: usize,
 ): void {
-  const inv: f32 = 1 / <f32>(kh * kw);
+  fill(y, 0, n * oh * ow * c);
   let out = y;
-  for (let b = 0; b < n; b++) {
+  for (let b = 0; b < n; b++, x += <usize>(h * w * c) << 2) {
     for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        for (let ch = 0; ch < c; ch++) {
-          let s: f32 = 0;
-          for (let ky = 0; ky < kh; ky++) {
-            for (let kx = 0; kx < kw; kx++) {
-              s += load<f32>(x + (<usize>(((b * h + oy * stride + ky) * w + ox * stride + kx) * c + ch) << 2));
-            }
-          }
-          store<f32>(out, s * inv);
-          out += 4;
+      const top = oy * stride - pt, y0 = max(top, 0), y1 = min(top + kh, h);
+      for (let ox = 0; ox < ow; ox++, out += <usize>c << 2) {
+        const left = ox * stride - pl, x0 = max(left, 0), x1 = min(left + kw, w);
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) addRun(out, x + (<usize>((iy * w + ix) * c) << 2), c);
+        }
+        divideRun(out, c, <f32>windowCount(oy, ox, h, w, kh, kw, stride, stride, 1, 1, pt, pl, pb, pr, includePad));
+      }
+    }
+  }
+}
+
+/** dx (zeroed first) += each window's gradient over its count (avgPool's), at every tap inside the input. */
+export function avgPoolBackward(
+  gy: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32,
+  pt: i32, pl: i32, pb: i32, pr: i32, includePad: bool, oh: i32, ow: i32, dx: usize,
+): void {
+  fill(dx, 0, n * h * w * c);
+  for (let b = 0; b < n; b++, dx += <usize>(h * w * c) << 2) {
+    for (let oy = 0; oy < oh; oy++) {
+      const top = oy * stride - pt, y0 = max(top, 0), y1 = min(top + kh, h);
+      for (let ox = 0; ox < ow; ox++, gy += <usize>c << 2) {
+        const left = ox * stride - pl, x0 = max(left, 0), x1 = min(left + kw, w);
+        const count = <f32>windowCount(oy, ox, h, w, kh, kw, stride, stride, 1, 1, pt, pl, pb, pr, includePad);
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) addQuotientRun(dx + (<usize>((iy * w + ix) * c) << 2), gy, c, count);
         }
       }
     }
   }
 }
 
-/** dx (zeroed first) += gy / (kh·kw) over each window. */
-export function avgPoolBackward(
-  gy: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32, dx: usize,
-): void {
-  memory.fill(dx, 0, <usize>(n * h * w * c) << 2);
-  const inv: f32 = 1 / <f32>(kh * kw);
-  let src = gy;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++) {
-        for (let ch = 0; ch < c; ch++) {
-          const g = load<f32>(src) * inv;
-          src += 4;
-          for (let ky = 0; ky < kh; ky++) {
-            for (let kx = 0; kx < kw; kx++) {
-              const at = dx + (<usize>(((b * h + oy * stride + ky) * w + ox * stride + kx) * c + ch) << 2);
-              store<f32>(at, load<f32>(at) + g);
-            }
-          }
-        }
-      }
-    }
+/** v[0..count) /= d (NaN where d is 0: a window with no taps to count). */
+// @ts-ignore: decorator
+@inline
+function divideRun(v: usize, count: i32, d: f32): void {
+  const dv = f32x4.splat(d);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(v + (<usize>i << 2), f32x4.div(v128.load(v + (<usize>i << 2)), dv));
+  for (; i < count; i++) store<f32>(v + (<usize>i << 2), load<f32>(v + (<usize>i << 2)) / d);
+}
+
+/** dst[0..count) += src[0..count) / d. */
+// @ts-ignore: decorator
+@inline
+function addQuotientRun(dst: usize, src: usize, count: i32, d: f32): void {
+  const dv = f32x4.splat(d);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(dst + at, f32x4.add(v128.load(dst + at), f32x4.div(v128.load(src + at), dv)));
   }
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) + load<f32>(src + (<usize>i << 2)) / d);
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, type Padding, Sequential, ShapeError, avgPool2d, conv2d, gradcheck,
@@ -5,6 +6,7 @@ import {
 } from "../src/index.js";
 import { BUILDS, randomArray, rng } from "./helpers.js";
 import { CHUNK_FLOATS } from "../src/autograd/ops/conv.js";
+import { avgPoolPlanes } from "../src/autograd/ops/planes.js";
 
 /** Calls term(xi, wi, yi) for every product x[xi]·W[wi] that the convolution adds into y[yi], loop by loop. */
 function forEachTerm(
@@ -191,6 +193,64 @@ describe("gradcheck of the convolutional ops", () => {
     const x = tensor(values, { shape: [1, 4, 4, 2] });
     expect(Array.from(maxPool2d(x, { size: 2 }).data())).toEqual([5, 0, 7, -2, 13, -8, 15, -10]);
     expect(Array.from(avgPool2d(x, { size: 2 }).data())).toEqual([2.5, -2.5, 4.5, -4.5, 10.5, -10.5, 12.5, -12.5]);
+  });
+});
+
+describe("avgPool2d with padding (ONNX AveragePool's pads, ceil_mode, count_include_pad) on NHWC", () => {
+  beforeAll(async () => {
+    await init();
+  });
+
+  // The NCHW kernel (the importer's general path) is the reference: both add a window's taps in
+  // row-major order from zero and divide by the same count, so they agree bit for bit.
+  it("equals the NCHW kernel bit for bit, output and ∂x, on random shapes, any channel count", () => {
+    const spec = fc.record({
+      n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }), c: fc.integer({ min: 1, max: 9 }),
+      size: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }), pads: fc.tuple(...[0, 1, 2, 3].map(() => fc.integer({ min: 0, max: 3 }))),
+      ceilMode: fc.boolean(), countIncludePad: fc.boolean(), seed: fc.integer(),
+    }).filter(({ h, w, size, pads: [t, l, b, r] }) => h + t + b >= size && w + l + r >= size);
+    fc.assert(fc.property(spec, ({ n, h, w, c, size, stride, pads, ceilMode, countIncludePad, seed }) => {
+      const random = rng(seed);
+      const x = tensor(randomArray(n * h * w * c, random), { shape: [n, h, w, c], requiresGrad: true });
+      const planes = x.detach().transpose([0, 3, 1, 2]);
+      planes.requiresGrad = true;
+      const [t, l, b, r] = pads as [number, number, number, number];
+      const y = avgPool2d(x, { size, stride, pads: [t, l, b, r], ceilMode, countIncludePad });
+      const want = avgPoolPlanes(planes, { kernel: [size, size], strides: [stride, stride], pads: [t, l, b, r], ceilMode, countIncludePad });
+      expect(Array.from(y.data())).toEqual(Array.from(want.transpose([0, 2, 3, 1]).data()));
+      const upstream = randomArray(y.size, random);
+      y.mul(tensor(upstream, { shape: y.shape })).sum().backward();
+      want.transpose([0, 2, 3, 1]).mul(tensor(upstream, { shape: y.shape })).sum().backward();
+      expect(Array.from(x.grad!.data())).toEqual(Array.from(planes.grad!.transpose([0, 2, 3, 1]).data()));
+    }), { seed: 21, numRuns: 200 });
+  });
+
+  it("divides by the input's taps, or the padded window's with countIncludePad, never by ceil mode's overhang", () => {
+    const x = tensor([1, 2, 3, 4], { shape: [1, 2, 2, 1] });
+    // 3×3 windows, padding 1 all round: each window holds the whole image (sum 10).
+    expect(Array.from(avgPool2d(x, { size: 3, stride: 1, pads: [1, 1, 1, 1] }).data())).toEqual([2.5, 2.5, 2.5, 2.5]);
+    expect(Array.from(avgPool2d(x, { size: 3, stride: 1, pads: [1, 1, 1, 1], countIncludePad: true }).data())).toEqual([10 / 9, 10 / 9, 10 / 9, 10 / 9].map(Math.fround));
+    // 2×2 windows, stride 2, on a 3×3 image in ceil mode: the last row and column of windows overhang by one.
+    const z = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], { shape: [1, 3, 3, 1] });
+    expect(Array.from(avgPool2d(z, { size: 2, stride: 2, ceilMode: true, countIncludePad: true }).data())).toEqual([3, 4.5, 7.5, 9]);
+  });
+
+  it("its gradient matches finite differences with padding on both sides", () => {
+    const x = tensor(randomArray(2 * 5 * 6 * 3, rng(7)), { shape: [2, 5, 6, 3], requiresGrad: true });
+    for (const countIncludePad of [false, true]) {
+      const r = gradcheck((x) => avgPool2d(x, { size: 3, stride: 2, pads: [1, 1, 1, 0], ceilMode: true, countIncludePad }), [x]);
+      expect(r.ok, JSON.stringify(r.worst)).toBe(true);
+    }
+  });
+
+  it("refuses bad pads and flags, naming them, before anything runs", () => {
+    const x = tensor(new Float32Array(16), { shape: [1, 4, 4, 1] });
+    expect(() => avgPool2d(x, { size: 2, pads: [1, 1, -1, 0] })).toThrow(/pads must be four non-negative integers \[top, left, bottom, right\], got an array of 4/);
+    expect(() => avgPool2d(x, { size: 2, pads: [1, 1] as never })).toThrow(/pads must be four non-negative integers/);
+    expect(() => avgPool2d(x, { size: 2, ceilMode: 1 as never })).toThrow(/options.ceilMode must be true or false, got 1/);
+    expect(() => avgPool2d(x, { size: 2, countIncludePad: "no" as never })).toThrow(/options.countIncludePad must be true or false/);
+    expect(() => avgPool2d(x, { size: 6, pads: [1, 0, 0, 0] })).toThrow(ShapeError);
+    expect(() => avgPool2d(x, { size: 0 })).toThrow(/size must be a positive integer, got 0/);
   });
 });
 

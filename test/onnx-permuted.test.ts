@@ -12,6 +12,7 @@ import { reshapePermuted, transposePermuted } from "../src/io/onnx/channels-last
 import { Permuted, isPermuted } from "../src/io/onnx/values.js";
 import { fromOnnx } from "../src/onnx.js";
 import { FLOAT, floats, int, int64s, ints, model, node, value } from "./onnx-builder.js";
+import { agreesWithOrt, transposes } from "./onnx-compare.js";
 import { randomArray, rng } from "./helpers.js";
 
 beforeAll(async () => {
@@ -20,32 +21,6 @@ beforeAll(async () => {
 });
 
 const weights = (name: string, dims: number[], seed: number) => floats(name, dims, Array.from(randomArray(dims.reduce((a, b) => a * b, 1), rng(seed))));
-
-/** The shapes `run` transposed, in order. */
-function transposes(run: () => void): string[] {
-  const shapes: string[] = [];
-  const original = Tensor.prototype.transpose;
-  Tensor.prototype.transpose = function (this: Tensor, ...a: Parameters<typeof original>) {
-    shapes.push(this.shape.join("×"));
-    return original.apply(this, a);
-  };
-  try {
-    run();
-  } finally {
-    Tensor.prototype.transpose = original;
-  }
-  return shapes;
-}
-
-/** wasmgrad's output and onnxruntime-web's on the same file and input, compared to float32 rounding. */
-async function agreesWithOrt(bytes: Uint8Array, input: Float32Array, dims: number[]) {
-  const session = await ort.InferenceSession.create(bytes);
-  const theirs = (await session.run({ x: new ort.Tensor("float32", input, dims) })).y.data as Float32Array;
-  const ours = fromOnnx(bytes).predict(tensor(input, { shape: dims })).data();
-  expect(ours.length).toBe(theirs.length);
-  const scale = Math.max(...Array.from(theirs, Math.abs));
-  ours.forEach((v, i) => expect(Math.abs(v - theirs[i])).toBeLessThanOrEqual(1e-5 * scale));
-}
 
 /**
  * ShuffleNet's unit: a grouped 1×1 conv, the channel shuffle (Reshape to [n, g, c/g, h, w],

@@ -102,8 +102,14 @@ export interface Kernels {
     y: number, argmax: number,
   ): void;
   maxPoolBackward(gy: number, argmax: number, n: number, outSize: number, dx: number, inSize: number): void;
-  avgPool(x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, y: number): void;
-  avgPoolBackward(gy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number, dx: number): void;
+  avgPool(
+    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number,
+    pt: number, pl: number, pb: number, pr: number, includePad: number, oh: number, ow: number, y: number,
+  ): void;
+  avgPoolBackward(
+    gy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number,
+    pt: number, pl: number, pb: number, pr: number, includePad: number, oh: number, ow: number, dx: number,
+  ): void;
   padImage(x: number, n: number, h: number, w: number, c: number, top: number, left: number, hp: number, wp: number, out: number): void;
   convDirect(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,

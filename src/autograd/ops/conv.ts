@@ -14,11 +14,12 @@
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { isGradEnabled, record } from "../graph.js";
-import { checkOneOf, checkOptions, describe } from "../../check.js";
+import { checkBoolean, checkOneOf, checkOptions, describe } from "../../check.js";
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
 import { type Activation, activateInPlace, activationDelta, checkActivation } from "./activate.js";
 import { checkSameEngine, checkTensor, empty, scratch } from "./util.js";
+import { outputSize } from "./planes.js";
 import { winogradConv3x3, winogradWeights } from "./winograd.js";
 
 export type Padding = "valid" | "same";
@@ -348,10 +349,35 @@ export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
   }, { size: options.size }, [argmax]);
 }
 
-/** The mean of each window; its gradient is shared equally. */
-export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
-  const { n, shape, geometry } = poolGeometry("avgPool2d", x, options);
-  const y = empty(x, shape);
+/** avgPool2d's further options: ONNX AveragePool's padding, ceil_mode and count_include_pad. */
+export interface AvgPoolOptions extends PoolOptions {
+  /** Zeros around each image: [top, left, bottom, right]. Default: none. */
+  pads?: readonly [number, number, number, number];
+  /** Round the output size up (a last window may overhang the padding; the overhang never counts). Default: false. */
+  ceilMode?: boolean;
+  /** Divide by the whole window, padding included, rather than by the input's taps in it. Default: false. */
+  countIncludePad?: boolean;
+}
+
+/** The mean of each window (over its taps inside the input, or with countIncludePad inside the padding too); its gradient is shared equally. */
+export function avgPool2d(x: Tensor, options: AvgPoolOptions): Tensor {
+  checkTensor("avgPool2d", "x", x);
+  const { size, stride = size, pads = [0, 0, 0, 0], ceilMode = false, countIncludePad = false } = checkOptions("avgPool2d", options);
+  if (x.rank !== 4) throw new ShapeError(`avgPool2d: expected x [batch, height, width, channels], got ${formatShape(x.shape)}`);
+  for (const [name, v] of [["size", size], ["stride", stride]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`avgPool2d: ${name} must be a positive integer, got ${describe(v)}`);
+  }
+  if (!Array.isArray(pads) || pads.length !== 4 || !pads.every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new ArgumentError(`avgPool2d: pads must be four non-negative integers [top, left, bottom, right], got ${describe(pads)}`);
+  }
+  checkBoolean("avgPool2d", "options.ceilMode", ceilMode);
+  checkBoolean("avgPool2d", "options.countIncludePad", countIncludePad);
+  const [n, h, w, c] = x.shape;
+  const [pt, pl, pb, pr] = pads;
+  const oh = outputSize("avgPool2d", h, size, stride, 1, pt, pb, ceilMode);
+  const ow = outputSize("avgPool2d", w, size, stride, 1, pl, pr, ceilMode);
+  const geometry = [h, w, c, size, size, stride, pt, pl, pb, pr, +countIncludePad, oh, ow] as const;
+  const y = empty(x, [n, oh, ow, c]);
   const at = (t: Tensor, i: number) => imageOf(t, n, i);
   const byImages = { unit: 1, work: x.size };
   x.engine.share(n, (from, to) => [["avgPool", at(x, from), to - from, ...geometry, at(y, from)]], byImages);
@@ -359,5 +385,5 @@ export function avgPool2d(x: Tensor, options: PoolOptions): Tensor {
     const gx = empty(x);
     x.engine.share(n, (from, to) => [["avgPoolBackward", at(gy, from), to - from, ...geometry, at(gx, from)]], byImages);
     return [gx];
-  }, { size: options.size });
+  }, { size, stride, pads: [...pads], ceilMode, countIncludePad });
 }

@@ -57,7 +57,7 @@ function slide(op: string, options: PlaneWindow) {
 }
 
 /** Output positions along one axis: ⌊(size + pads − span) / stride⌋ + 1 (⌈…⌉ in ceil mode, no window starting in the end padding). */
-function outputSize(op: string, size: number, kernel: number, stride: number, dilation: number, before: number, after: number, ceil = false): number {
+export function outputSize(op: string, size: number, kernel: number, stride: number, dilation: number, before: number, after: number, ceil = false): number {
   const room = size + before + after - (dilation * (kernel - 1) + 1);
   if (room < 0) throw new ShapeError(`${op}: a window ${dilation * (kernel - 1) + 1} wide does not fit in an input ${size} wide padded by ${before} + ${after}`);
   let out = (ceil ? Math.ceil(room / stride) : Math.floor(room / stride)) + 1;

@@ -7,8 +7,9 @@
 // depthwise one, on the direct depthwise kernels; its weights are laid out once, or permuted by an
 // op where W takes a gradient (laid-out.ts). Where no gradient is wanted it takes the BatchNorm
 // and clamp after it into its output pass (fusion.ts), a 3×3 stride-1 one runs on Winograd's
-// F(2×2, 3×3) and a grouped 1×1 one as a GEMM per group in place. Every other form runs on the
-// NCHW kernels of autograd/ops/planes.ts.
+// F(2×2, 3×3) and a grouped 1×1 one as a GEMM per group in place. A square, undilated 2-D pool
+// on channels-last values runs on the NHWC kernels (the average pool with its padding and
+// count_include_pad). Every other form runs on the NCHW kernels of autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
@@ -254,8 +255,9 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       return [fromPlanar(y, null, rank)];
     };
   },
-  // A square, undilated 2-D window with equal strides on the NHWC kernels: the padding (and what
-  // ceil_mode adds) made explicit — −∞ for max, zeros for an average that counts them.
+  // A square, undilated 2-D window with equal strides on the NHWC kernels. The average pool takes
+  // the padding, ceil_mode and count_include_pad itself; for max the padding (and what ceil_mode
+  // adds) is made explicit as −∞.
   channelsLast: (ctx) => {
     const kernel = ctx.attrs.ints("kernel_shape") ?? [];
     const ceil = ctx.attrs.int("ceil_mode", 0) === 1;
@@ -267,6 +269,11 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       if (strides[0] !== strides[1] || dilations.some((d) => d !== 1)) return null;
       const [, , h, w] = x.dims;
       const [before, after] = windowPads(ctx, [h, w], kernel, strides, dilations);
+      const options = { size: kernel[0], stride: strides[0] };
+      if (kind === "avg") {
+        const pads = [before[0], before[1], after[0], after[1]] as const;
+        return [new ChannelsLast(avgPool2d(x.nhwc, { ...options, pads, ceilMode: ceil, countIncludePad: includePad }))];
+      }
       const padded = [h, w].map((size, i) => {
         const span = size + before[i] + after[i] - kernel[i];
         let out = (ceil ? Math.ceil(span / strides[i]) : Math.floor(span / strides[i])) + 1;
@@ -276,10 +283,8 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       const extra = padded.map((p, i) => p - ([h, w][i] + before[i] + after[i])); // what ceil_mode adds (or leaves unread)
       const padsOf = (i: number) => after[i] + Math.max(extra[i], 0);
       const padding = before[0] || before[1] || padsOf(0) || padsOf(1);
-      if (kind === "avg" && padding && !(includePad && extra.every((e) => e <= 0))) return null; // an average over the window's real elements only
-      const value = kind === "max" ? -Infinity : 0;
-      const source = padding ? padWith(x.nhwc, [before[0], before[1], padsOf(0), padsOf(1)], value) : x.nhwc;
-      return [new ChannelsLast((kind === "max" ? maxPool2d : avgPool2d)(source, { size: kernel[0], stride: strides[0] }))];
+      const source = padding ? padWith(x.nhwc, [before[0], before[1], padsOf(0), padsOf(1)], -Infinity) : x.nhwc;
+      return [new ChannelsLast(maxPool2d(source, options))];
     };
   },
 });
