@@ -96,6 +96,9 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     ["direct, three channels, stride 2", [17, 33, 33, 3], [3, 3, 3, 12], { stride: 2, activation: "tanh" }],
     ["im2col, odd batch", [13, 16, 16, 8], [3, 3, 8, 16], { padding: "same", activation: "relu" }],
     ["im2col, one image (its GEMM shared instead)", [1, 64, 64, 8], [3, 3, 8, 32], { padding: "same" }],
+    // ∂W's GEMM split by its 63 rows (not a multiple of 4), over chunks of 5 and 4 images.
+    ["im2col, ∂W over two chunks", [9, 10, 10, 7], [3, 3, 7, 40], { padding: "same", activation: "tanh" }],
+    ["pointwise (x its own patch matrix), ∂W over chunks of 6 and 1 images", [7, 14, 14, 24], [1, 1, 24, 48], {}],
   ];
   for (const [name, xShape, wShape, options] of convolutions) {
     it(`conv2d ${name}: output, ∂x, ∂W, ∂b`, async () => {
