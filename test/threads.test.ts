@@ -148,6 +148,18 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     });
   }, 60_000);
 
+  it("conv2d on Winograd's with a gradient, small images in groups (8 and 3): output, ∂x, ∂W, ∂b", async () => {
+    await sameBits(() => {
+      const r = new Random(19);
+      const x = tensor(random(r, 11 * 7 * 7 * 16), { shape: [11, 7, 7, 16], requiresGrad: true });
+      const w = tensor(random(r, 9 * 16 * 32), { shape: [3, 3, 16, 32], requiresGrad: true });
+      const b = tensor(random(r, 32), { requiresGrad: true });
+      const y = conv2d(x, w, b, { padding: "same", activation: "relu", algorithm: "winograd" });
+      y.mul(y).sum().backward();
+      return [y.data(), x.grad!.data(), w.grad!.data(), b.grad!.data()];
+    });
+  }, 60_000);
+
   it("batched matmul (attention's heads), broadcast either way: output and both gradients", async () => {
     await sameBits(() => {
       const r = new Random(14);

@@ -13,7 +13,7 @@
 // follow from the batch alone, so the bits do not depend on how many threads there are.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
-import { isGradEnabled, record } from "../graph.js";
+import { isGradEnabled, noGrad, record } from "../graph.js";
 import { checkBoolean, checkOneOf, checkOptions, describe } from "../../check.js";
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
@@ -52,9 +52,9 @@ export interface Conv2DOptions {
   /** For leakyRelu. Default 0.01. */
   slope?: number;
   /**
-   * "im2col" (default): patches and one GEMM, with a gradient. "winograd": F(2×2, 3×3) for a 3×3
-   * window at stride 1, without a gradient (under noGrad(), as predict() runs; 2.25× fewer
-   * multiplications, other roundings). An imported model picks per layer (see the cnn bench).
+   * "im2col" (default): patches and one GEMM. "winograd": F(2×2, 3×3) for a 3×3 window at
+   * stride 1 (2.25× fewer multiplications, other roundings): the forward pass and the input
+   * gradient on it, ∂W on the GEMM as im2col's. An imported model picks per layer (see the cnn bench).
    */
   algorithm?: "im2col" | "winograd";
 }
@@ -179,27 +179,24 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
     for (const t of buffers) t.dispose();
   };
 
+  const winograd = algorithm === "winograd";
+  if (winograd && (kh !== 3 || kw !== 3 || stride !== 1)) throw new ArgumentError(`conv2d: algorithm "winograd" takes a 3×3 window at stride 1, got ${kh}×${kw} at stride ${stride}`);
   const pointwise = kh === 1 && kw === 1 && stride === 1 && oh === h && ow === wid && rows.before === 0 && columns.before === 0;
-  const direct = patch <= DIRECT_PATCH && !pointwise;
+  const direct = patch <= DIRECT_PATCH && !pointwise && !winograd;
   // The GEMM paths add the bias and clamp (a ReLU's [0, ∞]) as they store y: no second pass over it.
   const reluInEpilogue = activation === "relu" && !direct;
   const bounds = clamp ?? (reluInEpilogue ? [0, Infinity] as const : [-Infinity, Infinity] as const);
   const epilogue = { bias: b ? b.ptr : 0, clamp: bounds };
-  if (algorithm === "winograd") {
-    if (kh !== 3 || kw !== 3 || stride !== 1) throw new ArgumentError(`conv2d: algorithm "winograd" takes a 3×3 window at stride 1, got ${kh}×${kw} at stride ${stride}`);
-    if (isGradEnabled() && (x.requiresGrad || w.requiresGrad || b?.requiresGrad)) {
-      throw new ArgumentError(`conv2d: algorithm "winograd" has no gradient; run it under noGrad() (predict() does)`);
-    }
-    const u = winogradWeights(w);
-    const y = winogradConv3x3(x, u, b, [rows.before, columns.before, oh + 2 - h - rows.before, ow + 2 - wid - columns.before], activation === "relu" ? [0, Infinity] : clamp ?? bounds);
-    u.dispose();
-    if (activation !== "relu") activateInPlace(y, filters, activation, slope)?.dispose();
-    return y;
-  }
+  // Winograd's padding: the output's rows and columns past the input's are padding at the end.
+  const pads = [rows.before, columns.before, oh + 2 - h - rows.before, ow + 2 - wid - columns.before] as const;
   const wStride = Math.ceil(filters / 8) * 8; // the direct kernels read W, and write ∂W, in rows of 8 filters
   let padded: Padded | null = null;
-  const y = empty(x, [n, oh, ow, filters]);
-  if (direct) {
+  // Winograd's transformed weights, kept for the input gradient.
+  const u = winograd ? winogradWeights(w) : null;
+  const y = u ? noGrad(() => winogradConv3x3(x, u, b, pads, bounds)) : empty(x, [n, oh, ow, filters]);
+  if (u) {
+    // y is made: the bias and clamp went into its output transform.
+  } else if (direct) {
     // One channel at stride 1 puts pixels in the lanes, 16 at a time: pad the width to match.
     const oneChannel = c === 1 && stride === 1;
     const needW = oneChannel ? Math.ceil(ow / 16) * 16 + kw - 1 : (ow - 1) * stride + kw;
@@ -234,6 +231,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
     // Inference: the direct path's clamp is a pass of its own; no graph, so nothing is kept.
     if (direct && (clamp[0] > -Infinity || clamp[1] < Infinity)) k.clamp(y.ptr, clamp[0], clamp[1], y.ptr, y.size);
     if (padded && padded.t !== x) padded.t.dispose();
+    u?.dispose();
     return y;
   }
   const before = reluInEpilogue ? null : activateInPlace(y, filters, activation, slope);
@@ -289,9 +287,15 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
       }, { work: macs, minWork: PARALLEL_MIN_MACS });
       for (const t of buffers) t.dispose();
     }
-    // ∂x: per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
-    const gx = needs[0] ? empty(x) : null;
-    if (gx && pointwise) {
+    // ∂x on Winograd's: the convolution of δ by W turned 180°, channels swapped (from the same U),
+    // padded so that it gives x's size — while the forward's padding is at most 2 a side.
+    const flippedPads = [2 - rows.before, 2 - columns.before, h + rows.before - oh, wid + columns.before - ow];
+    const winogradGx = needs[0] && u !== null && flippedPads.every((p) => p >= 0);
+    const gx = !needs[0] ? null : winogradGx ? noGrad(() => winogradConv3x3(delta, u!, null, flippedPads, [-Infinity, Infinity], true)) : empty(x);
+    // Otherwise per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
+    if (winogradGx) {
+      // made
+    } else if (gx && pointwise) {
       engine.gemm({ transB: true, m: pixels, n: c, k: filters, a: delta.ptr, b: w.ptr, c: gx.ptr });
     } else if (gx && n === 1) {
       // One image: its GEMM is the work to share.
@@ -314,7 +318,8 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
     }
     if (delta !== gy) delta.dispose();
     return b ? grads : grads.slice(0, 2);
-  }, { stride, padding, ...(activation === "linear" ? {} : { activation }) }, [...(padded && padded.t !== x ? [padded.t] : []), ...(before ? [before] : [])]);
+  }, { stride, padding, ...(activation === "linear" ? {} : { activation }), ...(winograd ? { algorithm } : {}) },
+  [...(padded && padded.t !== x ? [padded.t] : []), ...(before ? [before] : []), ...(u ? [u] : [])]);
 }
 
 interface Padded {

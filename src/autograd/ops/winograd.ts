@@ -3,9 +3,10 @@
 // GEMMs M[ξ] = V[ξ]·U[ξ] and the output transform with the bias and clamp: a batch shared by
 // images (each thread with V and M of its own), one image by tile rows (and each GEMM as any
 // GEMM is). An image at a time, because V and M are each 4× its input or output: a batch's
-// would outweigh everything else inference holds. 2.25× fewer multiplications than
-// im2col's GEMM, for three passes over V and M; which layers gain is measured by the cnn bench.
-// No graph: training runs the convolution on im2col, exactly.
+// would outweigh everything else inference holds; images with few tiles go a few at a time, so
+// that the GEMMs have rows enough. 2.25× fewer multiplications than im2col's GEMM, for three
+// passes over V and M; which layers gain is measured by the cnn bench. No graph here: conv2d
+// records it (its forward, and its input gradient as the flipped convolution of δ).
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
 import { ShapeError } from "../../errors.js";
@@ -22,39 +23,65 @@ export function winogradWeights(w: Tensor): Tensor {
   return u;
 }
 
-/** clamp(conv(x, W) + b) for x [n, h, w, c], U = winogradWeights(W) [16, c, m], 3×3 at stride 1, zero padding [top, left, bottom, right]. */
-export function winogradConv3x3(x: Tensor, u: Tensor, b: Tensor | null, [top, left, bottom, right]: readonly number[], [lo, hi]: readonly [number, number]): Tensor {
+/**
+ * Images whose tiles go through the 16 products together: enough for WINOGRAD_ROWS rows a GEMM
+ * (a 7×7 output is 16 tiles: sixteen GEMMs of 16 rows each waste the kernel), one where an image
+ * has as many.
+ */
+export const WINOGRAD_ROWS = 128;
+
+/** Images a group of winogradConv3x3 (and so its GEMMs' rows: `group · tiles`). */
+export const winogradGroup = (n: number, tiles: number) => Math.max(1, Math.min(n, Math.ceil(WINOGRAD_ROWS / tiles)));
+
+/**
+ * clamp(conv(x, W) + b) for x [n, h, w, c], U = winogradWeights(W) [16, c, m], 3×3 at stride 1,
+ * zero padding [top, left, bottom, right]. With `flipped`, the convolution by W turned 180° with
+ * its channels swapped, W'[ky, kx, o, ci] = W[2 − ky, 2 − kx, ci, o] — a conv's input gradient —
+ * from the same U: (G·rev(g))'s rows are (G·g)'s in the order 3, 1, 2, 0, so U'[ξ] is U at ξ's
+ * rows and columns so permuted, transposed (the GEMM reads it as Bᵀ); x then has m channels and
+ * the output c.
+ */
+export function winogradConv3x3(
+  x: Tensor, u: Tensor, b: Tensor | null, [top, left, bottom, right]: readonly number[], [lo, hi]: readonly [number, number], flipped = false,
+): Tensor {
   const [n, h, wid, c] = x.shape;
-  const m = u.shape[2];
-  if (x.rank !== 4 || u.rank !== 3 || u.shape[0] !== 16 || u.shape[1] !== c || (b && b.size !== m)) {
-    throw new ShapeError(`winogradConv3x3: x [n, h, w, c], U [16, c, m] and b [m], got ${formatShape(x.shape)}, ${formatShape(u.shape)}`);
+  const [inC, m] = flipped ? [u.shape[2], u.shape[1]] : [u.shape[1], u.shape[2]];
+  if (x.rank !== 4 || u.rank !== 3 || u.shape[0] !== 16 || inC !== c || (b && b.size !== m)) {
+    throw new ShapeError(`winogradConv3x3: x [n, h, w, c], U [16, c, m]${flipped ? " (flipped: [16, m, c])" : ""} and b [m], got ${formatShape(x.shape)}, ${formatShape(u.shape)}`);
   }
-  if (isGradEnabled() && (x.requiresGrad || u.requiresGrad || b?.requiresGrad)) throw new Error("wasmgrad bug: winogradConv3x3 has no gradient");
+  if (isGradEnabled() && (x.requiresGrad || u.requiresGrad || b?.requiresGrad)) throw new Error("wasmgrad bug: winogradConv3x3 has no graph; conv2d records it");
   const oh = h + top + bottom - 2, ow = wid + left + right - 2;
   if (oh < 1 || ow < 1) throw new ShapeError(`winogradConv3x3: a 3×3 window does not fit in ${h}×${wid} padded by [${top}, ${left}, ${bottom}, ${right}]`);
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = th * tw;
   const engine = x.engine;
   const y = empty(x, [n, oh, ow, m]);
   const xAt = (i: number) => x.ptr + 4 * i * h * wid * c, yAt = (i: number) => y.ptr + 4 * i * oh * ow * m;
-  const input = (i: number, v: Tensor, ty0: number, ty1: number): Call => ["winogradInput", xAt(i), h, wid, c, top, left, tw, ty0, ty1, v.ptr, tiles];
-  const output = (i: number, mm: Tensor, ty0: number, ty1: number): Call => ["winogradOutput", mm.ptr, tiles, m, oh, ow, tw, ty0, ty1, b ? b.ptr : 0, lo, hi, yAt(i)];
+  // Image j of a group: its tiles at rows j·tiles of each plane, the planes `rows` rows apart.
+  const input = (i: number, j: number, rows: number, v: Tensor, ty0: number, ty1: number): Call =>
+    ["winogradInput", xAt(i), h, wid, c, top, left, tw, ty0, ty1, v.ptr + 4 * j * tiles * c, rows];
+  const output = (i: number, j: number, rows: number, mm: Tensor, ty0: number, ty1: number): Call =>
+    ["winogradOutput", mm.ptr + 4 * j * tiles * m, rows, m, oh, ow, tw, ty0, ty1, b ? b.ptr : 0, lo, hi, yAt(i)];
+  const P = [3, 1, 2, 0];
+  const uAt = (xi: number) => u.ptr + 4 * (flipped ? 4 * P[xi >> 2] + P[xi & 3] : xi) * c * m;
+  const product = (xi: number, rows: number, v: Tensor, mm: Tensor): Call =>
+    ["sgemm", 0, +flipped, rows, m, c, v.ptr + 4 * xi * rows * c, c, uAt(xi), flipped ? c : m, mm.ptr + 4 * xi * rows * m, m, 0, 0, -Infinity, Infinity];
   if (n > 1) {
-    // A batch: threads share it by images, each image's transforms and 16 products on one
-    // thread with scratch of its own (one image's products are too small to share well).
+    // A batch: threads share it by groups of images (the same groups on any thread count), each
+    // group's transforms and 16 products on one thread with scratch of its own.
+    const group = winogradGroup(n, tiles);
     const buffers: Tensor[] = [];
     engine.share(n, (from, to) => {
-      const v = scratch(x, [16, tiles, c]), mm = scratch(x, [16, tiles, m]);
+      const v = scratch(x, [16, group * tiles, c]), mm = scratch(x, [16, group * tiles, m]);
       buffers.push(v, mm);
       const calls: Call[] = [];
-      for (let i = from; i < to; i++) {
-        calls.push(input(i, v, 0, th));
-        for (let xi = 0; xi < 16; xi++) {
-          calls.push(["sgemm", 0, 0, tiles, m, c, v.ptr + 4 * xi * tiles * c, c, u.ptr + 4 * xi * c * m, m, mm.ptr + 4 * xi * tiles * m, m, 0, 0, -Infinity, Infinity]);
-        }
-        calls.push(output(i, mm, 0, th));
+      for (let first = from; first < to; first += group) {
+        const count = Math.min(group, to - first), rows = count * tiles;
+        for (let j = 0; j < count; j++) calls.push(input(first + j, j, rows, v, 0, th));
+        for (let xi = 0; xi < 16; xi++) calls.push(product(xi, rows, v, mm));
+        for (let j = 0; j < count; j++) calls.push(output(first + j, j, rows, mm, 0, th));
       }
       return calls;
-    }, { unit: 1, work: 16 * n * tiles * c * m, minWork: PARALLEL_MIN_MACS });
+    }, { unit: group, work: 16 * n * tiles * c * m, minWork: PARALLEL_MIN_MACS });
     for (const t of buffers) t.dispose();
     return y;
   }
@@ -62,11 +89,11 @@ export function winogradConv3x3(x: Tensor, u: Tensor, b: Tensor | null, [top, le
   const v = scratch(x, [16, tiles, c]), mm = scratch(x, [16, tiles, m]);
   const byTileRows = { unit: 1, work: 16 * tiles * (c + m) * 4, minWork: PARALLEL_MIN_MACS / 8 };
   for (let i = 0; i < n; i++) {
-    engine.share(th, (ty0, ty1): Call[] => [input(i, v, ty0, ty1)], byTileRows);
+    engine.share(th, (ty0, ty1): Call[] => [input(i, 0, tiles, v, ty0, ty1)], byTileRows);
     for (let xi = 0; xi < 16; xi++) {
-      engine.gemm({ m: tiles, n: m, k: c, a: v.ptr + 4 * xi * tiles * c, b: u.ptr + 4 * xi * c * m, c: mm.ptr + 4 * xi * tiles * m });
+      engine.gemm({ transB: flipped, m: tiles, n: m, k: c, a: v.ptr + 4 * xi * tiles * c, b: uAt(xi), ldb: flipped ? c : m, c: mm.ptr + 4 * xi * tiles * m });
     }
-    engine.share(th, (ty0, ty1): Call[] => [output(i, mm, ty0, ty1)], byTileRows);
+    engine.share(th, (ty0, ty1): Call[] => [output(i, 0, tiles, mm, ty0, ty1)], byTileRows);
   }
   v.dispose();
   mm.dispose();

@@ -6,14 +6,15 @@
 // between convolutions): on wasmgrad's NHWC conv2d (a grouped one, a conv2d per group), or, for a
 // depthwise one, on the direct depthwise kernels; its weights are laid out once, or permuted by an
 // op where W takes a gradient (laid-out.ts). Where no gradient is wanted it takes the BatchNorm
-// and clamp after it into its output pass (fusion.ts), a 3×3 stride-1 one runs on Winograd's
-// F(2×2, 3×3) and a grouped 1×1 one as a GEMM per group in place. A square, undilated 2-D pool
+// and clamp after it into its output pass (fusion.ts) and a grouped 1×1 one runs as a GEMM per
+// group in place. A 3×3 stride-1 one with tiles enough runs on Winograd's F(2×2, 3×3), in
+// training too (conv2d's forward and input gradient). A square, undilated 2-D pool
 // on channels-last values runs on the NHWC kernels (the average pool with its padding and
 // count_include_pad). Every other form runs on the NCHW kernels of autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
-import { winogradConv3x3, winogradWeights } from "../../../autograd/ops/winograd.js";
+import { winogradConv3x3, winogradGroup, winogradWeights } from "../../../autograd/ops/winograd.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { affineRows } from "../../../autograd/ops/arithmetic.js";
 import { concat } from "../../../autograd/ops/select.js";
@@ -165,8 +166,9 @@ const UNCLAMPED = [-Infinity, Infinity] as const;
 const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [w.transpose([2, 3, 1, 0])]);
 
 /**
- * Output tiles (2×2) from which a 3×3 stride-1 Conv runs on Winograd's F(2×2, 3×3) at inference:
- * `npm run bench -- cnn` times both on ResNet's shapes, and at 7×7 outputs (16 tiles: sixteen
+ * Output tiles (2×2) a GEMM of Winograd's F(2×2, 3×3) must have (an image's, or a group of small
+ * images': winogradGroup) for a 3×3 stride-1 Conv to run on it, in inference and training:
+ * `npm run bench -- cnn` times both on ResNet's shapes, and at one 7×7 output (16 tiles: sixteen
  * GEMMs of 16 rows) im2col was the faster.
  */
 const WINOGRAD_MIN_TILES = 32;
@@ -197,7 +199,10 @@ function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | u
     const options = { stride, padding: pads };
     const one = (xs: Tensor, ws: Tensor, bs: Tensor | null) => (clamp ? conv2dClamped(xs, ws, bs, options, clamp) : conv2d(xs, ws, bs, options));
     const tiles = Math.ceil((x.shape[1] + pads[0] + pads[2] - 2) / 2) * Math.ceil((x.shape[2] + pads[1] + pads[3] - 2) / 2);
-    if (clamp && groups === 1 && kh === 3 && kw === 3 && stride === 1 && tiles >= WINOGRAD_MIN_TILES) return winogradConv3x3(x, winograd.of(laid)[0], bias, pads, clamp);
+    if (groups === 1 && kh === 3 && kw === 3 && stride === 1 && winogradGroup(x.shape[0], tiles) * tiles >= WINOGRAD_MIN_TILES) {
+      // At inference on the weights transformed once; training transforms them each step (they change).
+      return clamp ? winogradConv3x3(x, winograd.of(laid)[0], bias, pads, clamp) : conv2d(x, laid, bias, { ...options, algorithm: "winograd" });
+    }
     if (groups === 1) return one(x, laid, bias);
     // Grouped and 1×1 at stride 1, at inference: a GEMM per group, in place in x and y.
     if (clamp && kh === 1 && kw === 1 && stride === 1 && pads.every((p) => p === 0)) return groupedPointwiseClamped(x, laid, bias, groups, clamp);
