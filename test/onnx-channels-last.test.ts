@@ -4,9 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Conv2D, SGD, Sequential, Tensor, conv2d, gradcheck, init, tensor } from "../src/index.js";
+import { Conv2D, SGD, Sequential, conv2d, gradcheck, init, tensor } from "../src/index.js";
 import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
+import { transposes } from "./onnx-compare.js";
 
 const FILE = new Uint8Array(readFileSync(join(__dirname, "../examples/transfer/backbone.onnx"))); // PyTorch: Conv, BatchNorm, Relu, MaxPool ×3, GAP, Gemm
 const images = (n: number, seed: number) => tensor(randomArray(n * 784, rng(seed)), { shape: [n, 1, 28, 28] });
@@ -20,17 +21,7 @@ describe("channels-last through an imported CNN", () => {
     const model = fromOnnx(FILE);
     const x = images(2, 1);
     model.predict(x).dispose(); // the weights are laid out on the first run
-    const transposed: string[] = [];
-    const original = Tensor.prototype.transpose;
-    Tensor.prototype.transpose = function (this: Tensor, ...a: Parameters<typeof original>) {
-      transposed.push(this.shape.join("×"));
-      return original.apply(this, a);
-    };
-    try {
-      model.predict(x).dispose();
-    } finally {
-      Tensor.prototype.transpose = original;
-    }
+    const transposed = transposes(() => model.predict(x).dispose());
     // The image in. The [2, 64, 1, 1] pooled features, held as [2, 1, 1, 64], are already
     // [2, 64] row by row: Flatten moves nothing. Gemm's transB weight was laid out on the first run.
     expect(transposed).toEqual(["2×1×28×28"]);

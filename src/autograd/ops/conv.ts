@@ -328,13 +328,13 @@ interface Padded {
   w: number;
 }
 
-/** x with `top` zero rows and `left` zero columns before it, and enough after to hold `needH`×`needW` (made by `make`: scratch for ∂W alone). */
-function padInput(x: Tensor, top: number, left: number, needH: number, needW: number, make = empty): Padded {
+/** x with `top` zero rows and `left` zero columns before it, and enough after to hold `needH`×`needW`. */
+function padInput(x: Tensor, top: number, left: number, needH: number, needW: number): Padded {
   const [n, h, w, c] = x.shape;
   const hp = Math.max(top + h, needH);
   const wp = Math.max(left + w, needW);
   if (top === 0 && left === 0 && hp === h && wp === w) return { t: x, h, w };
-  const t = make(x, [n, hp, wp, c]);
+  const t = empty(x, [n, hp, wp, c]);
   x.engine.share(n, (from, to) => [["padImage", imageOf(x, n, from), to - from, h, w, c, top, left, hp, wp, imageOf(t, n, from)]], { unit: 1, work: t.size });
   return { t, h: hp, w: wp };
 }
@@ -356,12 +356,20 @@ export interface PoolOptions {
   stride?: number;
 }
 
-function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
+/** A pool's checked input and window: x [n, h, w, c], the window's size and stride. */
+function poolWindow(op: string, x: Tensor, options: PoolOptions) {
   checkTensor(op, "x", x);
   const { size, stride = size } = checkOptions(op, options);
   if (x.rank !== 4) throw new ShapeError(`${op}: expected x [batch, height, width, channels], got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`${op}: size must be a positive integer, got ${describe(size)}`);
+  for (const [name, v] of [["size", size], ["stride", stride]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
+  }
   const [n, h, w, c] = x.shape;
+  return { n, h, w, c, size, stride };
+}
+
+function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
+  const { n, h, w, c, size, stride } = poolWindow(op, x, options);
   const oh = convOutput(op, h, size, stride, "valid").out;
   const ow = convOutput(op, w, size, stride, "valid").out;
   return { n, shape: [n, oh, ow, c], geometry: [h, w, c, size, size, stride, oh, ow] as const, inSize: h * w * c, outSize: oh * ow * c };
@@ -394,18 +402,13 @@ export interface AvgPoolOptions extends PoolOptions {
 
 /** The mean of each window (over its taps inside the input, or with countIncludePad inside the padding too); its gradient is shared equally. */
 export function avgPool2d(x: Tensor, options: AvgPoolOptions): Tensor {
-  checkTensor("avgPool2d", "x", x);
-  const { size, stride = size, pads = [0, 0, 0, 0], ceilMode = false, countIncludePad = false } = checkOptions("avgPool2d", options);
-  if (x.rank !== 4) throw new ShapeError(`avgPool2d: expected x [batch, height, width, channels], got ${formatShape(x.shape)}`);
-  for (const [name, v] of [["size", size], ["stride", stride]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`avgPool2d: ${name} must be a positive integer, got ${describe(v)}`);
-  }
+  const { n, h, w, c, size, stride } = poolWindow("avgPool2d", x, options);
+  const { pads = [0, 0, 0, 0], ceilMode = false, countIncludePad = false } = options;
   if (!Array.isArray(pads) || pads.length !== 4 || !pads.every((p) => Number.isInteger(p) && p >= 0)) {
     throw new ArgumentError(`avgPool2d: pads must be four non-negative integers [top, left, bottom, right], got ${describe(pads)}`);
   }
   checkBoolean("avgPool2d", "options.ceilMode", ceilMode);
   checkBoolean("avgPool2d", "options.countIncludePad", countIncludePad);
-  const [n, h, w, c] = x.shape;
   const [pt, pl, pb, pr] = pads;
   const oh = outputSize("avgPool2d", h, size, stride, 1, pt, pb, ceilMode);
   const ow = outputSize("avgPool2d", w, size, stride, 1, pl, pr, ceilMode);

@@ -12,7 +12,7 @@ import type { ChannelsLastStep } from "./op-rule.js";
 import { ChannelsLast, type Flowing, NHWC_ORDER, Permuted, isChannelsLast, isInts, isPermuted } from "./values.js";
 
 /** An NCHW tensor in NHWC order (the first Conv's input). */
-export const toChannelsLast = (t: Tensor): Tensor => t.transpose([0, 2, 3, 1]);
+export const toChannelsLast = (t: Tensor): Tensor => t.transpose(NHWC_ORDER);
 
 /**
  * Operands of an elementwise op, at least one channels-last, as tensors that broadcast in NHWC

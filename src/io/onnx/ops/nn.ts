@@ -15,7 +15,7 @@ import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { winogradConv3x3, winogradGroup, winogradWeights } from "../../../autograd/ops/winograd.js";
-import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
+import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes, outputSize } from "../../../autograd/ops/planes.js";
 import { affineRows } from "../../../autograd/ops/arithmetic.js";
 import { concat } from "../../../autograd/ops/select.js";
 import { Tensor, full } from "../../../tensor.js";
@@ -279,12 +279,8 @@ const pool = (kind: "max" | "avg"): OpRule => ({
         const pads = [before[0], before[1], after[0], after[1]] as const;
         return [new ChannelsLast(avgPool2d(x.nhwc, { ...options, pads, ceilMode: ceil, countIncludePad: includePad }))];
       }
-      const padded = [h, w].map((size, i) => {
-        const span = size + before[i] + after[i] - kernel[i];
-        let out = (ceil ? Math.ceil(span / strides[i]) : Math.floor(span / strides[i])) + 1;
-        if (ceil && (out - 1) * strides[i] >= size + before[i]) out--; // the last window starts inside the input or its leading padding
-        return (out - 1) * strides[i] + kernel[i]; // the rows (columns) the windows cover
-      });
+      // The rows (columns) the windows cover, ceil_mode's included.
+      const padded = [h, w].map((size, i) => (outputSize("MaxPool", size, kernel[i], strides[i], 1, before[i], after[i], ceil) - 1) * strides[i] + kernel[i]);
       const extra = padded.map((p, i) => p - ([h, w][i] + before[i] + after[i])); // what ceil_mode adds (or leaves unread)
       const padsOf = (i: number) => after[i] + Math.max(extra[i], 0);
       const padding = before[0] || before[1] || padsOf(0) || padsOf(1);
