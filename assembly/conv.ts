@@ -2,36 +2,56 @@
 // the input, kernel row by kernel row, is kh·kw·c contiguous-in-c runs, and the GEMM's output
 // [n·oh·ow, filters] is already the NHWC output, so no transposes are needed anywhere.
 //
-// Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky and columns
-// ox·stride − padLeft + kx; positions outside the input read as zero.
+// Geometry: output pixel (oy, ox) reads input rows oy·stride − padTop + ky·dh and columns
+// ox·stride − padLeft + kx·dw (dh = dw = 1 but in im2col and col2im); positions outside the
+// input read as zero.
 import { fill } from "./elementwise";
 import { windowCount } from "./pool-window";
 import { loadLanes, madd, storeLanes, storeRowPart } from "./simd";
 
+/** The first of a kernel row's taps (at p0 + k·d) at or after position 0. */
+// @ts-ignore: decorator
+@inline
+function firstTap(p0: i32, d: i32): i32 {
+  return p0 >= 0 ? 0 : (d - 1 - p0) / d;
+}
+/** One past the last of the `k` taps (at p0 + k·d) before position `size`. */
+// @ts-ignore: decorator
+@inline
+function endTap(p0: i32, d: i32, k: i32, size: i32): i32 {
+  return size <= p0 ? 0 : min(k, (size - p0 + d - 1) / d);
+}
+
 /**
  * cols[(b·oh + oy)·ow + ox, (ky·kw + kx)·c + ch] = x[b, iy, ix, ch] (0 outside the input).
- * cols is [n·oh·ow, kh·kw·c]. For each kernel row the kx that fall inside the input are one
- * contiguous run of the input row, copied at once; the rest is zeros.
+ * cols is [n·oh·ow, kh·kw·c]. For each kernel row the taps inside the input are copied (at
+ * dilation 1 one contiguous run of the input row, at once); the rest is zeros.
  */
 export function im2col(
   x: usize, n: i32, h: i32, w: i32, c: i32,
-  kh: i32, kw: i32, stride: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, cols: usize,
+  kh: i32, kw: i32, stride: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, cols: usize,
 ): void {
   let out = cols;
+  const tap = <usize>(dw * c) << 2;
   for (let b = 0; b < n; b++) {
     const image = x + (<usize>(b * h * w * c) << 2);
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         const ix0 = ox * stride - padLeft;
-        const first = max(0, -ix0); // kx range [first, last) lies inside the input
-        const last = min(kw, w - ix0);
+        const first = firstTap(ix0, dw); // kx range [first, last) lies inside the input
+        const last = endTap(ix0, dw, kw, w);
         for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * stride - padTop + ky;
+          const iy = oy * stride - padTop + ky * dh;
           if (iy < 0 || iy >= h || first >= last) {
             fill(out, 0, kw * c);
           } else {
             if (first > 0) fill(out, 0, first * c);
-            copyRun(out + (<usize>(first * c) << 2), image + (<usize>((iy * w + ix0 + first) * c) << 2), (last - first) * c);
+            const from = image + (<usize>((iy * w + ix0 + first * dw) * c) << 2);
+            if (dw === 1) {
+              copyRun(out + (<usize>(first * c) << 2), from, (last - first) * c);
+            } else {
+              for (let kx = first; kx < last; kx++) copyRun(out + (<usize>(kx * c) << 2), from + <usize>(kx - first) * tap, c);
+            }
             if (last < kw) fill(out + (<usize>(last * c) << 2), 0, (kw - last) * c);
           }
           out += <usize>(kw * c) << 2;
@@ -44,21 +64,27 @@ export function im2col(
 /** The adjoint of im2col: dx (zeroed first) += every patch of dcols at the place it was read from. */
 export function col2im(
   dcols: usize, n: i32, h: i32, w: i32, c: i32,
-  kh: i32, kw: i32, stride: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, dx: usize,
+  kh: i32, kw: i32, stride: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, dx: usize,
 ): void {
   memory.fill(dx, 0, <usize>(n * h * w * c) << 2);
   let src = dcols;
+  const tap = <usize>(dw * c) << 2;
   for (let b = 0; b < n; b++) {
     const image = dx + (<usize>(b * h * w * c) << 2);
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         const ix0 = ox * stride - padLeft;
-        const first = max(0, -ix0);
-        const last = min(kw, w - ix0);
+        const first = firstTap(ix0, dw);
+        const last = endTap(ix0, dw, kw, w);
         for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * stride - padTop + ky;
+          const iy = oy * stride - padTop + ky * dh;
           if (iy >= 0 && iy < h && first < last) {
-            addRun(image + (<usize>((iy * w + ix0 + first) * c) << 2), src + (<usize>(first * c) << 2), (last - first) * c);
+            const to = image + (<usize>((iy * w + ix0 + first * dw) * c) << 2);
+            if (dw === 1) {
+              addRun(to, src + (<usize>(first * c) << 2), (last - first) * c);
+            } else {
+              for (let kx = first; kx < last; kx++) addRun(to + <usize>(kx - first) * tap, src + (<usize>(kx * c) << 2), c);
+            }
           }
           src += <usize>(kw * c) << 2;
         }

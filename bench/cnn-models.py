@@ -200,21 +200,46 @@ def batch_free(name):
 DEPTHWISE = [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (384, 14, 1), (576, 14, 2), (960, 7, 1)]
 
 
-def export_depthwise(c, size, stride):
-    """One depthwise 3×3 Conv (a group per channel, bias, padding 1) with a free batch axis."""
-    torch.manual_seed(c + stride)
-    layer = nn.Conv2d(c, c, 3, stride, 1, groups=c).eval()
+def export_layer(layer, shape, name):
+    """A layer (its weights seeded before it was made) with a free batch axis, as `name`.onnx."""
     f = io.BytesIO()
-    torch.onnx.export(layer, (torch.zeros(1, c, size, size),), f, dynamo=False, input_names=["x"], output_names=["y"],
+    torch.onnx.export(layer.eval(), (torch.zeros(1, *shape),), f, dynamo=False, input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=17)
-    with open(os.path.join(OUT, f"dw-{c}-{size}-{stride}.onnx"), "wb") as out:
+    with open(os.path.join(OUT, f"{name}.onnx"), "wb") as out:
         out.write(f.getvalue())
+
+
+def export_depthwise(c, size, stride):
+    """One depthwise 3×3 Conv (a group per channel, bias, padding 1)."""
+    torch.manual_seed(c + stride)
+    export_layer(nn.Conv2d(c, c, 3, stride, 1, groups=c), (c, size, size), f"dw-{c}-{size}-{stride}")
+
+
+class DilatedStack1d(nn.Module):
+    """WaveNet's shape: 1-D convolutions of 64 channels, kernel 3, dilations 1, 2, 4 and 8, ReLU between."""
+
+    def __init__(self, c=64):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv1d(c, c, 3, padding=d, dilation=d) for d in (1, 2, 4, 8))
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = torch.relu(conv(x))
+        return x
+
+
+def export_dilated():
+    """The 1-D stack over 16,000 samples, and DeepLab's atrous 3×3 (dilation 2) at 28×28×256."""
+    torch.manual_seed(2)
+    export_layer(DilatedStack1d(), (64, 16000), "conv1d-stack")
+    export_layer(nn.Conv2d(256, 256, 3, padding=2, dilation=2), (256, 28, 28), "atrous-256-28")
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     for c, size, stride in DEPTHWISE:
         export_depthwise(c, size, stride)
+    export_dilated()
     torch.manual_seed(1)
     memory = {name: finetune_memory(make, size) for name, make, size in [("mobilenetv2-train", MobileNetV2, 128), ("resnet18-train", ResNet18, 112)]}
     for name in ["resnet50", "squeezenet", "shufflenet", "densenet121", "inception_v1"]:

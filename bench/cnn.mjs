@@ -25,8 +25,14 @@ const FORWARD = [
 ];
 const FINETUNE = [["MobileNetV2 128×128", "mobilenetv2-train"], ["ResNet-18 112×112", "resnet18-train"]];
 // MobileNetV2's depthwise 3×3 layers at 224×224, one Conv each (bench/cnn-models.py): channels, size, stride.
-const DEPTHWISE = [[32, 112, 1], [96, 112, 2], [144, 56, 1], [144, 56, 2], [192, 28, 1], [384, 14, 1], [576, 14, 2], [960, 7, 1]]
-  .map(([c, size, stride]) => ({ label: `depthwise 3×3/${stride} ${size}×${size}×${c}`, name: `dw-${c}-${size}-${stride}`, image: `${c}×${size}×${size}` }));
+// And the 1-D and dilated convolutions: WaveNet's stack (64 channels, kernel 3, dilations 1–8,
+// 16,000 samples) and DeepLab's atrous 3×3 (dilation 2). Each of these runs alone, batch 1.
+const LAYERS = [[32, 112, 1], [96, 112, 2], [144, 56, 1], [144, 56, 2], [192, 28, 1], [384, 14, 1], [576, 14, 2], [960, 7, 1]]
+  .map(([c, size, stride]) => ({ label: `depthwise 3×3/${stride} ${size}×${size}×${c}`, name: `dw-${c}-${size}-${stride}`, image: `${c}×${size}×${size}` }))
+  .concat([
+    { label: "1-D conv ×4 (k 3, dilations 1–8) 16000×64", name: "conv1d-stack", image: "64×16000" },
+    { label: "atrous 3×3 dilation 2 28×28×256", name: "atrous-256-28", image: "256×28×28" },
+  ]);
 
 /** The ONNX files and PyTorch's fine-tuning rates, made by the Python scripts (PyTorch's timed now, on this machine). */
 function prepare(log) {
@@ -143,9 +149,9 @@ export async function* run(log) {
       model.dispose();
     }
   }
-  // MobileNetV2's depthwise layers one by one, batch 1, one thread (ORT-web's below, in its one-thread run).
+  // MobileNetV2's depthwise layers one by one and the 1-D and dilated ones, batch 1, one thread (ORT-web's below, in its one-thread run).
   const [, oneEngine] = engines[0];
-  for (const { label, name, image } of DEPTHWISE) {
+  for (const { label, name, image } of LAYERS) {
     const model = fromOnnx(readFileSync(file(name)), { engine: oneEngine });
     const x = tensor(Float32Array.from({ length: image.split("×").reduce((a, d) => a * Number(d), 1) }, (_, i) => Math.sin(i)), { shape: [1, ...image.split("×").map(Number)], engine: oneEngine });
     const t = await measure(() => model.predict(x).dispose(), { time: 200, iterations: 10 });
@@ -157,7 +163,7 @@ export async function* run(log) {
   for (const threads of [...new Set([1, threadsAsked()])]) {
     log(`cnn: onnxruntime-web, ${threads} thread${threads > 1 ? "s" : ""}`);
     const specs = FORWARD.map(([label, name]) => `${file(name)}:${label}`);
-    if (threads === 1) specs.push(...DEPTHWISE.map(({ label, name, image }) => `${file(name)}:${label}:${image}:1`));
+    if (threads === 1) specs.push(...LAYERS.map(({ label, name, image }) => `${file(name)}:${label}:${image}:1`));
     const r = spawnSync(process.execPath, [join(ROOT, "bench", "cnn-ort.mjs"), String(threads), ...specs], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     for (const line of r.stdout.split("\n").filter(Boolean)) yield JSON.parse(line);
   }

@@ -8,15 +8,23 @@ import { BUILDS, randomArray, rng } from "./helpers.js";
 import { CHUNK_FLOATS } from "../src/autograd/ops/conv.js";
 import { avgPoolPlanes } from "../src/autograd/ops/planes.js";
 
-/** Calls term(xi, wi, yi) for every product x[xi]·W[wi] that the convolution adds into y[yi], loop by loop. */
+type Pads = Padding | [number, number, number, number];
+
+/**
+ * Calls term(xi, wi, yi) for every product x[xi]·W[wi] that the convolution adds into y[yi], loop
+ * by loop; taps `dilation` [rows, columns] apart, padding named or explicit [top, left, bottom, right].
+ */
 function forEachTerm(
-  [n, h, w, c]: number[], [kh, kw, , f]: number[], stride: number, padding: Padding,
-  term: (xi: number, wi: number, yi: number) => void,
+  [n, h, w, c]: number[], [kh, kw, , f]: number[], stride: number, padding: Pads,
+  term: (xi: number, wi: number, yi: number) => void, [dh, dw] = [1, 1],
 ) {
-  const out = (size: number, kk: number) => (padding === "same" ? Math.ceil(size / stride) : Math.floor((size - kk) / stride) + 1);
-  const [oh, ow] = [out(h, kh), out(w, kw)];
-  const padTop = padding === "same" ? Math.floor(Math.max((oh - 1) * stride + kh - h, 0) / 2) : 0;
-  const padLeft = padding === "same" ? Math.floor(Math.max((ow - 1) * stride + kw - w, 0) / 2) : 0;
+  const [spanH, spanW] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+  const explicit = typeof padding === "string" ? null : padding;
+  const out = (size: number, span: number, before: number, after: number) =>
+    (padding === "same" ? Math.ceil(size / stride) : Math.floor((size + before + after - span) / stride) + 1);
+  const [oh, ow] = [out(h, spanH, explicit?.[0] ?? 0, explicit?.[2] ?? 0), out(w, spanW, explicit?.[1] ?? 0, explicit?.[3] ?? 0)];
+  const padTop = explicit ? explicit[0] : padding === "same" ? Math.floor(Math.max((oh - 1) * stride + spanH - h, 0) / 2) : 0;
+  const padLeft = explicit ? explicit[1] : padding === "same" ? Math.floor(Math.max((ow - 1) * stride + spanW - w, 0) / 2) : 0;
   for (let b = 0; b < n; b++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++)
@@ -24,8 +32,8 @@ function forEachTerm(
           for (let ky = 0; ky < kh; ky++)
             for (let kx = 0; kx < kw; kx++)
               for (let ch = 0; ch < c; ch++) {
-                const iy = oy * stride - padTop + ky;
-                const ix = ox * stride - padLeft + kx;
+                const iy = oy * stride - padTop + ky * dh;
+                const ix = ox * stride - padLeft + kx * dw;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                 term(((b * h + iy) * w + ix) * c + ch, ((ky * kw + kx) * c + ch) * f + o, ((b * oh + oy) * ow + ox) * f + o);
               }
@@ -33,9 +41,9 @@ function forEachTerm(
 }
 
 /** The convolution in float64: the independent reference. */
-function directConv(x: Float32Array, xShape: number[], k: Float32Array, wShape: number[], bias: Float32Array, stride: number, padding: Padding) {
+function directConv(x: Float32Array, xShape: number[], k: Float32Array, wShape: number[], bias: Float32Array, stride: number, padding: Pads, dilation?: [number, number]) {
   const terms: [number, number, number][] = [];
-  const shape = forEachTerm(xShape, wShape, stride, padding, (xi, wi, yi) => terms.push([xi, wi, yi]));
+  const shape = forEachTerm(xShape, wShape, stride, padding, (xi, wi, yi) => terms.push([xi, wi, yi]), dilation);
   const y = new Float64Array(shape.reduce((a, b) => a * b));
   y.forEach((_, i) => (y[i] = bias[i % wShape[3]]));
   for (const [xi, wi, yi] of terms) y[yi] += x[xi] * k[wi];
@@ -43,12 +51,12 @@ function directConv(x: Float32Array, xShape: number[], k: Float32Array, wShape: 
 }
 
 /** ∂(Σ g·conv(x, W))/∂x and /∂W in float64. */
-function directConvGrads(x: Float32Array, xShape: number[], k: Float32Array, wShape: number[], g: Float32Array, stride: number, padding: Padding) {
+function directConvGrads(x: Float32Array, xShape: number[], k: Float32Array, wShape: number[], g: Float32Array, stride: number, padding: Pads, dilation?: [number, number]) {
   const dx = new Float64Array(x.length), dw = new Float64Array(k.length);
   forEachTerm(xShape, wShape, stride, padding, (xi, wi, yi) => {
     dx[xi] += g[yi] * k[wi];
     dw[wi] += g[yi] * x[xi];
-  });
+  }, dilation);
   return { dx, dw };
 }
 
@@ -117,6 +125,74 @@ describe.each(BUILDS)("conv2d (%s build)", (build) => {
       for (let i = o; i < g.length; i += 6) s += g[i];
       expect(Math.abs(gb[o] - s)).toBeLessThan(1e-4);
     }
+  });
+});
+
+// Dilated windows through im2col and col2im: taps that fall off either edge, dilations per axis,
+// a window wider than the image's columns (the padding only), strides, a one-row image (a 1-D
+// conv), the one-image path (its im2col by output rows), and patches small enough that an
+// undilated window would go to the direct kernels.
+const DILATED: [number[], number[], number, Pads, [number, number]][] = [
+  // [x shape], [kh, kw, filters], stride, padding, [dh, dw]
+  [[2, 9, 9, 3], [3, 3, 5], 1, "same", [2, 2]],
+  [[1, 11, 10, 4], [3, 3, 9], 2, [2, 1, 0, 3], [3, 2]],
+  [[3, 7, 8, 2], [2, 3, 4], 1, "valid", [1, 3]],
+  [[2, 1, 20, 6], [1, 5, 7], 1, [0, 4, 0, 4], [1, 2]],
+  [[2, 1, 17, 5], [1, 3, 8], 2, [0, 3, 0, 1], [1, 3]],
+  [[1, 6, 4, 2], [3, 3, 3], 1, [4, 6, 4, 6], [2, 3]],
+  [[4, 8, 8, 1], [3, 3, 2], 1, "same", [2, 2]],
+];
+
+describe.each(BUILDS)("dilated conv2d (%s build)", (build) => {
+  beforeAll(async () => {
+    await init({ build });
+  });
+
+  it.each(DILATED)("x %j, W %j, stride %i, padding %j, dilation %j: y, ∂x, ∂W, ∂b match float64 loops", (xShape, [kh, kw, filters], stride, padding, dilation) => {
+    const wShape = [kh, kw, xShape[3], filters];
+    const random = rng(xShape.reduce((a, b) => a * b, kh * 7 + kw + dilation[1]));
+    const xv = randomArray(xShape.reduce((a, b) => a * b), random);
+    const wv = randomArray(wShape.reduce((a, b) => a * b), random);
+    const bv = randomArray(filters, random);
+    const x = tensor(xv, { shape: xShape, requiresGrad: true });
+    const w = tensor(wv, { shape: wShape, requiresGrad: true });
+    const b = tensor(bv, { requiresGrad: true });
+    const y = conv2d(x, w, b, { stride, padding, dilation });
+    const want = directConv(xv, xShape, wv, wShape, bv, stride, padding, dilation);
+    expect(y.shape).toEqual(want.shape);
+    const got = y.data();
+    want.y.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-5));
+    const g = randomArray(got.length, random);
+    y.mul(tensor(g, { shape: y.shape })).sum().backward();
+    const { dx, dw } = directConvGrads(xv, xShape, wv, wShape, g, stride, padding, dilation);
+    const gx = x.grad!.data(), gw = w.grad!.data(), gb = b.grad!.data();
+    dx.forEach((v, i) => expect(Math.abs(gx[i] - v)).toBeLessThan(1e-5));
+    dw.forEach((v, i) => expect(Math.abs(gw[i] - v)).toBeLessThan(1e-4));
+    for (let o = 0; o < filters; o++) {
+      let sum = 0;
+      for (let i = o; i < g.length; i += filters) sum += g[i];
+      expect(Math.abs(gb[o] - sum)).toBeLessThan(1e-4);
+    }
+  });
+
+  it("refuses a dilation that is not a positive integer (or two), and Winograd's with one, before anything is made", () => {
+    const x = tensor(new Float32Array(2 * 6 * 6 * 2), { shape: [2, 6, 6, 2] });
+    const w = tensor(new Float32Array(3 * 3 * 2 * 4), { shape: [3, 3, 2, 4] });
+    for (const bad of [0, 1.5, [2], [1, 0], "2"]) {
+      expect(() => conv2d(x, w, null, { dilation: bad as never })).toThrow(/conv2d: dilation must be a positive integer/);
+    }
+    expect(() => conv2d(x, w, null, { dilation: 2, algorithm: "winograd" })).toThrow(/undilated 3×3 window/);
+    expect(() => conv2d(x, w, null, { dilation: 3 })).toThrow(ShapeError); // a 7-wide window in 6 columns, unpadded
+  });
+
+  it("the Conv2D layer takes a dilation: its output shape, its values as conv2d's, its config", () => {
+    const layer = new Conv2D(4, 3, { dilation: 2, padding: "valid" });
+    new Sequential([layer], { inputShape: [9, 9, 2], seed: 1 });
+    const x = tensor(randomArray(2 * 9 * 9 * 2, rng(5)), { shape: [2, 9, 9, 2] });
+    const y = layer.forward(x, {});
+    expect(y.shape).toEqual([2, 5, 5, 4]);
+    expect(Array.from(y.data())).toEqual(Array.from(conv2d(x, layer.weight!, layer.bias, { dilation: 2 }).data()));
+    expect(layer.config()).toMatchObject({ dilation: 2 });
   });
 });
 

@@ -4,10 +4,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Conv2D, SGD, Sequential, conv2d, gradcheck, init, tensor } from "../src/index.js";
+import { Conv2D, SGD, Sequential, type Tensor, conv2d, gradcheck, init, tensor } from "../src/index.js";
+import { nodeOf } from "../src/autograd/graph.js";
 import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
-import { transposes } from "./onnx-compare.js";
+import { agreesWithOrt, transposes } from "./onnx-compare.js";
+import { type Attr, FLOAT, floats, int, ints, model, node, str, value } from "./onnx-builder.js";
 
 const FILE = new Uint8Array(readFileSync(join(__dirname, "../examples/transfer/backbone.onnx"))); // PyTorch: Conv, BatchNorm, Relu, MaxPool ×3, GAP, Gemm
 const images = (n: number, seed: number) => tensor(randomArray(n * 784, rng(seed)), { shape: [n, 1, 28, 28] });
@@ -188,4 +190,48 @@ describe("the depthwise kernels' gradients", () => {
     }
   });
 
+});
+
+describe("1-D and dilated convolutions on conv2d's kernels", () => {
+  /** The ops of the graph behind t, by name. */
+  const opsBehind = (t: Tensor): Set<string> => {
+    const ops = new Set<string>(), seen = new Set<Tensor>(), stack = [t];
+    while (stack.length) {
+      const node = nodeOf(stack.pop()!);
+      if (!node) continue;
+      ops.add(node.op);
+      for (const p of node.inputs) if (!seen.has(p)) (seen.add(p), stack.push(p));
+    }
+    return ops;
+  };
+  const random = rng(21);
+  const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+  // [label, x dims, W dims, Conv attributes, y dims]: the Conv, a Tanh (smooth, for central differences), and a pointwise Conv.
+  const CASES: [string, number[], number[], Attr[], number[]][] = [
+    ["1-D, dilation 2, stride 2, uneven pads, 2 groups", [2, 4, 19], [6, 2, 3], [ints("dilations", [2]), ints("strides", [2]), ints("pads", [3, 1]), int("group", 2)], [2, 6, 10]],
+    ["1-D, kernel 5, SAME_UPPER", [3, 3, 12], [5, 3, 5], [str("auto_pad", "SAME_UPPER")], [3, 5, 12]],
+    ["2-D, dilations [2, 3], uneven pads", [2, 3, 9, 10], [4, 3, 3, 3], [ints("dilations", [2, 3]), ints("pads", [1, 3, 2, 2])], [2, 4, 8, 9]],
+    ["2-D, dilation 2, stride 2, 2 groups", [1, 4, 11, 11], [4, 2, 3, 3], [ints("dilations", [2, 2]), ints("strides", [2, 2]), ints("pads", [2, 2, 2, 2]), int("group", 2)], [1, 4, 6, 6]],
+  ];
+  it.each(CASES)("%s: onnxruntime's values, conv2d in the graph (no planar kernel), gradients as finite differences", async (_, xDims, wDims, attrs, yDims) => {
+    const w2 = [wDims[0], wDims[0], ...wDims.slice(2).map(() => 1)]; // a pointwise Conv after the Relu
+    const bytes = model({
+      nodes: [node("Conv", ["x", "w", "b"], ["h"], attrs), node("Tanh", ["h"], ["r"]), node("Conv", ["r", "w2"], ["y"])],
+      inputs: [value("x", FLOAT, xDims)],
+      outputs: [value("y", FLOAT, yDims)],
+      initializers: [floats("w", wDims, weights(wDims)), floats("b", [wDims[0]], weights([wDims[0]])), floats("w2", w2, weights(w2))],
+    });
+    const input = Float32Array.from(weights(xDims));
+    await agreesWithOrt(bytes, input, xDims);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: xDims });
+    const y = imported.call(x);
+    expect(y.shape).toEqual(yDims);
+    const ops = opsBehind(y);
+    expect(ops.has("conv2d")).toBe(true);
+    expect(ops.has("convPlanes")).toBe(false);
+    const report = gradcheck(() => imported.call(x).square().sum(), imported.parameters());
+    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+    imported.dispose();
+  });
 });

@@ -102,6 +102,22 @@ describe("wasmgrad → tfjs", () => {
   });
 });
 
+describe("dilated convolutions, both ways", () => {
+  it("tfjs's dilation_rate imports as the Conv2D's dilation, and exports back to tfjs, predicting the same", async () => {
+    const model = tfl.sequential({ layers: [
+      tfl.layers.conv2d({ inputShape: [9, 9, 2], filters: 4, kernelSize: 3, dilationRate: 2, padding: "same", activation: "relu" }),
+      tfl.layers.conv2d({ filters: 3, kernelSize: 3, dilationRate: 3 }),
+    ] });
+    const xs = randomArray(3 * 9 * 9 * 2, rng(11));
+    const expected = (model.predict(tf.tensor4d(xs, [3, 9, 9, 2])) as tf.Tensor).dataSync();
+    const imported = fromTfjs(await artifactsOf(model));
+    expect(imported.layers.map((l) => l.config().dilation)).toEqual([2, 3]);
+    close(imported.predict(tensor(xs, { shape: [3, 9, 9, 2] })).data(), expected);
+    const back = await tfl.loadLayersModel(tf.io.fromMemory(toTfjs(imported) as tf.io.ModelArtifacts));
+    close((back.predict(tf.tensor4d(xs, [3, 9, 9, 2])) as tf.Tensor).dataSync(), expected);
+  });
+});
+
 describe("fuzz: damaged model.json and weights", () => {
   it("1,000 damaged tfjs file pairs: a typed error or a model, nothing left allocated", async () => {
     const { WasmgradError, getEngine } = await import("../src/index.js");

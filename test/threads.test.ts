@@ -12,6 +12,7 @@ import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots
 import { lenet, mnistMlp } from "../examples/models.mjs";
 import { fromOnnx } from "../dist/onnx.js";
 import { onnxModelType } from "../src/io/onnx/proto-type.js";
+import type { Conv2DOptions } from "../src/index.js";
 
 const root = resolve(import.meta.dirname, "..");
 const THREADS = [1, 2, 3, 4];
@@ -91,7 +92,7 @@ describe("threads: the same bits for any thread count", () => {
 describe("threads: convolutions, pooling and activations, shared by images and ranges", () => {
   // Each big enough to be shared (≥ 2^20 multiply-adds, ≥ 2^15 elements), with batches that do
   // not divide evenly: values and every gradient, bit for bit.
-  const convolutions: [string, number[], number[], { stride?: number; padding?: "same" | "valid"; activation?: "relu" | "tanh" }][] = [
+  const convolutions: [string, number[], number[], Conv2DOptions][] = [
     ["direct, one channel (LeNet's first layer)", [13, 28, 28, 1], [5, 5, 1, 6], { padding: "same", activation: "relu" }],
     ["direct, three channels, stride 2", [17, 33, 33, 3], [3, 3, 3, 12], { stride: 2, activation: "tanh" }],
     ["im2col, odd batch", [13, 16, 16, 8], [3, 3, 8, 16], { padding: "same", activation: "relu" }],
@@ -99,6 +100,8 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     // ∂W's GEMM split by its 63 rows (not a multiple of 4), over chunks of 5 and 4 images.
     ["im2col, ∂W over two chunks", [9, 10, 10, 7], [3, 3, 7, 40], { padding: "same", activation: "tanh" }],
     ["pointwise (x its own patch matrix), ∂W over chunks of 6 and 1 images", [7, 14, 14, 24], [1, 1, 24, 48], {}],
+    ["im2col, dilated [2, 3], uneven padding", [11, 14, 15, 6], [3, 3, 6, 24], { padding: [2, 3, 1, 2], dilation: [2, 3], activation: "tanh" }],
+    ["one image, dilated, its im2col by output rows", [1, 48, 40, 8], [3, 3, 8, 32], { padding: "same", dilation: 2 }],
   ];
   for (const [name, xShape, wShape, options] of convolutions) {
     it(`conv2d ${name}: output, ∂x, ∂W, ∂b`, async () => {

@@ -91,11 +91,11 @@ export interface Kernels {
   shiftImages(x: number, n: number, h: number, w: number, c: number, shifts: number, sign: number, y: number): void;
   im2col(
     x: number, n: number, h: number, w: number, c: number,
-    kh: number, kw: number, stride: number, padTop: number, padLeft: number, oh: number, ow: number, cols: number,
+    kh: number, kw: number, stride: number, dh: number, dw: number, padTop: number, padLeft: number, oh: number, ow: number, cols: number,
   ): void;
   col2im(
     dcols: number, n: number, h: number, w: number, c: number,
-    kh: number, kw: number, stride: number, padTop: number, padLeft: number, oh: number, ow: number, dx: number,
+    kh: number, kw: number, stride: number, dh: number, dw: number, padTop: number, padLeft: number, oh: number, ow: number, dx: number,
   ): void;
   maxPool(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,

@@ -1,5 +1,5 @@
 // Convolution and pooling over NHWC tensors.
-// Forward: im2col lays every kh×kw×c patch out as a row, and one GEMM with W [kh·kw·c, filters]
+// Forward: im2col lays every kh×kw×c patch out as a row (its taps `dilation` apart), and one GEMM with W [kh·kw·c, filters]
 // gives the NHWC output (a 1×1 window at stride 1 needs no im2col: x is its patch matrix), a few images at a time so that the patches stay in L2. Patches of at
 // most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved directly on a
 // zero-padded copy of the image instead, as im2col would copy more than the product computes; one
@@ -48,6 +48,11 @@ export interface Conv2DOptions {
    * zero rows and columns [top, left, bottom, right] (PyTorch's and ONNX's pads). Default "valid".
    */
   padding?: Padding | readonly [number, number, number, number];
+  /**
+   * Spacing between a window's taps, one for rows and columns or [rows, columns] (ONNX's and
+   * PyTorch's dilation): a 3×3 window at dilation 2 spans 5×5. Default 1.
+   */
+  dilation?: number | readonly [number, number];
   activation?: Activation;
   /** For leakyRelu. Default 0.01. */
   slope?: number;
@@ -82,6 +87,15 @@ function explicitPads(op: string, pads: unknown): readonly [number, number, numb
   return pads as unknown as [number, number, number, number];
 }
 
+/** A dilation as [rows, columns], each a positive integer. */
+function checkDilation(dilation: unknown): [number, number] {
+  const pair = typeof dilation === "number" ? [dilation, dilation] : dilation;
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new ArgumentError(`conv2d: dilation must be a positive integer or two of them [rows, columns], got ${describe(dilation)}`);
+  }
+  return [pair[0], pair[1]];
+}
+
 /** Output size along one axis padded by `before` and `after`. */
 export function paddedOutput(op: string, size: number, kernel: number, stride: number, before: number, after: number): { out: number; before: number } {
   if (!Number.isInteger(stride) || stride < 1) throw new ArgumentError(`${op}: stride must be a positive integer, got ${describe(stride)}`);
@@ -99,7 +113,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, options?: Conv2DO
  * BatchNorm folded in and its ReLU, ReLU6 or Clip after it): the bias and the clamp go in the
  * GEMM's epilogue, so y is written once. Nothing of x, W or b may need a gradient.
  */
-export function conv2dClamped(x: Tensor, w: Tensor, b: Tensor | null, options: { stride?: number; padding?: Conv2DOptions["padding"] }, clamp: readonly [number, number]): Tensor {
+export function conv2dClamped(x: Tensor, w: Tensor, b: Tensor | null, options: Pick<Conv2DOptions, "stride" | "padding" | "dilation">, clamp: readonly [number, number]): Tensor {
   if (isGradEnabled() && (x.requiresGrad || w.requiresGrad || b?.requiresGrad)) throw new Error("wasmgrad bug: conv2dClamped has no gradient");
   return convolve(x, w, b, options, clamp);
 }
@@ -133,7 +147,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   checkTensor("conv2d", "x", x);
   checkTensor("conv2d", "W", w);
   if (b !== null) checkTensor("conv2d", "b (or null)", b);
-  const { stride = 1, padding = "valid", activation = "linear", slope = 0.01, algorithm = "im2col" } = checkOptions("conv2d", options);
+  const { stride = 1, padding = "valid", dilation = 1, activation = "linear", slope = 0.01, algorithm = "im2col" } = checkOptions("conv2d", options);
   checkOneOf("conv2d", "algorithm", algorithm, ["im2col", "winograd"] as const);
   checkActivation("conv2d", activation, slope);
   if (x.rank !== 4 || w.rank !== 4 || w.shape[2] !== x.shape[3] || (b && (b.rank !== 1 || b.shape[0] !== w.shape[3]))) {
@@ -149,15 +163,19 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   if (b) checkSameEngine("conv2d", x, b);
   const [n, h, wid, c] = x.shape;
   const [kh, kw, , filters] = w.shape;
+  // A dilation along an axis one tap wide changes nothing: taken as 1.
+  const [dh, dw] = checkDilation(dilation).map((d, i) => (w.shape[i] === 1 ? 1 : d));
+  const dilated = dh !== 1 || dw !== 1;
+  const [spanH, spanW] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1]; // what a window covers
   const explicit = typeof padding === "string" ? null : explicitPads("conv2d", padding);
-  const rows = explicit ? paddedOutput("conv2d", h, kh, stride, explicit[0], explicit[2]) : convOutput("conv2d", h, kh, stride, padding as Padding);
-  const columns = explicit ? paddedOutput("conv2d", wid, kw, stride, explicit[1], explicit[3]) : convOutput("conv2d", wid, kw, stride, padding as Padding);
+  const rows = explicit ? paddedOutput("conv2d", h, spanH, stride, explicit[0], explicit[2]) : convOutput("conv2d", h, spanH, stride, padding as Padding);
+  const columns = explicit ? paddedOutput("conv2d", wid, spanW, stride, explicit[1], explicit[3]) : convOutput("conv2d", wid, spanW, stride, padding as Padding);
   const [oh, ow] = [rows.out, columns.out];
   const engine = x.engine;
   const k = engine.kernels;
   const patch = kh * kw * c;
   const pixels = n * oh * ow;
-  const geometry = [h, wid, c, kh, kw, stride, rows.before, columns.before, oh, ow] as const;
+  const geometry = [h, wid, c, kh, kw, stride, dh, dw, rows.before, columns.before, oh, ow] as const;
   // The im2col path goes a few images at a time, so that one chunk's patch matrix stays in L2 (its
   // GEMMs run from cache, not memory) and scratch memory does not grow with the batch.
   const chunk = Math.min(n, Math.max(1, Math.floor(CHUNK_FLOATS / (oh * ow * patch))));
@@ -180,9 +198,12 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   };
 
   const winograd = algorithm === "winograd";
-  if (winograd && (kh !== 3 || kw !== 3 || stride !== 1)) throw new ArgumentError(`conv2d: algorithm "winograd" takes a 3×3 window at stride 1, got ${kh}×${kw} at stride ${stride}`);
+  if (winograd && (kh !== 3 || kw !== 3 || stride !== 1 || dilated)) {
+    throw new ArgumentError(`conv2d: algorithm "winograd" takes an undilated 3×3 window at stride 1, got ${kh}×${kw} at stride ${stride}, dilation ${dh}×${dw}`);
+  }
   const pointwise = kh === 1 && kw === 1 && stride === 1 && oh === h && ow === wid && rows.before === 0 && columns.before === 0;
-  const direct = patch <= DIRECT_PATCH && !pointwise && !winograd;
+  // The direct kernels read undilated windows; a dilated one goes through im2col.
+  const direct = patch <= DIRECT_PATCH && !pointwise && !winograd && !dilated;
   // The GEMM paths add the bias and clamp (a ReLU's [0, ∞]) as they store y: no second pass over it.
   const reluInEpilogue = activation === "relu" && !direct;
   const bounds = clamp ?? (reluInEpilogue ? [0, Infinity] as const : [-Infinity, Infinity] as const);
@@ -222,7 +243,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
     // One image: its GEMM is the work to share, and its im2col by output rows (rows [r0, r1) are
     // the rows of an image padded r0·stride rows less at the top).
     const cols = scratch(x, [oh * ow, patch]);
-    engine.share(oh, (r0, r1) => [["im2col", x.ptr, 1, h, wid, c, kh, kw, stride, rows.before - r0 * stride, columns.before, r1 - r0, ow, cols.ptr + 4 * r0 * ow * patch]],
+    engine.share(oh, (r0, r1) => [["im2col", x.ptr, 1, h, wid, c, kh, kw, stride, dh, dw, rows.before - r0 * stride, columns.before, r1 - r0, ow, cols.ptr + 4 * r0 * ow * patch]],
       { unit: 1, work: oh * ow * patch });
     engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr, ...epilogue });
     cols.dispose();
@@ -318,7 +339,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
     }
     if (delta !== gy) delta.dispose();
     return b ? grads : grads.slice(0, 2);
-  }, { stride, padding, ...(activation === "linear" ? {} : { activation }), ...(winograd ? { algorithm } : {}) },
+  }, { stride, padding, ...(dilated ? { dilation: [dh, dw] } : {}), ...(activation === "linear" ? {} : { activation }), ...(winograd ? { algorithm } : {}) },
   [...(padded && padded.t !== x ? [padded.t] : []), ...(before ? [before] : []), ...(u ? [u] : [])]);
 }
 

@@ -2,9 +2,10 @@
 // and AveragePool (ceil_mode, dilations, count_include_pad) and the global pools, the
 // normalisations (BatchNormalization in both forms, InstanceNormalization, LayerNormalization,
 // LRN), Softmax and LogSoftmax (with the 2-D coercion before opset 13), Gemm and MatMul.
-// An undilated 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC
-// between convolutions): on wasmgrad's NHWC conv2d (a grouped one, a conv2d per group), or, for a
-// depthwise one, on the direct depthwise kernels; its weights are laid out once, or permuted by an
+// A 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC between
+// convolutions): on wasmgrad's NHWC conv2d, dilated or not (a grouped one, a conv2d per group),
+// or, for an undilated depthwise one, on the direct depthwise kernels; a 1-D Conv is conv2d's
+// over images one row high, its NCL input and output transposed; its weights are laid out once, or permuted by an
 // op where W takes a gradient (laid-out.ts). Where no gradient is wanted it takes the BatchNorm
 // and clamp after it into its output pass (fusion.ts) and a grouped 1×1 one runs as a GEMM per
 // group in place. A 3×3 stride-1 one with tiles enough runs on Winograd's F(2×2, 3×3), in
@@ -130,7 +131,7 @@ const conv: OpRule = {
       if (!conv) return null;
       // Without a gradient wanted, the inference form (no graph recorded, nothing clamped).
       const graph = isGradEnabled() && [conv.x, conv.w, conv.b].some((t) => t?.requiresGrad);
-      return [new ChannelsLast(conv.run(weights.of(conv.w)[0], conv.b, graph ? null : UNCLAMPED))];
+      return [conv.output(conv.run(weights.of(conv.w)[0], conv.b, graph ? null : UNCLAMPED))];
     };
   },
   // At inference, with the BatchNorm after it folded into W and B (W·a, B·a + shift: kept until
@@ -146,7 +147,7 @@ const conv: OpRule = {
       if (!conv) return null;
       const { w, b } = conv;
       if (isGradEnabled() && [conv.x, w, b, ...(affine?.sources ?? [])].some((t) => t?.requiresGrad)) return null;
-      if (!affine) return new ChannelsLast(conv.run(weights.of(w)[0], b, clamp));
+      if (!affine) return conv.output(conv.run(weights.of(w)[0], b, clamp));
       if (affine.sources[0].size !== w.shape[0]) return null; // not this conv's channels: the BatchNorm, run as itself, says why
       const own = b ? [w, b] : [w];
       fold = (sources) => {
@@ -155,15 +156,21 @@ const conv: OpRule = {
         return [laid.mul(scale), b ? sources[1].mul(scale).add(shift) : shift];
       };
       const [fw, fb] = folded.of(...own, ...affine.sources);
-      return new ChannelsLast(conv.run(fw, fb, clamp));
+      return conv.output(conv.run(fw, fb, clamp));
     };
   },
 };
 
 const UNCLAMPED = [-Infinity, Infinity] as const;
 
-/** A Conv's weights laid out for the NHWC kernels: [m, c, kh, kw] → [kh, kw, c, m] (an op while W takes a gradient, else once). */
-const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [w.transpose([2, 3, 1, 0])]);
+/**
+ * A Conv's weights laid out for the NHWC kernels: [m, c, kh, kw] → [kh, kw, c, m], a 1-D one's
+ * [m, c, k] as [1, k, c, m] (an op while W takes a gradient, else once).
+ */
+const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [oneRowHigh(w).transpose([2, 3, 1, 0])]);
+
+/** A 1-D conv's [n, c, L] (input or weight) as [n, c, 1, L]: the 2-D kernels' one-row image; a 2-D one's as it is. */
+const oneRowHigh = (t: Tensor) => (t.rank === 3 ? t.reshape([t.shape[0], t.shape[1], 1, t.shape[2]]) : t);
 
 /**
  * Output tiles (2×2) a GEMM of Winograd's F(2×2, 3×3) must have (an image's, or a group of small
@@ -174,32 +181,37 @@ const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [w.transpose(
 const WINOGRAD_MIN_TILES = 32;
 
 /**
- * A Conv the NHWC kernels take (2-D, undilated, equal strides), or null: its operands, and
+ * A Conv the NHWC kernels take (1-D, or 2-D with equal strides), or null: its operands, and
  * `run(laid, b, clamp)`, the convolution by laid-out weights, clamped without a graph (inference),
- * or as an op of the graph (clamp null): on conv2d (at inference a 3×3 one at stride 1 on
- * Winograd's, its transformed weights kept in `winograd`), a conv2d per group (ShuffleNet's
- * grouped convolutions), or the direct depthwise kernel (a group per input channel).
+ * or as an op of the graph (clamp null): on conv2d (at inference an undilated 3×3 one at stride 1
+ * on Winograd's, its transformed weights kept in `winograd`), a conv2d per group (ShuffleNet's
+ * grouped convolutions), or the direct depthwise kernel (a group per input channel, undilated);
+ * and `output(y)`, run's NHWC result as what flows on: channels-last for a 2-D conv, a 1-D conv's
+ * [n, 1, L, m] made [n, m, L] (a transpose: the ops after it take NCL values).
  */
 function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[], winograd: LaidOut) {
   const input = args[0];
   const dims = isChannelsLast(input) ? input.dims : Tensor.isTensor(input) ? input.shape : [];
-  if (dims.length !== 4) return null;
+  if (dims.length !== 4 && dims.length !== 3) return null;
+  const oneD = dims.length === 3;
   const w = asTensor(args[1] as Value, ctx, "W");
-  if (w.rank !== 4) refuse(ctx, `W has rank ${w.rank} for an input of rank 4`);
-  const { strides, dilations, pads: [before, after] } = convWindow(ctx, w, dims.slice(2));
-  if (dilations.some((d) => d !== 1) || strides[0] !== strides[1]) return null;
-  const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
-  const pads = [before[0], before[1], after[0], after[1]] as const;
+  if (w.rank !== dims.length) refuse(ctx, `W has rank ${w.rank} for an input of rank ${dims.length}`);
+  const window = convWindow(ctx, w, dims.slice(2));
+  // A 1-D window is a 2-D one a row high: along H, one tap, stride and dilation 1, no padding.
+  const { strides: [sh, sw], dilations, pads } = planeWindow(window.strides, window.dilations, window.pads);
   const depthwise = groups === dims[1] && groups > 1 && w.shape[1] === 1;
-  const stride = strides[0];
+  const dilated = dilations.some((d) => d !== 1);
+  if ((sh !== sw && !oneD) || (depthwise && dilated)) return null;
+  const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
+  const stride = sw;
   const run = (laid: Tensor, bias: Tensor | null, clamp: readonly [number, number] | null): Tensor => {
-    const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(input as Tensor);
+    const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(oneRowHigh(input as Tensor));
     const [kh, kw, , m] = laid.shape;
     if (depthwise) return depthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, stride, pads, clamp ?? undefined);
-    const options = { stride, padding: pads };
+    const options = { stride, padding: pads, ...(dilated ? { dilation: dilations } : {}) };
     const one = (xs: Tensor, ws: Tensor, bs: Tensor | null) => (clamp ? conv2dClamped(xs, ws, bs, options, clamp) : conv2d(xs, ws, bs, options));
     const tiles = Math.ceil((x.shape[1] + pads[0] + pads[2] - 2) / 2) * Math.ceil((x.shape[2] + pads[1] + pads[3] - 2) / 2);
-    if (groups === 1 && kh === 3 && kw === 3 && stride === 1 && winogradGroup(x.shape[0], tiles) * tiles >= WINOGRAD_MIN_TILES) {
+    if (groups === 1 && kh === 3 && kw === 3 && stride === 1 && !dilated && winogradGroup(x.shape[0], tiles) * tiles >= WINOGRAD_MIN_TILES) {
       // At inference on the weights transformed once; training transforms them each step (they change).
       return clamp ? winogradConv3x3(x, winograd.of(laid)[0], bias, pads, clamp) : conv2d(x, laid, bias, { ...options, algorithm: "winograd" });
     }
@@ -212,7 +224,8 @@ function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | u
       x.slice([0, 0, 0, g * cg], [n, h, wid, (g + 1) * cg]), laid.slice([0, 0, 0, g * mg], [kh, kw, cg, (g + 1) * mg]),
       bias ? bias.slice([g * mg], [(g + 1) * mg]) : null)), 3);
   };
-  return { x: isChannelsLast(input) ? input.nhwc : (input as Tensor), w, b, depthwise, run };
+  const output = (y: Tensor): Flowing => (oneD ? y.reshape([y.shape[0], y.shape[2], y.shape[3]]).transpose([0, 2, 1]) : new ChannelsLast(y));
+  return { x: isChannelsLast(input) ? input.nhwc : (input as Tensor), w, b, depthwise, run, output };
 }
 
 const convTranspose: OpRule = {
