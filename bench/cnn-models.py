@@ -228,18 +228,20 @@ class DilatedStack1d(nn.Module):
         return x
 
 
-def export_dilated():
-    """The 1-D stack over 16,000 samples, and DeepLab's atrous 3×3 (dilation 2) at 28×28×256."""
+def export_conv_kinds():
+    """The 1-D stack over 16,000 samples, DeepLab's atrous 3×3 (dilation 2) at 28×28×256, and
+    U-Net's up-convolution (ConvTranspose 2×2, stride 2) from 56×56×128 to 112×112×64."""
     torch.manual_seed(2)
     export_layer(DilatedStack1d(), (64, 16000), "conv1d-stack")
     export_layer(nn.Conv2d(256, 256, 3, padding=2, dilation=2), (256, 28, 28), "atrous-256-28")
+    export_layer(nn.ConvTranspose2d(128, 64, 2, stride=2), (128, 56, 56), "upconv-128-56")
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     for c, size, stride in DEPTHWISE:
         export_depthwise(c, size, stride)
-    export_dilated()
+    export_conv_kinds()
     torch.manual_seed(1)
     memory = {name: finetune_memory(make, size) for name, make, size in [("mobilenetv2-train", MobileNetV2, 128), ("resnet18-train", ResNet18, 112)]}
     for name in ["resnet50", "squeezenet", "shufflenet", "densenet121", "inception_v1"]:

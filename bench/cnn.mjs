@@ -25,13 +25,14 @@ const FORWARD = [
 ];
 const FINETUNE = [["MobileNetV2 128×128", "mobilenetv2-train"], ["ResNet-18 112×112", "resnet18-train"]];
 // MobileNetV2's depthwise 3×3 layers at 224×224, one Conv each (bench/cnn-models.py): channels, size, stride.
-// And the 1-D and dilated convolutions: WaveNet's stack (64 channels, kernel 3, dilations 1–8,
-// 16,000 samples) and DeepLab's atrous 3×3 (dilation 2). Each of these runs alone, batch 1.
+// And the other conv kinds: WaveNet's 1-D stack (64 channels, kernel 3, dilations 1–8, 16,000
+// samples), DeepLab's atrous 3×3 (dilation 2) and U-Net's up-convolution. Each runs alone, batch 1.
 const LAYERS = [[32, 112, 1], [96, 112, 2], [144, 56, 1], [144, 56, 2], [192, 28, 1], [384, 14, 1], [576, 14, 2], [960, 7, 1]]
   .map(([c, size, stride]) => ({ label: `depthwise 3×3/${stride} ${size}×${size}×${c}`, name: `dw-${c}-${size}-${stride}`, image: `${c}×${size}×${size}` }))
   .concat([
     { label: "1-D conv ×4 (k 3, dilations 1–8) 16000×64", name: "conv1d-stack", image: "64×16000" },
     { label: "atrous 3×3 dilation 2 28×28×256", name: "atrous-256-28", image: "256×28×28" },
+    { label: "ConvTranspose 2×2/2 56×56×128→64", name: "upconv-128-56", image: "128×56×56" },
   ]);
 
 /** The ONNX files and PyTorch's fine-tuning rates, made by the Python scripts (PyTorch's timed now, on this machine). */

@@ -5,7 +5,7 @@ import {
   init, maxPool2d, tensor,
 } from "../src/index.js";
 import { BUILDS, randomArray, rng } from "./helpers.js";
-import { CHUNK_FLOATS } from "../src/autograd/ops/conv.js";
+import { CHUNK_FLOATS } from "../src/autograd/ops/lowered.js";
 import { avgPoolPlanes } from "../src/autograd/ops/planes.js";
 
 type Pads = Padding | [number, number, number, number];

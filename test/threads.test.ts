@@ -6,13 +6,13 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, concat, conv2d, init, maxPool2d, noGrad, tensor } from "../dist/index.js";
+import { ACTIVATIONS, Adam, ArgumentError, Random, activate, avgPool2d, concat, conv2d, convTranspose2d, init, maxPool2d, noGrad, tensor } from "../dist/index.js";
 import { init as initFromSource, tensor as tensorFromSource } from "../src/index.js";
 import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots.js";
 import { lenet, mnistMlp } from "../examples/models.mjs";
 import { fromOnnx } from "../dist/onnx.js";
 import { onnxModelType } from "../src/io/onnx/proto-type.js";
-import type { Conv2DOptions } from "../src/index.js";
+import type { Conv2DOptions, ConvTranspose2DOptions } from "../src/index.js";
 
 const root = resolve(import.meta.dirname, "..");
 const THREADS = [1, 2, 3, 4];
@@ -111,6 +111,24 @@ describe("threads: convolutions, pooling and activations, shared by images and r
         const w = tensor(random(r, wShape.reduce((a, b) => a * b)), { shape: wShape, requiresGrad: true });
         const b = tensor(random(r, wShape[3]), { requiresGrad: true });
         const y = conv2d(x, w, b, options);
+        y.mul(y).sum().backward();
+        return [y.data(), x.grad!.data(), w.grad!.data(), b.grad!.data()];
+      });
+    }, 60_000);
+  }
+
+  // The input-gradient path run forward: a batch by chunks of images, and one image (its GEMM shared).
+  for (const [name, xShape, wShape, options] of [
+    ["a batch of 11, 3×3 stride 2 with output padding", [11, 12, 12, 16], [3, 3, 8, 16], { stride: 2, padding: [1, 1, 1, 1], outputPadding: [1, 1] }],
+    ["one image, 2×2 stride 2", [1, 32, 32, 32], [2, 2, 16, 32], { stride: 2 }],
+  ] as [string, number[], number[], ConvTranspose2DOptions][]) {
+    it(`convTranspose2d, ${name}: output, ∂x, ∂W, ∂b`, async () => {
+      await sameBits(() => {
+        const r = new Random(13);
+        const x = tensor(random(r, xShape.reduce((a, b) => a * b)), { shape: xShape, requiresGrad: true });
+        const w = tensor(random(r, wShape.reduce((a, b) => a * b)), { shape: wShape, requiresGrad: true });
+        const b = tensor(random(r, wShape[2]), { requiresGrad: true });
+        const y = convTranspose2d(x, w, b, options);
         y.mul(y).sum().backward();
         return [y.data(), x.grad!.data(), w.grad!.data(), b.grad!.data()];
       });

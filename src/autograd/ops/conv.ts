@@ -1,16 +1,15 @@
-// Convolution and pooling over NHWC tensors.
-// Forward: im2col lays every kh×kw×c patch out as a row (its taps `dilation` apart), and one GEMM with W [kh·kw·c, filters]
-// gives the NHWC output (a 1×1 window at stride 1 needs no im2col: x is its patch matrix), a few images at a time so that the patches stay in L2. Patches of at
-// most DIRECT_PATCH elements (a first layer on grey images: 5·5·1) are convolved directly on a
-// zero-padded copy of the image instead, as im2col would copy more than the product computes; one
-// input channel at stride 1 has a kernel of its own, with output pixels rather than filters in
-// the lanes, so that six filters leave no lane empty.
-// Backward: ∂W = Σ patch·δ, summed in registers straight from the (padded) image on both paths;
-// ∂x = col2im(δ·Wᵀ), a chunk of images at a time.
-// Threads share a batch by images (each image's forward and backward run whole on one thread,
-// its data staying in that core's cache); ∂W, a sum over images, is summed per group of images
-// (the batch cut into at most WEIGHT_GRAD_GROUPS) and the groups' sums added in order: the groups
-// follow from the batch alone, so the bits do not depend on how many threads there are.
+// Convolution and pooling over NHWC tensors. A convolution runs on one of three paths, by shape:
+// - im2col and GEMM (lowered.ts: its forward, ∂x and ∂W), for any window, stride, padding and
+//   dilation (a 1×1 window at stride 1 needs no im2col: x is its own patch matrix);
+// - direct kernels, for undilated patches of at most DIRECT_PATCH elements (a first layer on grey
+//   images: 5·5·1), where im2col would copy more than the product computes: on a zero-padded copy
+//   of the image, one input channel at stride 1 on a kernel of its own with output pixels rather
+//   than filters in the lanes, so that six filters leave no lane empty. Their ∂W is summed in
+//   registers straight from the padded image, per group of images (the batch cut into at most
+//   WEIGHT_GRAD_GROUPS), the groups' sums added in order; their ∂x is col2im's;
+// - Winograd's F(2×2, 3×3) (winograd.ts) where asked for: forward and ∂x, ∂W on the GEMM.
+// Threads share a batch by images, and every sum is made in an order that follows from the batch
+// alone, so the bits do not depend on how many threads there are.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { isGradEnabled, noGrad, record } from "../graph.js";
@@ -21,23 +20,15 @@ import { type Activation, activateInPlace, activationDelta, checkActivation } fr
 import { checkSameEngine, checkTensor, empty, scratch } from "./util.js";
 import { outputSize } from "./planes.js";
 import { winogradConv3x3, winogradWeights } from "./winograd.js";
+import { type Lowering, isPointwise, lowerForward, lowerInputGrad, lowerWeightGrad } from "./lowered.js";
 
 export type Padding = "valid" | "same";
 
 /** Largest kh·kw·c convolved directly (LeNet's 5×5×1 layer: 2.7 GFLOP/s through im2col + GEMM). */
 export const DIRECT_PATCH = 32;
 
-/** Floats of patch matrix per chunk of images (128 KiB: it, its δ rows and its ∂cols fit in L2). */
-export const CHUNK_FLOATS = 32768;
-
 /** The most groups of images whose ∂W contributions are summed apart, then added in order (the direct path's ∂W). */
 export const WEIGHT_GRAD_GROUPS = 8;
-
-/**
- * Fewest pixels in a chunk of ∂W's GEMM (its depth): below this the GEMM runs far under its rate
- * (ResNet's 4×4×512 layer at batch 16: 37 GFLOP/s a image at a time, 51 at 16 images).
- */
-export const WEIGHT_GRAD_MIN_PIXELS = 256;
 
 /** How a convolution slides and what it applies: the options of conv2d() and, with the initialisers, of the Conv2D layer. */
 export interface Conv2DOptions {
@@ -175,33 +166,15 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   const k = engine.kernels;
   const patch = kh * kw * c;
   const pixels = n * oh * ow;
-  const geometry = [h, wid, c, kh, kw, stride, dh, dw, rows.before, columns.before, oh, ow] as const;
-  // The im2col path goes a few images at a time, so that one chunk's patch matrix stays in L2 (its
-  // GEMMs run from cache, not memory) and scratch memory does not grow with the batch.
-  const chunk = Math.min(n, Math.max(1, Math.floor(CHUNK_FLOATS / (oh * ow * patch))));
+  const lowering: Lowering = { n, h, w: wid, c, kh, kw, stride, dh, dw, top: rows.before, left: columns.before, oh, ow, m: filters };
   const image = (t: Tensor, i: number) => imageOf(t, n, i);
   const macs = pixels * patch * filters;
-  /**
-   * The im2col path's work over the batch: a range of images a thread, each range with its own
-   * patch matrix, chunk by chunk; `calls(first, count, patches)` are one chunk's kernel calls.
-   */
-  const byImageChunks = (calls: (first: number, count: number, patches: number) => Call[]) => {
-    const buffers: Tensor[] = [];
-    engine.share(n, (from, to) => {
-      const patches = scratch(x, [Math.min(chunk, to - from) * oh * ow, patch]);
-      buffers.push(patches);
-      const range: Call[] = [];
-      for (let first = from; first < to; first += chunk) range.push(...calls(first, Math.min(chunk, to - first), patches.ptr));
-      return range;
-    }, { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
-    for (const t of buffers) t.dispose();
-  };
 
   const winograd = algorithm === "winograd";
   if (winograd && (kh !== 3 || kw !== 3 || stride !== 1 || dilated)) {
     throw new ArgumentError(`conv2d: algorithm "winograd" takes an undilated 3×3 window at stride 1, got ${kh}×${kw} at stride ${stride}, dilation ${dh}×${dw}`);
   }
-  const pointwise = kh === 1 && kw === 1 && stride === 1 && oh === h && ow === wid && rows.before === 0 && columns.before === 0;
+  const pointwise = isPointwise(lowering);
   // The direct kernels read undilated windows; a dilated one goes through im2col.
   const direct = patch <= DIRECT_PATCH && !pointwise && !winograd && !dilated;
   // The GEMM paths add the bias and clamp (a ReLU's [0, ∞]) as they store y: no second pass over it.
@@ -231,22 +204,8 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
       : ["convDirect", image(source.t, from), to - from, source.h, source.w, c, kh, kw, stride, oh, ow, wRows.ptr, wStride, filters, bias, image(y, from)]],
     { unit: 1, work: macs, minWork: PARALLEL_MIN_MACS });
     wRows.dispose();
-  } else if (pointwise) {
-    // A 1×1 window at stride 1 without padding: x [pixels, c] is its own patch matrix, one GEMM.
-    engine.gemm({ m: pixels, n: filters, k: c, a: x.ptr, b: w.ptr, c: y.ptr, ...epilogue });
-  } else if (n !== 1) {
-    byImageChunks((first, count, cols) => [
-      ["im2col", image(x, first), count, ...geometry, cols],
-      ["sgemm", 0, 0, count * oh * ow, filters, patch, cols, patch, w.ptr, filters, image(y, first), filters, 0, epilogue.bias, ...bounds],
-    ]);
   } else {
-    // One image: its GEMM is the work to share, and its im2col by output rows (rows [r0, r1) are
-    // the rows of an image padded r0·stride rows less at the top).
-    const cols = scratch(x, [oh * ow, patch]);
-    engine.share(oh, (r0, r1) => [["im2col", x.ptr, 1, h, wid, c, kh, kw, stride, dh, dw, rows.before - r0 * stride, columns.before, r1 - r0, ow, cols.ptr + 4 * r0 * ow * patch]],
-      { unit: 1, work: oh * ow * patch });
-    engine.gemm({ m: oh * ow, n: filters, k: patch, a: cols.ptr, b: w.ptr, c: y.ptr, ...epilogue });
-    cols.dispose();
+    lowerForward(lowering, x, w, y, epilogue.bias, bounds);
   }
   if (clamp) {
     // Inference: the direct path's clamp is a pass of its own; no graph, so nothing is kept.
@@ -285,51 +244,15 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
       for (let r = 0; r < patch; r++) k.add(gw.ptr + 4 * r * filters, partial(0) + 4 * r * wStride, gw.ptr + 4 * r * filters, filters);
       partials.dispose();
     } else if (gw) {
-      // ∂W = Σ over chunks of images of colsᵀ·δ: the GEMM, fed a chunk's patch matrix (remade
-      // here; a pointwise conv's x is its own). Threads split ∂W's rows, each making the chunk's
-      // patches itself, so every element sums the chunks in batch order: the same bits on any
-      // number of threads. Chunks hold at least WEIGHT_GRAD_MIN_PIXELS pixels (a short GEMM
-      // depth wastes the kernel) where the L2-sized chunk of the forward pass holds fewer.
-      const wChunk = Math.min(n, Math.max(chunk, Math.ceil(WEIGHT_GRAD_MIN_PIXELS / (oh * ow))));
-      const chunks = n === 0 ? 0 : Math.ceil(n / wChunk);
-      if (n === 0 && !wTarget) k.fill(gw.ptr, 0, gw.size);
-      const buffers: Tensor[] = [];
-      engine.share(patch, (r0, r1) => {
-        const cols = pointwise ? null : scratch(x, [wChunk * oh * ow, patch]);
-        if (cols) buffers.push(cols);
-        const calls: Call[] = [];
-        for (let i = 0; i < chunks; i++) {
-          const first = i * wChunk, count = Math.min(wChunk, n - first);
-          const a = cols ? cols.ptr : image(x, first);
-          if (cols) calls.push(["im2col", image(x, first), count, ...geometry, cols.ptr]);
-          calls.push(["sgemm", 1, 0, r1 - r0, filters, count * oh * ow, a + 4 * r0, patch, image(delta, first), filters, gw.ptr + 4 * r0 * filters, filters, +(i > 0 || !!wTarget), 0, -Infinity, Infinity]);
-        }
-        return calls;
-      }, { work: macs, minWork: PARALLEL_MIN_MACS });
-      for (const t of buffers) t.dispose();
+      lowerWeightGrad(lowering, x, delta, gw, !!wTarget);
     }
     // ∂x on Winograd's: the convolution of δ by W turned 180°, channels swapped (from the same U),
     // padded so that it gives x's size — while the forward's padding is at most 2 a side.
     const flippedPads = [2 - rows.before, 2 - columns.before, h + rows.before - oh, wid + columns.before - ow];
     const winogradGx = needs[0] && u !== null && flippedPads.every((p) => p >= 0);
     const gx = !needs[0] ? null : winogradGx ? noGrad(() => winogradConv3x3(delta, u!, null, flippedPads, [-Infinity, Infinity], true)) : empty(x);
-    // Otherwise per chunk of images, while its δ is in cache, ∂cols = δ·Wᵀ and col2im adds the patches back.
-    if (winogradGx) {
-      // made
-    } else if (gx && pointwise) {
-      engine.gemm({ transB: true, m: pixels, n: c, k: filters, a: delta.ptr, b: w.ptr, c: gx.ptr });
-    } else if (gx && n === 1) {
-      // One image: its GEMM is the work to share.
-      const dcols = scratch(x, [oh * ow, patch]);
-      engine.gemm({ transB: true, m: oh * ow, n: patch, k: filters, a: delta.ptr, b: w.ptr, c: dcols.ptr });
-      k.col2im(dcols.ptr, 1, ...geometry, gx.ptr);
-      dcols.dispose();
-    } else if (gx) {
-      byImageChunks((first, count, dcols) => [
-        ["sgemm", 0, 1, count * oh * ow, patch, filters, image(delta, first), filters, w.ptr, filters, dcols, patch, 0, 0, -Infinity, Infinity],
-        ["col2im", dcols, count, ...geometry, image(gx, first)],
-      ]);
-    }
+    // Otherwise col2im(δ·Wᵀ).
+    if (gx && !winogradGx) lowerInputGrad(lowering, delta, w, gx);
     grads[0] = gx;
     grads[1] = wTarget ? null : gw;
     if (b && needs[2]) {

@@ -5,16 +5,19 @@
 // A 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC between
 // convolutions): on wasmgrad's NHWC conv2d, dilated or not (a grouped one, a conv2d per group),
 // or, for an undilated depthwise one, on the direct depthwise kernels; a 1-D Conv is conv2d's
-// over images one row high, its NCL input and output transposed; its weights are laid out once, or permuted by an
-// op where W takes a gradient (laid-out.ts). Where no gradient is wanted it takes the BatchNorm
-// and clamp after it into its output pass (fusion.ts) and a grouped 1×1 one runs as a GEMM per
-// group in place. A 3×3 stride-1 one with tiles enough runs on Winograd's F(2×2, 3×3), in
-// training too (conv2d's forward and input gradient). A square, undilated 2-D pool
-// on channels-last values runs on the NHWC kernels (the average pool with its padding and
-// count_include_pad). Every other form runs on the NCHW kernels of autograd/ops/planes.ts.
+// over images one row high, its NCL input and output transposed; an ungrouped ConvTranspose is
+// the convolution's input-gradient path run forward (convTranspose2d). Their weights are laid
+// out once, or permuted by an op where W takes a gradient (laid-out.ts). Where no gradient is
+// wanted a Conv takes the BatchNorm and clamp after it into its output pass (fusion.ts) and a
+// grouped 1×1 one runs as a GEMM per group in place. A 3×3 stride-1 one with tiles enough runs
+// on Winograd's F(2×2, 3×3), in training too (conv2d's forward and input gradient). A square,
+// undilated 2-D pool on channels-last values runs on the NHWC kernels (the average pool with its
+// padding and count_include_pad). Every other form runs on the NCHW kernels of
+// autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
+import { convTranspose2d } from "../../../autograd/ops/conv-transpose.js";
 import { winogradConv3x3, winogradGroup, winogradWeights } from "../../../autograd/ops/winograd.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes, outputSize } from "../../../autograd/ops/planes.js";
 import { affineRows } from "../../../autograd/ops/arithmetic.js";
@@ -172,6 +175,9 @@ const laidOutWeights = (ctx: BuildContext) => ctx.laidOut(([w]) => [oneRowHigh(w
 /** A 1-D conv's [n, c, L] (input or weight) as [n, c, 1, L]: the 2-D kernels' one-row image; a 2-D one's as it is. */
 const oneRowHigh = (t: Tensor) => (t.rank === 3 ? t.reshape([t.shape[0], t.shape[1], 1, t.shape[2]]) : t);
 
+/** The NHWC kernels' output as what flows on: channels-last for a 2-D conv, a 1-D conv's [n, 1, L, m] made [n, m, L] (a transpose: the ops after it take NCL values). */
+const nhwcOutput = (y: Tensor, oneD: boolean): Flowing => (oneD ? y.reshape([y.shape[0], y.shape[2], y.shape[3]]).transpose([0, 2, 1]) : new ChannelsLast(y));
+
 /**
  * Output tiles (2×2) a GEMM of Winograd's F(2×2, 3×3) must have (an image's, or a group of small
  * images': winogradGroup) for a 3×3 stride-1 Conv to run on it, in inference and training:
@@ -186,8 +192,7 @@ const WINOGRAD_MIN_TILES = 32;
  * or as an op of the graph (clamp null): on conv2d (at inference an undilated 3×3 one at stride 1
  * on Winograd's, its transformed weights kept in `winograd`), a conv2d per group (ShuffleNet's
  * grouped convolutions), or the direct depthwise kernel (a group per input channel, undilated);
- * and `output(y)`, run's NHWC result as what flows on: channels-last for a 2-D conv, a 1-D conv's
- * [n, 1, L, m] made [n, m, L] (a transpose: the ops after it take NCL values).
+ * and `output(y)`, run's NHWC result as what flows on (nhwcOutput).
  */
 function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[], winograd: LaidOut) {
   const input = args[0];
@@ -224,8 +229,31 @@ function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | u
       x.slice([0, 0, 0, g * cg], [n, h, wid, (g + 1) * cg]), laid.slice([0, 0, 0, g * mg], [kh, kw, cg, (g + 1) * mg]),
       bias ? bias.slice([g * mg], [(g + 1) * mg]) : null)), 3);
   };
-  const output = (y: Tensor): Flowing => (oneD ? y.reshape([y.shape[0], y.shape[2], y.shape[3]]).transpose([0, 2, 1]) : new ChannelsLast(y));
-  return { x: isChannelsLast(input) ? input.nhwc : (input as Tensor), w, b, depthwise, run, output };
+  return { x: isChannelsLast(input) ? input.nhwc : (input as Tensor), w, b, depthwise, run, output: (y: Tensor) => nhwcOutput(y, oneD) };
+}
+
+/**
+ * A ConvTranspose's window for an input of these spatial sizes: strides, dilations,
+ * output_padding, and the padding [before, after] taken off the full output (what output_shape
+ * leaves of it, or SAME_*'s size · stride).
+ */
+function transposeWindow(ctx: BuildContext, w: Tensor, sizes: readonly number[]) {
+  const rank = sizes.length;
+  const kernel = w.shape.slice(2);
+  const { strides, dilations } = windowAttrs(ctx, rank);
+  const outPad = ctx.attrs.ints("output_padding") ?? new Array<number>(rank).fill(0);
+  const outputShape = ctx.attrs.ints("output_shape");
+  // The output with no padding taken off; padding is what output_shape (or SAME_*: size · stride) leaves of it.
+  const full = sizes.map((s, i) => strides[i] * (s - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1);
+  const total = (target: readonly number[]) => {
+    const t = full.map((f, i) => f - target[i]);
+    if (t.some((v) => v < 0)) refuse(ctx, `output_shape [${target}] is larger than the transposed convolution gives`);
+    return t;
+  };
+  const pads = outputShape
+    ? split(total(outputShape.slice(-rank)), ctx.attrs.string("auto_pad", "NOTSET") === "SAME_LOWER")
+    : spatialPads(ctx, rank, () => total(sizes.map((s, i) => s * strides[i])));
+  return { strides, dilations, outPad, pads };
 }
 
 const convTranspose: OpRule = {
@@ -233,24 +261,32 @@ const convTranspose: OpRule = {
   floats: [0, 1, 2],
   build: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
-    const outputShape = ctx.attrs.ints("output_shape");
     return (args) => {
       const { x, w, b, rank } = convOperands(args, ctx);
-      const kernel = w.shape.slice(2), sizes = x.shape.slice(2);
-      const { strides, dilations } = windowAttrs(ctx, rank);
-      const outPad = ctx.attrs.ints("output_padding") ?? new Array<number>(rank).fill(0);
-      // The output with no padding taken off; padding is what output_shape (or SAME_*: size · stride) leaves of it.
-      const full = sizes.map((s, i) => strides[i] * (s - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1);
-      const total = (target: readonly number[]) => {
-        const t = full.map((f, i) => f - target[i]);
-        if (t.some((v) => v < 0)) refuse(ctx, `output_shape [${target}] is larger than the transposed convolution gives`);
-        return t;
-      };
-      const pads = outputShape
-        ? split(total(outputShape.slice(-rank)), ctx.attrs.string("auto_pad", "NOTSET") === "SAME_LOWER")
-        : spatialPads(ctx, rank, () => total(sizes.map((s, i) => s * strides[i])));
+      const { strides, dilations, outPad, pads } = transposeWindow(ctx, w, x.shape.slice(2));
       const y = convTransposePlanes(planar(x, ctx, "X"), planar(w, ctx, "W"), { groups, outputPadding: pair(outPad, 0), ...planeWindow(strides, dilations, pads) });
       return [fromPlanar(y, b, rank)];
+    };
+  },
+  // Ungrouped, 1-D or 2-D with equal strides: conv2d's input-gradient path (convTranspose2d), its
+  // weights [c, m, kh, kw] laid out as [kh, kw, m, c] as a Conv's are; the output channels-last.
+  channelsLast: (ctx) => {
+    const groups = ctx.attrs.int("group", 1);
+    const weights = laidOutWeights(ctx);
+    return (args) => {
+      const input = args[0];
+      const dims = isChannelsLast(input) ? input.dims : Tensor.isTensor(input) ? input.shape : [];
+      if (groups !== 1 || (dims.length !== 4 && dims.length !== 3)) return null;
+      const w = asTensor(args[1] as Value, ctx, "W");
+      if (w.rank !== dims.length) refuse(ctx, `W has rank ${w.rank} for an input of rank ${dims.length}`);
+      const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
+      const { strides, dilations, outPad, pads } = transposeWindow(ctx, w, dims.slice(2));
+      const window = planeWindow(strides, dilations, pads);
+      const oneD = dims.length === 3;
+      if (window.strides[0] !== window.strides[1] && !oneD) return null;
+      const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(oneRowHigh(input as Tensor));
+      const y = convTranspose2d(x, weights.of(w)[0], b, { stride: window.strides[1], padding: window.pads, outputPadding: pair(outPad, 0), dilation: window.dilations });
+      return [nhwcOutput(y, oneD)];
     };
   },
 };
