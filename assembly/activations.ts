@@ -167,8 +167,8 @@ function rowMax(row: usize, cols: i32): f32 {
 }
 
 // Activations added through the one table (src/autograd/ops/activate.ts). Those whose derivative
-// follows from the output y take y (elu, softplus, hardSigmoid); gelu and silu are not invertible,
-// so their backward takes the input x.
+// follows from the output y take y (elu, softplus, hardSigmoid); gelu, silu and hardSwish are
+// not invertible, so their backward takes the input x.
 
 /**
  * erf(x/√2) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), odd-extended, in every lane, given
@@ -252,6 +252,43 @@ export function siluBackward(x: usize, gy: usize, gx: usize, n: i32): void {
     const v = load<f32>(x + at);
     const s: f32 = 1 / (1 + Mathf.exp(-v));
     store<f32>(gx + at, load<f32>(gy + at) * s * (1 + v * (1 - s)));
+  }
+}
+
+/**
+ * y = x·min(max(x/6 + ½, 0), 1) (hard swish: MobileNetV3's, ONNX's HardSwish, PyTorch's
+ * Hardswish), four lanes at a time; min and max carry a NaN through.
+ */
+export function hardSwish(x: usize, y: usize, n: i32): void {
+  const sixth = f32x4.splat(<f32>(1.0 / 6.0)), half = f32x4.splat(0.5), zero = f32x4.splat(0), one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(x + at);
+    v128.store(y + at, f32x4.mul(v, f32x4.min(f32x4.max(f32x4.add(f32x4.mul(v, sixth), half), zero), one)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(y + at, v * min<f32>(max<f32>(v * <f32>(1.0 / 6.0) + 0.5, 0), 1));
+  }
+}
+
+/** gx = gy·(0 below −3, x/3 + ½ on [−3, 3], 1 above): PyTorch's choice at the two corners. */
+export function hardSwishBackward(x: usize, gy: usize, gx: usize, n: i32): void {
+  const third = f32x4.splat(<f32>(1.0 / 3.0)), half = f32x4.splat(0.5), zero = f32x4.splat(0), one = f32x4.splat(1);
+  const lo = f32x4.splat(-3), hi = f32x4.splat(3);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(x + at);
+    const slope = v128.bitselect(zero, v128.bitselect(one, f32x4.add(f32x4.mul(v, third), half), f32x4.gt(v, hi)), f32x4.lt(v, lo));
+    v128.store(gx + at, f32x4.mul(v128.load(gy + at), slope));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const v = load<f32>(x + at);
+    store<f32>(gx + at, load<f32>(gy + at) * (v < -3 ? 0 : v > 3 ? 1 : v * <f32>(1.0 / 3.0) + 0.5));
   }
 }
 

@@ -1,5 +1,6 @@
-// The activations added through the one table (gelu, silu/swish, elu, softplus, hardSigmoid):
-// values against float64, gradients against finite differences, outputs equal to tfjs-layers',
+// The activations added through the one table (gelu, silu/swish, elu, softplus, hardSigmoid,
+// hardSwish): values against float64, gradients against finite differences, outputs equal to
+// tfjs-layers' (which has no hard swish; PyTorch's Hardswish is test/pytorch's MobileNetV3),
 // and the same through the fused Dense and Conv2D ops.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
@@ -26,6 +27,7 @@ const REFERENCE: Record<string, (x: number) => number> = {
   elu: (x) => (x > 0 ? x : Math.exp(x) - 1),
   softplus: (x) => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0),
   hardSigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
+  hardSwish: (x) => x * Math.min(1, Math.max(0, x / 6 + 0.5)),
 };
 const NAMES = Object.keys(REFERENCE) as (keyof typeof REFERENCE)[];
 
@@ -39,7 +41,7 @@ describe("new activations", () => {
   });
 
   it.each(NAMES)("%s: gradient against finite differences, elementwise and fused in Dense and Conv2D", (name) => {
-    const x = tensor(randomArray(12, rng(3)).map((v) => v * 2), { shape: [3, 4], requiresGrad: true }); // inside hardSigmoid's kinks at ±2.5
+    const x = tensor(randomArray(12, rng(3)).map((v) => v * 2), { shape: [3, 4], requiresGrad: true }); // inside hardSigmoid's kinks at ±2.5 and hardSwish's at ±3
     expect(gradcheck((t) => activate(t, name as never), [x]).ok).toBe(true);
     const dense = new Sequential([new Dense(3, { activation: name as never })], { inputShape: [4], seed: 1 });
     expect(gradcheck(() => dense.forward(x.detach()), dense.parameters()).ok).toBe(true);
@@ -48,7 +50,7 @@ describe("new activations", () => {
     expect(gradcheck(() => conv.forward(image), conv.parameters()).ok).toBe(true);
   });
 
-  it.each(NAMES.filter((n) => n !== "silu"))("%s: the same as tfjs-layers' activation of that name", (name) => {
+  it.each(NAMES.filter((n) => n !== "silu" && n !== "hardSwish"))("%s: the same as tfjs-layers' activation of that name", (name) => {
     const xs = randomArray(64, rng(5)).map((v) => v * 4);
     const theirs = (tfl.layers.activation({ activation: name as never }).apply(tf.tensor1d(xs)) as tf.Tensor).dataSync();
     const ours = activate(tensor(xs), name as never).data();

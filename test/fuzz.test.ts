@@ -753,6 +753,7 @@ describe("fuzz: the selecting ops, every activation and the shape layers", () =>
       elu: (v) => v.map((z) => (z > 0 ? z : Math.exp(z) - 1)),
       softplus: (v) => v.map((z) => Math.log1p(Math.exp(z))),
       hardSigmoid: (v) => v.map((z) => Math.min(1, Math.max(0, 0.2 * z + 0.5))),
+      hardSwish: (v) => v.map((z) => z * Math.min(1, Math.max(0, z / 6 + 0.5))),
     };
     expect(Object.keys(ACTIVATION_REF).sort()).toEqual([...ACTIVATIONS].sort()); // a new activation needs its reference here
     const sample = (p: P) => ({ inputShape: [p.r, p.c], seed: 1 });

@@ -1,15 +1,17 @@
 // Inference fusion of an imported CNN (src/io/onnx/fusion.ts): at predict() each Conv takes the
-// BatchNormalization and the Relu or Clip after it into its own output pass: BatchNorm folded
-// into W and B, the clamp in the GEMM's epilogue. Where a gradient is wanted, or BatchNorm
+// BatchNormalization and the Relu or Clip (or HardSwish) after it into its own output pass:
+// BatchNorm folded into W and B, the clamp in the GEMM's epilogue, the activation in place. Where a gradient is wanted, or BatchNorm
 // normalises by the batch, the nodes run as they are. (PyTorch's ResNet and MobileNet blocks,
 // residuals and ReLU6 included, are checked against onnxruntime through predict() in
 // pytorch.test.ts.)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Tensor, init, noGrad, tensor } from "../src/index.js";
+import { Tensor, getEngine, init, noGrad, tensor } from "../src/index.js";
 import { fromOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
+import { agreesWithOrt } from "./onnx-compare.js";
+import { FLOAT, floats, ints, model, node, value } from "./onnx-builder.js";
 
 const FILE = new Uint8Array(readFileSync(join(__dirname, "../examples/transfer/backbone.onnx"))); // PyTorch: (Conv, BatchNorm, Relu, MaxPool) ×2, Conv, BatchNorm, Relu, GAP, Gemm
 const images = (n: number, seed: number) => tensor(randomArray(n * 784, rng(seed)), { shape: [n, 1, 28, 28] });
@@ -95,5 +97,67 @@ describe("inference fusion: Conv + BatchNorm + Relu as one pass", () => {
     expect(Array.from(fresh.predict(x).data())).toEqual(Array.from(changed));
     fresh.dispose();
     model.dispose();
+  });
+});
+
+describe("inference fusion: Conv + BatchNorm + HardSwish (MobileNetV3's block)", () => {
+  const random = rng(31);
+  const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+  const positive = (n: number) => Array.from({ length: n }, () => 0.5 + random());
+  const bytes = model({
+    nodes: [
+      node("Conv", ["x", "w", "b"], ["c"], [ints("pads", [1, 1, 1, 1])]),
+      node("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["n"]),
+      node("HardSwish", ["n"], ["y"]),
+    ],
+    inputs: [value("x", FLOAT, [2, 8, 12, 12])],
+    outputs: [value("y", FLOAT, [2, 16, 12, 12])],
+    initializers: [
+      floats("w", [16, 8, 3, 3], weights([16, 8, 3, 3]).map((v) => 4 * v)), floats("b", [16], weights([16])),
+      floats("scale", [16], positive(16)), floats("shift", [16], weights([16])), floats("mean", [16], weights([16])), floats("var", [16], positive(16)),
+    ],
+    opset: 14,
+  });
+  const input = Float32Array.from(weights([2, 8, 12, 12]));
+
+  /** The hardSwish kernel calls `run` makes: whether each was in place (x and y one address). */
+  function hardSwishCalls(run: () => void): boolean[] {
+    const engine = getEngine();
+    const calls: boolean[] = [];
+    const original = engine.parallel;
+    engine.parallel = function (this: typeof engine, kernel, count, args, options) {
+      if (kernel === "hardSwish") {
+        const [x, y] = args(0, count);
+        calls.push(x === y);
+      }
+      return original.call(this, kernel, count, args, options);
+    };
+    try {
+      run();
+    } finally {
+      engine.parallel = original;
+    }
+    return calls;
+  }
+
+  it("predict() gives onnxruntime's output, the HardSwish applied in place on the Conv's output", async () => {
+    await agreesWithOrt(bytes, input, [2, 8, 12, 12]);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [2, 8, 12, 12] });
+    expect(hardSwishCalls(() => imported.predict(x).dispose())).toEqual([true]);
+    // Where a gradient is wanted, the node runs as itself: a new tensor.
+    x.requiresGrad = true;
+    expect(hardSwishCalls(() => imported.forward(x).dispose())).toEqual([false]);
+    imported.dispose();
+  });
+
+  it("gives what the nodes give run one by one, within float32 rounding", () => {
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [2, 8, 12, 12] });
+    const fused = imported.predict(x).data();
+    x.requiresGrad = true;
+    const plain = imported.forward(x).data();
+    expect(largestDifference(fused, plain)).toBeLessThan(1e-5);
+    imported.dispose();
   });
 });

@@ -59,7 +59,7 @@ describe("toOnnx, run by ONNX Runtime", () => {
     ], [28, 28, 1]);
   });
 
-  it.each(["linear", "relu", "sigmoid", "tanh", "leakyRelu", "softmax", "logSoftmax", "elu", "softplus", "hardSigmoid", "silu", "swish"] as const)("Dense with %s", async (activation) => {
+  it.each(["linear", "relu", "sigmoid", "tanh", "leakyRelu", "softmax", "logSoftmax", "elu", "softplus", "hardSigmoid", "silu", "swish", "hardSwish"] as const)("Dense with %s", async (activation) => {
     await agrees([new Dense(5, { activation, slope: 0.2 })], [7]);
   });
 

@@ -76,6 +76,8 @@ export interface Kernels {
   softplusBackward(y: number, gy: number, gx: number, n: number): void;
   hardSigmoid(x: number, y: number, n: number): void;
   hardSigmoidBackward(y: number, gy: number, gx: number, n: number): void;
+  hardSwish(x: number, y: number, n: number): void;
+  hardSwishBackward(x: number, gy: number, gx: number, n: number): void;
   absolute(x: number, y: number, n: number): void;
   absoluteBackward(x: number, gy: number, gx: number, n: number): void;
   clamp(x: number, lo: number, hi: number, y: number, n: number): void;

@@ -68,7 +68,7 @@ export const KERNELS = {
   sigmoid: false, sigmoidBackward: false, tanh: false, tanhBackward: false,
   leakyRelu: false, leakyReluBackward: false, gelu: false, geluBackward: false,
   silu: false, siluBackward: false, elu: false, eluBackward: false,
-  softplus: false, softplusBackward: false, hardSigmoid: false, hardSigmoidBackward: false,
+  softplus: false, softplusBackward: false, hardSigmoid: false, hardSigmoidBackward: false, hardSwish: false, hardSwishBackward: false,
   softmaxRows: false, softmaxBackward: false, logSoftmaxRows: false, logSoftmaxBackward: false,
   addBias: false, mulRows: false, copyRows: false, transposeBlocks: false, clamp: false, clampBackward: false, winogradInput: false, winogradOutput: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false, depthwiseConv: false, depthwiseConvInputGrad: false, depthwiseConvWeightGrad: false,
   maxPool: false, maxPoolBackward: false, avgPool: false, avgPoolBackward: false,

@@ -24,7 +24,7 @@ interface ActivationRule {
 /** The activations' names, each an entry of the table below (the compiler holds the two to each other). */
 export type Activation =
   | "linear" | "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax" | "logSoftmax"
-  | "gelu" | "silu" | "swish" | "elu" | "softplus" | "hardSigmoid";
+  | "gelu" | "silu" | "swish" | "elu" | "softplus" | "hardSigmoid" | "hardSwish";
 
 /**
  * An elementwise kernel over `n` floats, its last argument the count: `args(offset)` are its other
@@ -99,6 +99,11 @@ const TABLE: Record<Activation, ActivationRule | null> = {
     forward: map("hardSigmoid"),
     backward: chain("hardSigmoidBackward"), // 0.2 inside (0, 1)
   },
+  hardSwish: {
+    input: true,
+    forward: map("hardSwish"),
+    backward: chain("hardSwishBackward"), // 0, x/3 + ½, 1
+  },
 };
 
 export const ACTIVATIONS = Object.keys(TABLE) as Activation[];
@@ -123,8 +128,13 @@ export function activateInPlace(y: Tensor, cols: number, activation: Activation,
     before = empty(y);
     y.engine.kernels.scale(y.ptr, 1, before.ptr, y.size);
   }
-  rule.forward(y.engine, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
+  applyInPlace(y, cols, activation, slope);
   return before;
+}
+
+/** y ← f(y) in place, rows of `cols`, keeping nothing for a backward pass (inference: a fused conv's activation). */
+export function applyInPlace(y: Tensor, cols: number, activation: Activation, slope = 0.01): void {
+  TABLE[activation]?.forward(y.engine, y.ptr, y.ptr, cols === 0 ? 0 : y.size / cols, cols, slope);
 }
 
 /** δ = gy ⊙ f'(z) from the output y = f(z) (or z itself, `before`, where needed); gy itself when linear. */

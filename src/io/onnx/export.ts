@@ -129,6 +129,7 @@ export function toOnnx(model: Sequential | OnnxModel, options?: OnnxExportOption
           case "silu":
           case "swish": return w.node("Mul", [input, w.node("Sigmoid", [input])[0]])[0];
           case "gelu": return opset < 20 ? fail(`gelu needs opset 20 or later (ONNX's Gelu), got ${opset}`) : w.node("Gelu", [input])[0];
+          case "hardSwish": return opset < 14 ? fail(`hardSwish needs opset 14 or later (ONNX's HardSwish), got ${opset}`) : w.node("HardSwish", [input])[0];
           default: return fail(`activation ${JSON.stringify(a)} has no ONNX op here`);
         }
       },

@@ -1,13 +1,15 @@
 // Inference fusion, the plan's part: a Conv whose output only a BatchNormalization reads, whose
-// output only a Relu or Clip reads (or a Conv and either of them alone), runs as one node where no
-// gradient is wanted: the BatchNorm folded into the Conv's weights and bias, the clamp in the
-// GEMM's epilogue, so the activations are written once instead of three times. Which ops can take
+// output only a Relu or Clip reads, whose output only a HardSwish reads (or a Conv and any of them
+// in that order) runs as one node where no gradient is wanted: the BatchNorm folded into the
+// Conv's weights and bias, the clamp in the GEMM's epilogue, the activation applied in place
+// while the output is in cache, so the activations are written once instead of once a node. Which ops can take
 // part is in the op table (OpRule.fused, OpRule.epilogue); whether they do is decided each time
 // they run: where a gradient is wanted, or BatchNorm uses batch statistics, they run as they are.
+import type { Activation } from "../../autograd/ops/activate.js";
 import type { Affine, ConvEpilogue, Epilogue, FusedStep } from "./op-rule.js";
 
-/** The most nodes one Conv's output pass takes on: a BatchNorm, then a clamp. */
-const MAX_EPILOGUES = 2;
+/** The most nodes one Conv's output pass takes on: a BatchNorm, a clamp, an activation. */
+const MAX_EPILOGUES = 3;
 
 interface Fusible {
   inputs: string[];
@@ -49,22 +51,25 @@ export function epilogueChains(plan: readonly Fusible[], wanted: ReadonlySet<str
 
 /**
  * The longest start of a chain's epilogues that makes one output pass (an affine map first, then
- * one clamp): how many nodes it covers, and the pass.
+ * one clamp, then one activation, each if there): how many nodes it covers, and the pass.
  */
 export function outputPass(epilogues: Iterable<ReturnType<Epilogue>>): { covers: number; pass: ConvEpilogue } {
   let affine: Affine | null = null;
   let clamp: readonly [number, number] | null = null;
+  let activation: Activation | null = null;
   let covers = 0;
   for (const e of epilogues) {
-    if (!e) break;
+    if (!e || activation) break; // nothing goes after the activation
     if ("affine" in e) {
       if (covers > 0) break; // a BatchNorm after the clamp is a map of its own
       affine = e.affine;
-    } else {
+    } else if ("clamp" in e) {
       if (clamp) break;
       clamp = e.clamp;
+    } else {
+      activation = e.activation;
     }
     covers++;
   }
-  return { covers, pass: { affine, clamp: clamp ?? [-Infinity, Infinity] } };
+  return { covers, pass: { affine, clamp: clamp ?? [-Infinity, Infinity], activation } };
 }

@@ -3,6 +3,7 @@
 // outputs are (which must be floats, which initialisers are buffers, what types come out).
 import type { Engine } from "../../backend/engine.js";
 import type { Tensor } from "../../tensor.js";
+import type { Activation } from "../../autograd/ops/activate.js";
 import type { LaidOut } from "./laid-out.js";
 import { FormatError } from "../../errors.js";
 import { DataType, type Attributes, type OnnxNode } from "./graph.js";
@@ -58,15 +59,21 @@ export interface Affine {
 
 /**
  * What a node does to its input 0 when that can go into the output pass of the Conv making it, at
- * inference (fusion.ts): a per-channel affine map, or a clamp (Relu [0, ∞], Clip). Null for these
- * arguments (batch statistics, bounds that are not known): the node runs as itself.
+ * inference (fusion.ts): a per-channel affine map, a clamp (Relu [0, ∞], Clip), or an activation
+ * of the table (HardSwish). Null for these arguments (batch statistics, bounds that are not
+ * known): the node runs as itself.
  */
-export type Epilogue = (args: (Value | undefined)[], run: RunContext) => { affine: Affine } | { clamp: readonly [number, number] } | null;
+export type Epilogue = (args: (Value | undefined)[], run: RunContext) =>
+  { affine: Affine } | { clamp: readonly [number, number] } | { activation: Activation } | null;
 
-/** What a conv's output pass takes on at inference: a folded affine map, then a clamp. */
+/**
+ * What a conv's output pass takes on at inference: a folded affine map, then a clamp (both as the
+ * GEMM stores its output), then an activation (on the output in place, while it is in cache).
+ */
 export interface ConvEpilogue {
   affine: Affine | null;
   clamp: readonly [number, number];
+  activation: Activation | null;
 }
 
 /** A Conv with an epilogue, at inference: its output, or null where it must run as itself (a gradient is wanted, an unusual window). */

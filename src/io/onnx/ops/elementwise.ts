@@ -268,7 +268,7 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Softsign: unary(softsign),
   Mish: { ...unary((x) => x.mul(activate(x, "softplus").tanh())), since: 18 },
   HardSigmoid: unary((x, ctx) => hardSigmoid(x, ctx.attrs.float("alpha", Math.fround(0.2)), ctx.attrs.float("beta", 0.5))),
-  HardSwish: { ...unary((x) => x.mul(x.div(6).add(0.5).clip(0, 1))), since: 14 },
+  HardSwish: { ...unary((x) => activate(x, "hardSwish")), since: 14, epilogue: () => () => ({ activation: "hardSwish" }) },
   Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx, "input"))]; }, channelsLast: (ctx) => elementwiseChannelsLast(gelu(ctx)) },
   PRelu: {
     since: 6,

@@ -15,6 +15,7 @@
 // padding and count_include_pad). Every other form runs on the NCHW kernels of
 // autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
+import { applyInPlace } from "../../../autograd/ops/activate.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { convTranspose2d } from "../../../autograd/ops/conv-transpose.js";
@@ -138,19 +139,22 @@ const conv: OpRule = {
     };
   },
   // At inference, with the BatchNorm after it folded into W and B (W·a, B·a + shift: kept until
-  // one of them changes) and the clamp after that (Relu, Clip) in its output pass: fusion.ts.
+  // one of them changes), the clamp after that (Relu, Clip) and the activation (HardSwish) in its
+  // output pass: fusion.ts.
   fused: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
     const weights = laidOutWeights(ctx);
     const winograd = ctx.laidOut(([laid]) => [winogradWeights(laid)]);
     let fold: (sources: readonly Tensor[]) => Tensor[] = () => [];
     const folded = ctx.laidOut((sources) => fold(sources));
-    return (args, { affine, clamp }) => {
+    return (args, { affine, clamp, activation }) => {
       const conv = nhwcConv(ctx, groups, args, winograd);
       if (!conv) return null;
       const { w, b } = conv;
       if (isGradEnabled() && [conv.x, w, b, ...(affine?.sources ?? [])].some((t) => t?.requiresGrad)) return null;
-      if (!affine) return conv.output(conv.run(weights.of(w)[0], b, clamp));
+      /** The output pass's last part, the activation, on y in place while it is in cache. */
+      const activated = (y: Tensor) => (activation && applyInPlace(y, y.shape[3], activation), conv.output(y));
+      if (!affine) return activated(conv.run(weights.of(w)[0], b, clamp));
       if (affine.sources[0].size !== w.shape[0]) return null; // not this conv's channels: the BatchNorm, run as itself, says why
       const own = b ? [w, b] : [w];
       fold = (sources) => {
@@ -159,7 +163,7 @@ const conv: OpRule = {
         return [laid.mul(scale), b ? sources[1].mul(scale).add(shift) : shift];
       };
       const [fw, fb] = folded.of(...own, ...affine.sources);
-      return conv.output(conv.run(fw, fb, clamp));
+      return activated(conv.run(fw, fb, clamp));
     };
   },
 };
