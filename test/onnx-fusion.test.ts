@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Tensor, getEngine, init, noGrad, tensor } from "../src/index.js";
+import { Tensor, getEngine, gradcheck, init, noGrad, tensor } from "../src/index.js";
 import { fromOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
 import { agreesWithOrt } from "./onnx-compare.js";
@@ -158,6 +158,75 @@ describe("inference fusion: Conv + BatchNorm + HardSwish (MobileNetV3's block)",
     x.requiresGrad = true;
     const plain = imported.forward(x).data();
     expect(largestDifference(fused, plain)).toBeLessThan(1e-5);
+    imported.dispose();
+  });
+});
+
+describe("x·σ(x) written as a Sigmoid and a Mul (PyTorch's SiLU) runs as one silu", () => {
+  const random = rng(41);
+  const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+  const positive = (n: number) => Array.from({ length: n }, () => 0.5 + random());
+  /** Conv, BatchNorm, then x·σ(x) as PyTorch writes it, the Mul's operands in `order`; `extra`: the Sigmoid's output read again. */
+  const file = (order: "xs" | "sx", extra = false) => model({
+    nodes: [
+      node("Conv", ["x", "w", "b"], ["c"], [ints("pads", [1, 1, 1, 1])]),
+      node("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["n"]),
+      node("Sigmoid", ["n"], ["s"]),
+      node("Mul", order === "xs" ? ["n", "s"] : ["s", "n"], [extra ? "m" : "y"]),
+      ...(extra ? [node("Add", ["m", "s"], ["y"])] : []),
+    ],
+    inputs: [value("x", FLOAT, [2, 6, 10, 10])],
+    outputs: [value("y", FLOAT, [2, 8, 10, 10])],
+    initializers: [
+      floats("w", [8, 6, 3, 3], weights([8, 6, 3, 3]).map((v) => 4 * v)), floats("b", [8], weights([8])),
+      floats("scale", [8], positive(8)), floats("shift", [8], weights([8])), floats("mean", [8], weights([8])), floats("var", [8], positive(8)),
+    ],
+  });
+  const input = Float32Array.from(weights([2, 6, 10, 10]));
+
+  /** The activation kernels `run` calls, each with whether it ran in place. */
+  function kernelCalls(run: () => void): string[] {
+    const engine = getEngine();
+    const calls: string[] = [];
+    const original = engine.parallel;
+    engine.parallel = function (this: typeof engine, kernel, count, args, options) {
+      if (kernel === "silu" || kernel === "sigmoid") {
+        const [x, y] = args(0, count);
+        calls.push(`${kernel}${x === y ? " in place" : ""}`);
+      }
+      return original.call(this, kernel, count, args, options);
+    };
+    try {
+      run();
+    } finally {
+      engine.parallel = original;
+    }
+    return calls;
+  }
+
+  it.each(["xs", "sx"] as const)("Mul's operands %s: onnxruntime's output; in the Conv's output pass at predict(), one silu with a gradient", async (order) => {
+    const bytes = file(order);
+    await agreesWithOrt(bytes, input, [2, 6, 10, 10]);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [2, 6, 10, 10] });
+    expect(kernelCalls(() => imported.predict(x).dispose())).toEqual(["silu in place"]);
+    const fused = imported.predict(x).data();
+    x.requiresGrad = true;
+    let plain: Float32Array | null = null;
+    expect(kernelCalls(() => (plain = imported.forward(x).data()))).toEqual(["silu"]);
+    expect(largestDifference(fused, plain!)).toBeLessThan(1e-5);
+    // Gradients on a smaller input: a sum of fewer squares, which float32 central differences resolve.
+    const small = tensor(input.subarray(0, 6 * 4 * 4), { shape: [1, 6, 4, 4] });
+    const report = gradcheck(() => imported.call(small).square().sum(), imported.parameters());
+    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+    imported.dispose();
+  });
+
+  it("a Sigmoid whose output is read again stays two ops, with onnxruntime's output", async () => {
+    const bytes = file("xs", true);
+    await agreesWithOrt(bytes, input, [2, 6, 10, 10]);
+    const imported = fromOnnx(bytes);
+    expect(kernelCalls(() => imported.predict(tensor(input, { shape: [2, 6, 10, 10] })).dispose())).toEqual(["sigmoid"]);
     imported.dispose();
   });
 });

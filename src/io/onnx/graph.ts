@@ -106,6 +106,8 @@ export interface OnnxNode {
   outputs: string[];
   attrs: Attributes;
   where: string;
+  /** Set on a node the importer made from a pattern of the file's nodes (patterns.ts): what it was. */
+  pattern?: string;
 }
 
 export interface OnnxGraph {

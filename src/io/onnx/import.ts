@@ -16,6 +16,7 @@ import { Tensor, outsideScopes, ownedBy, tensor } from "../../tensor.js";
 import { DataType, type OnnxGraph, type RawModel, decodeTensor, isFloatType, isIntegerType, rawFloats, readOnnx, typeName } from "./graph.js";
 import type { ChannelsLastStep, Epilogue, FusedStep, RunContext, Step } from "./op-rule.js";
 import { epilogueChains, outputPass } from "./fusion.js";
+import { joinPatterns } from "./patterns.js";
 import { OP_TABLE, ruleFor } from "./op-table.js";
 import { onnxModelType } from "./proto-type.js";
 import type { ProtoObject } from "./protobuf.js";
@@ -317,7 +318,7 @@ function compile(
     if (!node.outputs.some((o) => needed.has(o))) continue;
     for (const x of node.inputs) if (x) needed.add(x);
   }
-  const nodes = graph.nodes.filter((n) => n.outputs.some((o) => needed.has(o)));
+  const nodes = joinPatterns(graph.nodes.filter((n) => n.outputs.some((o) => needed.has(o))), new Set(outputs));
 
   const types = new Map<string, number>();
   const known = new Map<string, Value>(); // values known at import

@@ -24,7 +24,8 @@ export function ruleFor(node: OnnxNode, opset: number): OpRule {
   if (node.domain !== "" && node.domain !== "ai.onnx") throw fail(`domain ${node.domain} is not supported`);
   const rule = OP_TABLE[node.op];
   if (!rule) throw fail(`op ${node.op} is not supported`);
-  if (opset < rule.since) throw fail(`opset ${opset}; wasmgrad reads ${node.op} from opset ${rule.since}`);
+  // A node made from a pattern of older ops means what its rule reads at any opset.
+  if (opset < rule.since && !node.pattern) throw fail(`opset ${opset}; wasmgrad reads ${node.op} from opset ${rule.since}`);
   if (rule.until !== undefined && opset > rule.until) throw fail(`opset ${opset}; wasmgrad reads ${node.op} up to opset ${rule.until}`);
   return rule;
 }

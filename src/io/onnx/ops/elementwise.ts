@@ -269,6 +269,15 @@ export const ELEMENTWISE_OPS: Record<string, OpRule> = {
   Mish: { ...unary((x) => x.mul(activate(x, "softplus").tanh())), since: 18 },
   HardSigmoid: unary((x, ctx) => hardSigmoid(x, ctx.attrs.float("alpha", Math.fround(0.2)), ctx.attrs.float("beta", 0.5))),
   HardSwish: { ...unary((x) => activate(x, "hardSwish")), since: 14, epilogue: () => () => ({ activation: "hardSwish" }) },
+  // x·σ(αx); also x·σ(x) written as a Sigmoid and a Mul (PyTorch's SiLU: patterns.ts).
+  Swish: {
+    ...unary((x, ctx) => {
+      const alpha = ctx.attrs.float("alpha", 1);
+      return alpha === 1 ? activate(x, "silu") : x.mul(x.mul(alpha).sigmoid());
+    }),
+    since: 24,
+    epilogue: (ctx) => () => (ctx.attrs.float("alpha", 1) === 1 ? { activation: "silu" } : null),
+  },
   Gelu: { since: 20, build: (ctx) => { const f = gelu(ctx); return (args) => [f(asTensor(args[0], ctx, "input"))]; }, channelsLast: (ctx) => elementwiseChannelsLast(gelu(ctx)) },
   PRelu: {
     since: 6,
