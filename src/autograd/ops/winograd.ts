@@ -1,8 +1,8 @@
 // A 3×3 convolution at stride 1 by Winograd's F(2×2, 3×3) (assembly/winograd.ts), for inference:
 // the weights transformed once to U [16, c, m], then image by image the input transform, 16
 // GEMMs M[ξ] = V[ξ]·U[ξ] and the output transform with the bias and clamp: a batch shared by
-// images (each thread with V and M of its own), one image by tile rows (and each GEMM as any
-// GEMM is). An image at a time, because V and M are each 4× its input or output: a batch's
+// groups of images (each thread with V and M of its own) where the groups share evenly, else a
+// group at a time by tile rows (and each GEMM as any GEMM is). An image at a time, because V and M are each 4× its input or output: a batch's
 // would outweigh everything else inference holds; images with few tiles go a few at a time, so
 // that the GEMMs have rows enough. 2.25× fewer multiplications than im2col's GEMM, for three
 // passes over V and M; which layers gain is measured by the cnn bench. No graph here: conv2d
@@ -65,10 +65,10 @@ export function winogradConv3x3(
   const uAt = (xi: number) => u.ptr + 4 * (flipped ? 4 * P[xi >> 2] + P[xi & 3] : xi) * c * m;
   const product = (xi: number, rows: number, v: Tensor, mm: Tensor): Call =>
     ["sgemm", 0, +flipped, rows, m, c, v.ptr + 4 * xi * rows * c, c, uAt(xi), flipped ? c : m, mm.ptr + 4 * xi * rows * m, m, 0, 0, -Infinity, Infinity];
-  if (n > 1) {
-    // A batch: threads share it by groups of images (the same groups on any thread count), each
-    // group's transforms and 16 products on one thread with scratch of its own.
-    const group = winogradGroup(n, tiles);
+  const group = winogradGroup(n, tiles), groups = Math.ceil(n / group);
+  if (n > 1 && groups % engine.threads === 0) {
+    // Groups enough for the threads: they share the batch by groups of images (the same groups on
+    // any thread count), each group's transforms and 16 products on one thread with scratch of its own.
     const buffers: Tensor[] = [];
     engine.share(n, (from, to) => {
       const v = scratch(x, [16, group * tiles, c]), mm = scratch(x, [16, group * tiles, m]);
@@ -85,15 +85,24 @@ export function winogradConv3x3(
     for (const t of buffers) t.dispose();
     return y;
   }
-  // One image (or none): its transforms shared by tile rows, each product as any GEMM is.
-  const v = scratch(x, [16, tiles, c]), mm = scratch(x, [16, tiles, m]);
-  const byTileRows = { unit: 1, work: 16 * tiles * (c + m) * 4, minWork: PARALLEL_MIN_MACS / 8 };
-  for (let i = 0; i < n; i++) {
-    engine.share(th, (ty0, ty1): Call[] => [input(i, 0, tiles, v, ty0, ty1)], byTileRows);
+  // Fewer groups than would share evenly (one image; a 7×7 layer's batch, one group): group by
+  // group, its transforms shared by tile rows and each of its 16 products as any GEMM is. The same
+  // calls as above, so the same bits.
+  const v = scratch(x, [16, group * tiles, c]), mm = scratch(x, [16, group * tiles, m]);
+  for (let first = 0; first < n; first += group) {
+    const count = Math.min(group, n - first), rows = count * tiles;
+    const byTileRows = { unit: 1, work: 16 * rows * (c + m) * 4, minWork: PARALLEL_MIN_MACS / 8 };
+    /** A transform's calls for tile rows [r0, r1) of the group's count·th, cut per image. */
+    const tileRows = (r0: number, r1: number, call: (j: number, ty0: number, ty1: number) => Call): Call[] => {
+      const calls: Call[] = [];
+      for (let j = Math.floor(r0 / th); j < count && j * th < r1; j++) calls.push(call(j, Math.max(r0 - j * th, 0), Math.min(r1 - j * th, th)));
+      return calls;
+    };
+    engine.share(count * th, (r0, r1) => tileRows(r0, r1, (j, ty0, ty1) => input(first + j, j, rows, v, ty0, ty1)), byTileRows);
     for (let xi = 0; xi < 16; xi++) {
-      engine.gemm({ transB: flipped, m: tiles, n: m, k: c, a: v.ptr + 4 * xi * tiles * c, b: uAt(xi), ldb: flipped ? c : m, c: mm.ptr + 4 * xi * tiles * m });
+      engine.gemm({ transB: flipped, m: rows, n: m, k: c, a: v.ptr + 4 * xi * rows * c, b: uAt(xi), ldb: flipped ? c : m, c: mm.ptr + 4 * xi * rows * m });
     }
-    engine.share(th, (ty0, ty1): Call[] => [output(i, 0, tiles, mm, ty0, ty1)], byTileRows);
+    engine.share(count * th, (r0, r1) => tileRows(r0, r1, (j, ty0, ty1) => output(first + j, j, rows, mm, ty0, ty1)), byTileRows);
   }
   v.dispose();
   mm.dispose();
