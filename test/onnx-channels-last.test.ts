@@ -235,3 +235,25 @@ describe("1-D and dilated convolutions on conv2d's kernels", () => {
     imported.dispose();
   });
 });
+
+describe("Dropout between convolutions (SqueezeNet's)", () => {
+  it("with a mask output nothing reads: the activations stay channels-last, and no mask is made", async () => {
+    const random = rng(9);
+    const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+    const bytes = model({
+      nodes: [node("Conv", ["x", "w1"], ["a"]), node("Dropout", ["a"], ["d", "mask"]), node("Conv", ["d", "w2"], ["y"])],
+      inputs: [value("x", FLOAT, [2, 3, 6, 6])],
+      outputs: [value("y", FLOAT, [2, 4, 6, 6])],
+      initializers: [floats("w1", [5, 3, 1, 1], weights([5, 3, 1, 1])), floats("w2", [4, 5, 1, 1], weights([4, 5, 1, 1]))],
+      opset: 11,
+    });
+    const input = Float32Array.from(weights([2, 3, 6, 6]));
+    await agreesWithOrt(bytes, input, [2, 3, 6, 6]);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [2, 3, 6, 6] });
+    imported.predict(x).dispose();
+    // The image in, the output out: nothing around the Dropout.
+    expect(transposes(() => imported.predict(x).dispose())).toEqual(["2×3×6×6", "2×6×6×4"]);
+    imported.dispose();
+  });
+});
