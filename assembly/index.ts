@@ -22,3 +22,4 @@ export function isRelaxed(): i32 {
 }
 export * from "./recurrent";
 export * from "./winograd";
+export * from "./lrn";

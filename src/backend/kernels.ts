@@ -137,6 +137,10 @@ export interface Kernels {
     x: number, n: number, h: number, w: number, c: number, mult: number, kh: number, kw: number, stride: number, pt: number, pl: number,
     oh: number, ow: number, delta: number, dw: number,
   ): void;
+  lrn(x: number, outer: number, c: number, inner: number, size: number, alpha: number, beta: number, bias: number, d: number, y: number): void;
+  lrnBackward(
+    x: number, y: number, d: number, gy: number, outer: number, c: number, inner: number, size: number, alpha: number, beta: number, t: number, gx: number,
+  ): void;
   erf(x: number, y: number, n: number): void;
   erfBackward(x: number, gy: number, gx: number, n: number): void;
   convPlanes(

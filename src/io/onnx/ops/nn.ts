@@ -22,6 +22,7 @@ import { convTranspose2d } from "../../../autograd/ops/conv-transpose.js";
 import { winogradConv3x3, winogradGroup, winogradWeights } from "../../../autograd/ops/winograd.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes, outputSize } from "../../../autograd/ops/planes.js";
 import { affineRows } from "../../../autograd/ops/arithmetic.js";
+import { lrn } from "../../../autograd/ops/lrn.js";
 import { concat } from "../../../autograd/ops/select.js";
 import { Tensor, full } from "../../../tensor.js";
 import { DataType } from "../graph.js";
@@ -470,27 +471,15 @@ const layerNorm: OpRule = {
   },
 };
 
-/** LRN: x / (bias + α/size · Σ x² over `size` neighbouring channels)^β. */
-/** LRN on a tensor whose channels lie along a given axis (1 planar, 3 channels-last). */
+/** LRN, x / (bias + α/size · Σ x² over `size` neighbouring channels)^β, on a tensor whose channels lie along a given axis (1 planar, 3 channels-last). */
 const lrnOn = (ctx: BuildContext) => {
   const size = ctx.attrs.int("size", 0);
   if (size < 1) refuse(ctx, `size ${size}`);
-  const alpha = ctx.attrs.float("alpha", 1e-4), beta = ctx.attrs.float("beta", 0.75), bias = ctx.attrs.float("bias", 1);
-  const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
-  /** The node on x with its channels along `axis`. */
-  return (x: Tensor, axis: number) => {
-    const c = x.shape[axis];
-    const padded = padAxis(x.square(), axis, lo, hi, 0);
-    let sum: Tensor | null = null;
-    for (let k = 0; k < size; k++) {
-      const part = padded.slice(x.shape.map((_, d) => (d === axis ? k : 0)), x.shape.map((n, d) => (d === axis ? k + c : n)));
-      sum = sum ? sum.add(part) : part;
-    }
-    return x.mul(sum!.mul(alpha / size).add(bias).pow(-beta));
-  };
+  const options = { size, alpha: ctx.attrs.float("alpha", 1e-4), beta: ctx.attrs.float("beta", 0.75), bias: ctx.attrs.float("bias", 1) };
+  return (x: Tensor, axis: number) => lrn(x, { ...options, axis });
 };
 
-const lrn: OpRule = {
+const lrnRule: OpRule = {
   since: 6,
   build: (ctx) => {
     const f = lrnOn(ctx);
@@ -577,7 +566,7 @@ export const NN_OPS: Record<string, OpRule> = {
   BatchNormalization: batchNorm,
   InstanceNormalization: instanceNorm,
   LayerNormalization: layerNorm,
-  LRN: lrn,
+  LRN: lrnRule,
   Softmax: softmax(false),
   LogSoftmax: softmax(true),
   Gemm: gemm,
