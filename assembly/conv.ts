@@ -351,30 +351,37 @@ function addRun(dst: usize, src: usize, count: i32): void {
 }
 
 /**
- * Max over each kh×kw window (no padding); `argmax` (i32) records which input element won, as
+ * Max over each kh×kw window of NHWC images: output (oy, ox)'s window starts at row
+ * oy·stride − pt, column ox·stride − pl, and its taps outside the input are left out (padding of
+ * −∞: ONNX's pads, and ceil_mode's overhang). `argmax` (i32) records which input element won, as
  * an index into its own image (a range of images pools the same wherever it starts), for the
- * backward pass. Ties go to the first in row-major window order; a NaN beats every number, so a
- * window holding one gives NaN wherever it sits. Four
- * channels at a time (NHWC keeps them together); a last partial vector reads past its pixel, which
- * the allocator allows, and stores only its own lanes.
+ * backward pass; −1 (and −∞) for a window with no tap inside. Ties go to the first in row-major
+ * window order; a NaN beats every number, so a window holding one gives NaN wherever it sits.
+ * Four channels at a time (NHWC keeps them together); a last partial vector reads past its pixel,
+ * which the allocator allows, and stores only its own lanes.
  */
 export function maxPool(
-  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, oh: i32, ow: i32,
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, pt: i32, pl: i32, oh: i32, ow: i32,
   y: usize, argmax: usize,
 ): void {
   const lanes = i32x4(0, 1, 2, 3); // channel ch + lane is at index i + lane
   let out = 0;
   for (let b = 0; b < n; b++, x += <usize>(h * w * c) << 2) {
     for (let oy = 0; oy < oh; oy++) {
+      const iy0 = oy * stride - pt;
+      const ky0 = max(0, -iy0), ky1 = min(kh, h - iy0); // the window's rows inside the input
       for (let ox = 0; ox < ow; ox++) {
-        const corner = (oy * stride * w + ox * stride) * c; // the window's first element, as an index into image b
+        const ix0 = ox * stride - pl;
+        const kx0 = max(0, -ix0), kx1 = min(kw, w - ix0);
+        const inside = ky0 < ky1 && kx0 < kx1;
+        const corner = ((iy0 + ky0) * w + ix0 + kx0) * c; // the first tap inside, as an index into image b
         for (let ch = 0; ch < c; ch += 4) {
           const first = corner + ch;
-          let where = i32x4.add(i32x4.splat(first), lanes);
-          let best = v128.load(x + (<usize>first << 2));
-          for (let ky = 0; ky < kh; ky++) {
-            for (let kx = ky == 0 ? 1 : 0; kx < kw; kx++) {
-              const i = first + (ky * w + kx) * c;
+          let where = inside ? i32x4.add(i32x4.splat(first), lanes) : i32x4.splat(-1);
+          let best = inside ? v128.load(x + (<usize>first << 2)) : f32x4.splat(-Infinity);
+          for (let ky = ky0; ky < ky1; ky++) {
+            for (let kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; kx++) {
+              const i = first + ((ky - ky0) * w + kx - kx0) * c;
               const v = v128.load(x + (<usize>i << 2));
               // A NaN anywhere in the window wins (the first one), as NaN does in max(); ties do not.
               const wins = v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
@@ -399,12 +406,17 @@ export function maxPool(
   }
 }
 
-/** dx (zeroed first) += gy at each window's argmax, which indexes into its own image (outSize outputs and inSize inputs an image). */
+/**
+ * dx (zeroed first) += gy at each window's argmax, which indexes into its own image (outSize
+ * outputs and inSize inputs an image); a window with no tap inside (argmax −1) sends nothing.
+ */
 export function maxPoolBackward(gy: usize, argmax: usize, n: i32, outSize: i32, dx: usize, inSize: i32): void {
   memory.fill(dx, 0, <usize>(n * inSize) << 2);
   for (let o = 0; o < n * outSize; o++) {
+    const won = load<i32>(argmax + (<usize>o << 2));
+    if (won < 0) continue;
     // argmax indexes into its own image: image o / outSize of dx.
-    const at = dx + (<usize>(o / outSize * inSize + load<i32>(argmax + (<usize>o << 2))) << 2);
+    const at = dx + (<usize>(o / outSize * inSize + won) << 2);
     store<f32>(at, load<f32>(at) + load<f32>(gy + (<usize>o << 2)));
   }
 }

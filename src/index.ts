@@ -48,7 +48,7 @@ export { batches, type BatchOptions } from "./train/batches.js";
 export { Conv2D, type Conv2DLayerOptions } from "./nn/conv.js";
 export type { WeightOptions } from "./nn/init.js";
 export { MaxPool2D, AvgPool2D } from "./nn/pool.js";
-export { conv2d, maxPool2d, avgPool2d, type Conv2DOptions, type Padding, type PoolOptions, type AvgPoolOptions } from "./autograd/ops/conv.js";
+export { conv2d, maxPool2d, avgPool2d, type Conv2DOptions, type Padding, type PoolOptions, type PaddedPoolOptions, type AvgPoolOptions } from "./autograd/ops/conv.js";
 export { convTranspose2d, type ConvTranspose2DOptions } from "./autograd/ops/conv-transpose.js";
 export { shift2d } from "./autograd/ops/shift.js";
 export { abs, argmax, argmin, clip, concat, gather, max, min, slice, stack, where, type ExtremeOptions } from "./autograd/ops/select.js";

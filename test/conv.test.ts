@@ -235,6 +235,41 @@ describe("gradcheck of the convolutional ops", () => {
     expect(avg.ok, JSON.stringify(avg.worst)).toBe(true);
   });
 
+  it.each([
+    [[2, 7, 6, 5], 3, 1, [1, 1, 1, 1], false], // GoogLeNet's same-size pool
+    [[1, 8, 9, 6], 3, 2, [0, 1, 1, 0], true],
+    [[2, 5, 5, 3], 2, 2, [1, 0, 0, 1], true],
+    [[1, 3, 3, 4], 2, 2, [2, 2, 0, 0], false], // the first window lies wholly in the padding
+  ] as [number[], number, number, [number, number, number, number], boolean][])("maxPool2d x %j, window %i, stride %i, pads %j, ceil %s: the max over the taps inside, its gradient to that tap", (shape, size, stride, pads, ceilMode) => {
+    const [n, h, w, c] = shape;
+    const xv = randomArray(n * h * w * c, rng(size * 7 + stride + h));
+    const x = tensor(xv, { shape, requiresGrad: true });
+    const y = maxPool2d(x, { size, stride, pads, ceilMode });
+    const out = (len: number, before: number, after: number) => (ceilMode ? Math.ceil : Math.floor)((len + before + after - size) / stride) + 1;
+    let [oh, ow] = [out(h, pads[0], pads[2]), out(w, pads[1], pads[3])];
+    if (ceilMode && (oh - 1) * stride >= h + pads[0]) oh--; // no window starting in the end padding
+    if (ceilMode && (ow - 1) * stride >= w + pads[1]) ow--;
+    expect(y.shape).toEqual([n, oh, ow, c]);
+    const g = randomArray(y.size, rng(3));
+    y.mul(tensor(g, { shape: y.shape })).sum().backward();
+    const want = new Float64Array(y.size), dx = new Float64Array(x.size);
+    for (let b = 0; b < n; b++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) for (let ch = 0; ch < c; ch++) {
+      let best = -Infinity, at = -1;
+      for (let ky = 0; ky < size; ky++) for (let kx = 0; kx < size; kx++) {
+        const iy = oy * stride - pads[0] + ky, ix = ox * stride - pads[1] + kx;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+        const i = ((b * h + iy) * w + ix) * c + ch;
+        if (xv[i] > best) (best = xv[i], at = i);
+      }
+      const o = ((b * oh + oy) * ow + ox) * c + ch;
+      want[o] = best;
+      if (at >= 0) dx[at] += g[o];
+    }
+    expect(Array.from(y.data())).toEqual(Array.from(want));
+    const gx = x.grad!.data();
+    dx.forEach((v, i) => expect(Math.abs(gx[i] - v)).toBeLessThan(1e-6));
+  });
+
   it("maxPool2d sends each window's gradient to its largest element, the first of equals (row-major), for any channel count", () => {
     for (const [shape, size, stride] of [[[2, 5, 6, 5], 2, 2], [[1, 6, 5, 6], 3, 1], [[1, 4, 4, 9], 2, 1]] as [number[], number, number][]) {
       const [n, h, w, c] = shape;

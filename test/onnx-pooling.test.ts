@@ -1,6 +1,7 @@
 // An imported AveragePool between two convs runs on the NHWC kernel, padding, ceil_mode and
 // count_include_pad included (ShuffleNet's 3×3 stride-2 pool with padding 1 is one), so the
-// activations stay channels-last through it; MaxPool's padding reads as −∞. Both against
+// activations stay channels-last through it; MaxPool's padding never wins (GoogLeNet's 3×3
+// stride-1 pools, padded by 1, with no padded copy). Both against
 // onnxruntime-web, and the gradient through the pool against finite differences.
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +58,25 @@ describe("pooling on channels-last activations", () => {
       const x = tensor(randomArray(2 * 147, rng(4)), { shape: [2, 3, 7, 7] });
       m.predict(x).dispose(); // the weights are laid out on the first run
       expect(transposes(() => m.predict(x).dispose())).toEqual(["2×3×7×7", "2×4×4×4"]);
+    }
+  });
+
+  it("an imported MaxPool's gradient on the NHWC kernel (after a Conv) is the planar kernel's (on the image itself), padding and ceil_mode included", () => {
+    // Max pools have kinks a finite difference may cross: an independent implementation instead.
+    // The Conv before the NHWC pool has identity weights, so both pools see the same values.
+    const identity = floats("eye", [3, 3, 1, 1], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    for (const { pads, ceil } of CASES.slice(0, 3)) {
+      const pool = (input: string) => node("MaxPool", [input], ["y"], [ints("kernel_shape", [3, 3]), ints("strides", [2, 2]), ints("pads", pads), int("ceil_mode", ceil)]);
+      const io = { inputs: [value("x", FLOAT, [2, 3, 7, 7])], outputs: [value("y", FLOAT, [2, 3, "H", "W"])] };
+      const nhwc = fromOnnx(model({ nodes: [node("Conv", ["x", "eye"], ["c"]), pool("c")], ...io, initializers: [identity] }));
+      const planar = fromOnnx(model({ nodes: [pool("x")], ...io }));
+      const grads = (m: typeof nhwc) => {
+        const x = tensor(randomArray(2 * 147, rng(10)), { shape: [2, 3, 7, 7], requiresGrad: true });
+        const y = m.call(x);
+        y.mul(tensor(randomArray(y.size, rng(11)), { shape: y.shape })).sum().backward();
+        return [Array.from(y.data()), Array.from(x.grad!.data())];
+      };
+      expect(grads(nhwc)).toEqual(grads(planar));
     }
   });
 

@@ -100,7 +100,7 @@ export interface Kernels {
     kh: number, kw: number, stride: number, dh: number, dw: number, padTop: number, padLeft: number, oh: number, ow: number, dx: number,
   ): void;
   maxPool(
-    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, oh: number, ow: number,
+    x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, pt: number, pl: number, oh: number, ow: number,
     y: number, argmax: number,
   ): void;
   maxPoolBackward(gy: number, argmax: number, n: number, outSize: number, dx: number, inSize: number): void;

@@ -312,34 +312,43 @@ function poolWindow(op: string, x: Tensor, options: PoolOptions) {
   return { n, h, w, c, size, stride };
 }
 
-function poolGeometry(op: string, x: Tensor, options: PoolOptions) {
-  const { n, h, w, c, size, stride } = poolWindow(op, x, options);
-  const oh = convOutput(op, h, size, stride, "valid").out;
-  const ow = convOutput(op, w, size, stride, "valid").out;
-  return { n, shape: [n, oh, ow, c], geometry: [h, w, c, size, size, stride, oh, ow] as const, inSize: h * w * c, outSize: oh * ow * c };
-}
-
-/** The largest value in each window; its gradient goes to that element alone. */
-export function maxPool2d(x: Tensor, options: PoolOptions): Tensor {
-  const { n, shape, geometry, inSize, outSize } = poolGeometry("maxPool2d", x, options);
-  const y = empty(x, shape);
-  const argmax = empty(x, shape); // i32 indices into each image of x, stored in a float tensor's memory
+/** The largest value in each window (padding never wins); its gradient goes to that element alone. */
+export function maxPool2d(x: Tensor, options: PaddedPoolOptions): Tensor {
+  const { n, h, w, c, size, stride } = poolWindow("maxPool2d", x, options);
+  const [pt, pl, pb, pr, ceilMode] = poolPadding("maxPool2d", options);
+  const oh = outputSize("maxPool2d", h, size, stride, 1, pt, pb, ceilMode);
+  const ow = outputSize("maxPool2d", w, size, stride, 1, pl, pr, ceilMode);
+  const y = empty(x, [n, oh, ow, c]);
+  const argmax = empty(x, [n, oh, ow, c]); // i32 indices into each image of x, stored in a float tensor's memory
   const at = (t: Tensor, i: number) => imageOf(t, n, i);
   const byImages = { unit: 1, work: x.size };
-  x.engine.share(n, (from, to) => [["maxPool", at(x, from), to - from, ...geometry, at(y, from), at(argmax, from)]], byImages);
+  x.engine.share(n, (from, to) => [["maxPool", at(x, from), to - from, h, w, c, size, size, stride, pt, pl, oh, ow, at(y, from), at(argmax, from)]], byImages);
   return record(y, "maxPool2d", [x], (gy) => {
     const gx = empty(x);
-    x.engine.share(n, (from, to) => [["maxPoolBackward", at(gy, from), at(argmax, from), to - from, outSize, at(gx, from), inSize]], byImages);
+    x.engine.share(n, (from, to) => [["maxPoolBackward", at(gy, from), at(argmax, from), to - from, oh * ow * c, at(gx, from), h * w * c]], byImages);
     return [gx];
-  }, { size: options.size }, [argmax]);
+  }, { size, stride, ...(pt || pl || pb || pr ? { pads: [pt, pl, pb, pr] } : {}), ...(ceilMode ? { ceilMode } : {}) }, [argmax]);
 }
 
-/** avgPool2d's further options: ONNX AveragePool's padding, ceil_mode and count_include_pad. */
-export interface AvgPoolOptions extends PoolOptions {
-  /** Zeros around each image: [top, left, bottom, right]. Default: none. */
+/** A pool's padding [top, left, bottom, right] and ceil mode, checked. */
+function poolPadding(op: string, { pads = [0, 0, 0, 0], ceilMode = false }: PaddedPoolOptions): [number, number, number, number, boolean] {
+  if (!Array.isArray(pads) || pads.length !== 4 || !pads.every((p) => Number.isInteger(p) && p >= 0)) {
+    throw new ArgumentError(`${op}: pads must be four non-negative integers [top, left, bottom, right], got ${describe(pads)}`);
+  }
+  checkBoolean(op, "options.ceilMode", ceilMode);
+  return [pads[0], pads[1], pads[2], pads[3], ceilMode];
+}
+
+/** A pool's padding: ONNX's MaxPool and AveragePool pads and ceil_mode. */
+export interface PaddedPoolOptions extends PoolOptions {
+  /** Rows and columns around each image: [top, left, bottom, right]; they never win a max, and count in no mean but with countIncludePad. Default: none. */
   pads?: readonly [number, number, number, number];
   /** Round the output size up (a last window may overhang the padding; the overhang never counts). Default: false. */
   ceilMode?: boolean;
+}
+
+/** avgPool2d's further option: ONNX AveragePool's count_include_pad. */
+export interface AvgPoolOptions extends PaddedPoolOptions {
   /** Divide by the whole window, padding included, rather than by the input's taps in it. Default: false. */
   countIncludePad?: boolean;
 }
@@ -347,13 +356,10 @@ export interface AvgPoolOptions extends PoolOptions {
 /** The mean of each window (over its taps inside the input, or with countIncludePad inside the padding too); its gradient is shared equally. */
 export function avgPool2d(x: Tensor, options: AvgPoolOptions): Tensor {
   const { n, h, w, c, size, stride } = poolWindow("avgPool2d", x, options);
-  const { pads = [0, 0, 0, 0], ceilMode = false, countIncludePad = false } = options;
-  if (!Array.isArray(pads) || pads.length !== 4 || !pads.every((p) => Number.isInteger(p) && p >= 0)) {
-    throw new ArgumentError(`avgPool2d: pads must be four non-negative integers [top, left, bottom, right], got ${describe(pads)}`);
-  }
-  checkBoolean("avgPool2d", "options.ceilMode", ceilMode);
+  const [pt, pl, pb, pr, ceilMode] = poolPadding("avgPool2d", options);
+  const { countIncludePad = false } = options;
   checkBoolean("avgPool2d", "options.countIncludePad", countIncludePad);
-  const [pt, pl, pb, pr] = pads;
+  const pads = [pt, pl, pb, pr] as const;
   const oh = outputSize("avgPool2d", h, size, stride, 1, pt, pb, ceilMode);
   const ow = outputSize("avgPool2d", w, size, stride, 1, pl, pr, ceilMode);
   const geometry = [h, w, c, size, size, stride, pt, pl, pb, pr, +countIncludePad, oh, ow] as const;

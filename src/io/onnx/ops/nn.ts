@@ -20,11 +20,11 @@ import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } 
 import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { convTranspose2d } from "../../../autograd/ops/conv-transpose.js";
 import { winogradConv3x3, winogradGroup, winogradWeights } from "../../../autograd/ops/winograd.js";
-import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes, outputSize } from "../../../autograd/ops/planes.js";
+import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
 import { affineRows } from "../../../autograd/ops/arithmetic.js";
 import { lrn } from "../../../autograd/ops/lrn.js";
 import { concat } from "../../../autograd/ops/select.js";
-import { Tensor, full } from "../../../tensor.js";
+import { Tensor } from "../../../tensor.js";
 import { DataType } from "../graph.js";
 import type { LaidOut } from "../laid-out.js";
 import { type BuildContext, type OpRule, type RunContext, refuse } from "../op-rule.js";
@@ -88,15 +88,6 @@ function fromPlanar(y: Tensor, b: Tensor | null, rank: number): Tensor {
   return rank === 1 ? biased.reshape([n, m, biased.shape[3]]) : biased;
 }
 
-/** x with `before` and `after` slices of `value` along `axis`: a concatenation, so gradients flow. */
-function padAxis(x: Tensor, axis: number, before: number, after: number, value: number): Tensor {
-  if (!before && !after) return x;
-  const slab = (k: number) => full(x.shape.map((d, i) => (i === axis ? k : d)), value, { engine: x.engine });
-  return concat([...(before ? [slab(before)] : []), x, ...(after ? [slab(after)] : [])], axis);
-}
-
-/** x (NHWC) with rows and columns of `value` around it. */
-const padWith = (x: Tensor, [top, left, bottom, right]: number[], value: number) => padAxis(padAxis(x, 1, top, bottom, value), 2, left, right, value);
 
 /** A Conv's or ConvTranspose's X, W (of X's rank) and optional B, and its spatial rank. */
 function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
@@ -314,9 +305,8 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       return [fromPlanar(y, null, rank)];
     };
   },
-  // A square, undilated 2-D window with equal strides on the NHWC kernels. The average pool takes
-  // the padding, ceil_mode and count_include_pad itself; for max the padding (and what ceil_mode
-  // adds) is made explicit as −∞.
+  // A square, undilated 2-D window with equal strides on the NHWC kernels, which take the padding
+  // and ceil_mode (and the average pool count_include_pad) themselves.
   channelsLast: (ctx) => {
     const kernel = ctx.attrs.ints("kernel_shape") ?? [];
     const ceil = ctx.attrs.int("ceil_mode", 0) === 1;
@@ -328,18 +318,8 @@ const pool = (kind: "max" | "avg"): OpRule => ({
       if (strides[0] !== strides[1] || dilations.some((d) => d !== 1)) return null;
       const [, , h, w] = x.dims;
       const [before, after] = windowPads(ctx, [h, w], kernel, strides, dilations);
-      const options = { size: kernel[0], stride: strides[0] };
-      if (kind === "avg") {
-        const pads = [before[0], before[1], after[0], after[1]] as const;
-        return [new ChannelsLast(avgPool2d(x.nhwc, { ...options, pads, ceilMode: ceil, countIncludePad: includePad }))];
-      }
-      // The rows (columns) the windows cover, ceil_mode's included.
-      const padded = [h, w].map((size, i) => (outputSize("MaxPool", size, kernel[i], strides[i], 1, before[i], after[i], ceil) - 1) * strides[i] + kernel[i]);
-      const extra = padded.map((p, i) => p - ([h, w][i] + before[i] + after[i])); // what ceil_mode adds (or leaves unread)
-      const padsOf = (i: number) => after[i] + Math.max(extra[i], 0);
-      const padding = before[0] || before[1] || padsOf(0) || padsOf(1);
-      const source = padding ? padWith(x.nhwc, [before[0], before[1], padsOf(0), padsOf(1)], -Infinity) : x.nhwc;
-      return [new ChannelsLast(maxPool2d(source, options))];
+      const options = { size: kernel[0], stride: strides[0], pads: [before[0], before[1], after[0], after[1]] as const, ceilMode: ceil };
+      return [new ChannelsLast(kind === "avg" ? avgPool2d(x.nhwc, { ...options, countIncludePad: includePad }) : maxPool2d(x.nhwc, options))];
     };
   },
 });
