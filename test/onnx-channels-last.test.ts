@@ -257,3 +257,44 @@ describe("Dropout between convolutions (SqueezeNet's)", () => {
     imported.dispose();
   });
 });
+
+describe("Resize on channels-last activations (U-Net's and YOLO's upsampling)", () => {
+  const random = rng(12);
+  const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+  /** Conv 1×1 → Resize → Conv 1×1 on 3 channels of 5×6; the Resize by scales or by sizes. */
+  const file = (attrs: Attr[], by: { scales?: number[]; sizes?: number[] }) => model({
+    nodes: [
+      node("Conv", ["x", "w1"], ["a"]),
+      node("Resize", ["a", "", by.scales ? "scales" : "", ...(by.sizes ? ["sizes"] : [])], ["r"], attrs),
+      node("Conv", ["r", "w2"], ["y"]),
+    ],
+    inputs: [value("x", FLOAT, [2, 3, 5, 6])],
+    outputs: [value("y", FLOAT, ["N", 4, "H", "W"])],
+    initializers: [
+      floats("w1", [4, 3, 1, 1], weights([4, 3, 1, 1])), floats("w2", [4, 4, 1, 1], weights([4, 4, 1, 1])),
+      ...(by.scales ? [floats("scales", [4], by.scales)] : []), ...(by.sizes ? [{ name: "sizes", dims: [4], data_type: 7, int64_data: by.sizes }] : []),
+    ],
+    opset: 13,
+  });
+  const CASES: [string, Attr[], { scales?: number[]; sizes?: number[] }][] = [
+    ["nearest ×2", [str("mode", "nearest")], { scales: [1, 1, 2, 2] }],
+    ["nearest to 7×13, asymmetric, floor", [str("mode", "nearest"), str("coordinate_transformation_mode", "asymmetric"), str("nearest_mode", "floor")], { sizes: [2, 4, 7, 13] }],
+    ["bilinear ×2, align_corners", [str("mode", "linear"), str("coordinate_transformation_mode", "align_corners")], { scales: [1, 1, 2, 2] }],
+    ["bilinear to 8×9, half_pixel", [str("mode", "linear")], { sizes: [2, 4, 8, 9] }],
+    ["cubic ×1.5", [str("mode", "cubic")], { scales: [1, 1, 1.5, 1.5] }],
+  ];
+  it.each(CASES)("%s: onnxruntime's output, no transposes around it, gradients as finite differences", async (_, attrs, by) => {
+    const bytes = file(attrs, by);
+    const input = Float32Array.from(weights([2, 3, 5, 6]));
+    await agreesWithOrt(bytes, input, [2, 3, 5, 6]);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [2, 3, 5, 6] });
+    const y = imported.predict(x);
+    expect(transposes(() => imported.predict(x).dispose())).toEqual(["2×3×5×6", [2, ...y.shape.slice(2), 4].join("×")]);
+    y.dispose();
+    const small = tensor(input.subarray(0, 90), { shape: [1, 3, 5, 6] });
+    const report = gradcheck(() => imported.call(small).square().sum(), imported.parameters());
+    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+    imported.dispose();
+  });
+});

@@ -12,7 +12,7 @@ import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type ConstantData, DataType, isFloatType } from "../graph.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
 import {
-  ChannelsLast, type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isChannelsLast, isInts, isPermuted, numbersOf, take,
+  ChannelsLast, NHWC_ORDER, type Ints, type Value, asTensor, axisOf, dimsOf, indexMap, intsElementwise, isChannelsLast, isInts, isPermuted, numbersOf, take,
 } from "../values.js";
 import { reshapePermuted, transposePermuted } from "../channels-last.js";
 
@@ -295,11 +295,9 @@ const resizePlans = (how: Interpolation) => {
   return (x: Tensor, out: number[], scales: readonly number[], roi: readonly number[] = []) => resizeTensor(x, plans(JSON.stringify([x.shape, out, scales, roi])));
 };
 
-const resize: OpRule = {
-  since: 10,
-  buffers: [1, 2],
-  floats: [0],
-  build: (ctx) => {
+const resize: OpRule = (() => {
+  /** A Resize node's attributes, read once: how it interpolates, and its geometry from its inputs. */
+  const steps = (ctx: BuildContext) => {
     const a = ctx.attrs;
     const mode = a.string("mode", "nearest");
     if (mode !== "nearest" && mode !== "linear" && mode !== "cubic") refuse(ctx, `mode ${mode}`);
@@ -315,39 +313,66 @@ const resize: OpRule = {
       mode, transform, rounding, cubicA: a.float("cubic_coeff_a", -0.75), excludeOutside: a.int("exclude_outside", 0) === 1,
       crop: crop ? { extrapolation: a.float("extrapolation_value", 0) } : undefined,
     });
-    return (args) => {
-      const x = asTensor(args[0], ctx, "X");
+    /** Output sizes, scales and roi (starts, then ends) per axis of an input of these dims, from the node's inputs. */
+    const geometry = (args: readonly (Value | undefined)[], dims: readonly number[]) => {
+      const rank = dims.length;
       const scalesIn = ctx.opset < 11 ? args[1] : args[2];
       const sizesIn = ctx.opset < 11 ? undefined : args[3];
-      const axes = (axesAttr ?? x.shape.map((_, i) => i)).map((d) => axisOf(d, x.rank, ctx.where));
-      const scales = x.shape.map(() => 1), out = [...x.shape];
+      const axes = (axesAttr ?? dims.map((_, i) => i)).map((d) => axisOf(d, rank, ctx.where));
+      const scales = dims.map(() => 1), out = [...dims];
       const sizeList = sizesIn === undefined ? [] : numbersOf(sizesIn, ctx.where, "sizes").ints;
       const scaleList = scalesIn === undefined ? [] : numbersOf(scalesIn, ctx.where, "scales").ints;
       if (sizeList.length > 0) {
         if (sizeList.length !== axes.length) refuse(ctx, `${sizeList.length} sizes for ${axes.length} axes`);
-        if (policy === "stretch") axes.forEach((d, i) => { out[d] = sizeList[i]; scales[d] = sizeList[i] / x.shape[d]; });
+        if (policy === "stretch") axes.forEach((d, i) => { out[d] = sizeList[i]; scales[d] = sizeList[i] / dims[d]; });
         else {
           // One scale for every listed axis, so that the aspect ratio stays: the largest that fits, or the smallest that covers.
-          const ratios = axes.map((d, i) => sizeList[i] / x.shape[d]);
+          const ratios = axes.map((d, i) => sizeList[i] / dims[d]);
           const scale = policy === "not_larger" ? Math.min(...ratios) : Math.max(...ratios);
-          axes.forEach((d) => { scales[d] = scale; out[d] = Math.round(scale * x.shape[d]); });
+          axes.forEach((d) => { scales[d] = scale; out[d] = Math.round(scale * dims[d]); });
         }
       } else if (scaleList.length > 0) {
         if (scaleList.length !== axes.length) refuse(ctx, `${scaleList.length} scales for ${axes.length} axes`);
-        axes.forEach((d, i) => { scales[d] = scaleList[i]; out[d] = Math.floor(x.shape[d] * scaleList[i]); });
+        axes.forEach((d, i) => { scales[d] = scaleList[i]; out[d] = Math.floor(dims[d] * scaleList[i]); });
       } else refuse(ctx, "neither scales nor sizes");
       let roi: number[] = [];
       if (crop) {
         // roi: starts then ends, for the listed axes (or every axis); unlisted axes keep the whole [0, 1].
         const given = args[1] === undefined ? [] : numbersOf(args[1], ctx.where, "roi").ints;
         if (given.length !== 2 * axes.length) refuse(ctx, `roi has ${given.length} values for ${axes.length} axes`);
-        roi = [...x.shape.map(() => 0), ...x.shape.map(() => 1)];
-        axes.forEach((d, i) => { roi[d] = given[i]; roi[x.rank + d] = given[axes.length + i]; });
+        roi = [...dims.map(() => 0), ...dims.map(() => 1)];
+        axes.forEach((d, i) => { roi[d] = given[i]; roi[rank + d] = given[axes.length + i]; });
       }
-      return [resized(x, out, scales, roi)];
+      return { out, scales, roi };
     };
-  },
-};
+    return { geometry, resized };
+  };
+  return {
+    since: 10,
+    buffers: [1, 2],
+    floats: [0],
+    build: (ctx) => {
+      const { geometry, resized } = steps(ctx);
+      return (args) => {
+        const x = asTensor(args[0], ctx, "X");
+        const { out, scales, roi } = geometry(args, x.shape);
+        return [resized(x, out, scales, roi)];
+      };
+    },
+    // A channels-last image resized as it is held: the plan made for its axes in NHWC order (each
+    // axis's map depends on that axis alone), so no transposes around an upsampling.
+    channelsLast: (ctx) => {
+      const { geometry, resized } = steps(ctx);
+      return (args) => {
+        const x = args[0];
+        if (!isChannelsLast(x)) return null;
+        const { out, scales, roi } = geometry(args as (Value | undefined)[], x.dims);
+        const held = (v: readonly number[]) => NHWC_ORDER.map((d) => v[d]);
+        return [new ChannelsLast(resized(x.nhwc, held(out), held(scales), roi.length ? [...held(roi.slice(0, 4)), ...held(roi.slice(4))] : roi))];
+      };
+    },
+  };
+})();
 
 const upsample: OpRule = {
   since: 7, // Upsample-1 took height_scale and width_scale attributes
