@@ -1,10 +1,11 @@
 // CNN suite (issue 21): forward latency of six ImageNet CNNs at 224×224, batch 1 and 8, for
 // wasmgrad and onnxruntime-web on the same ONNX files (seeded weights: scripts/model-zoo.py and
-// bench/cnn-models.py make them), at one thread and at --threads N; a fine-tuning step (batch 16,
-// every layer training, BatchNorm frozen) of MobileNetV2 at 128×128 and ResNet-18 at 112×112
-// against PyTorch CPU eager on one thread (timed by bench/cnn-models.py on this machine, in the
-// same run); and ResNet-50's standard conv shapes in GFLOP/s beside the GEMM of the same
-// product, measured in the same run.
+// bench/cnn-models.py make them), at one thread and at --threads N; single layers of the other
+// conv kinds (MobileNetV2's depthwise layers, a 1-D stack, an atrous 3×3, a ConvTranspose) against
+// ORT-web; a fine-tuning step (batch 16, every layer training, BatchNorm frozen) of MobileNetV2 at
+// 128×128 and ResNet-18 at 112×112 against PyTorch CPU eager on one thread (timed by
+// bench/cnn-models.py on this machine, in the same run), each step kernel by kernel, and its
+// memory; and ResNet-50's standard conv shapes in GFLOP/s beside the GEMM of the same product.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -189,7 +190,7 @@ export async function* run(log) {
     const kase = `${label} fine-tuning step batch 16`;
     yield { suite: "cnn", case: kase, impl: oneImpl, ...perSecond(16, t) };
     yield { suite: "cnn", case: kase, impl: "pytorch-cpu", metric: "samples/s", median: spec.samplesPerSecond, min: spec.min, max: spec.max, note: `PyTorch ${torch.torch} eager, one thread, median of ${spec.steps} steps` };
-    if (name === "mobilenetv2-train") yield* kernelShares(one, step, label, oneImpl);
+    yield* kernelShares(one, step, label, oneImpl);
     model.dispose();
     yield* stepMemory(readFileSync(file(name)), spec, label, best);
   }
