@@ -23,3 +23,4 @@ export function isRelaxed(): i32 {
 export * from "./recurrent";
 export * from "./winograd";
 export * from "./lrn";
+export * from "./resize";

@@ -229,12 +229,16 @@ class DilatedStack1d(nn.Module):
 
 
 def export_conv_kinds():
-    """The 1-D stack over 16,000 samples, DeepLab's atrous 3×3 (dilation 2) at 28×28×256, and
-    U-Net's up-convolution (ConvTranspose 2×2, stride 2) from 56×56×128 to 112×112×64."""
+    """The 1-D stack over 16,000 samples, DeepLab's atrous 3×3 (dilation 2) at 28×28×256,
+    U-Net's up-convolution (ConvTranspose 2×2, stride 2) from 56×56×128 to 112×112×64, and an
+    up block with Resize (Conv 1×1, ×2 nearest or bilinear, Conv 3×3) from 28×28×128."""
     torch.manual_seed(2)
     export_layer(DilatedStack1d(), (64, 16000), "conv1d-stack")
     export_layer(nn.Conv2d(256, 256, 3, padding=2, dilation=2), (256, 28, 28), "atrous-256-28")
     export_layer(nn.ConvTranspose2d(128, 64, 2, stride=2), (128, 56, 56), "upconv-128-56")
+    for mode in ("nearest", "bilinear"):
+        export_layer(nn.Sequential(nn.Conv2d(128, 64, 1), nn.Upsample(scale_factor=2, mode=mode), nn.Conv2d(64, 64, 3, padding=1)),
+                     (128, 28, 28), f"upsample-{mode}-128-28")
 
 
 def main():

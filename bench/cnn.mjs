@@ -1,8 +1,8 @@
 // CNN suite (issue 21): forward latency of six ImageNet CNNs at 224×224, batch 1 and 8, for
 // wasmgrad and onnxruntime-web on the same ONNX files (seeded weights: scripts/model-zoo.py and
 // bench/cnn-models.py make them), at one thread and at --threads N; single layers of the other
-// conv kinds (MobileNetV2's depthwise layers, a 1-D stack, an atrous 3×3, a ConvTranspose) against
-// ORT-web; a fine-tuning step (batch 16, every layer training, BatchNorm frozen) of MobileNetV2 at
+// conv kinds (MobileNetV2's depthwise layers, a 1-D stack, an atrous 3×3, a ConvTranspose, Resize
+// up blocks) against ORT-web; a fine-tuning step (batch 16, every layer training, BatchNorm frozen) of MobileNetV2 at
 // 128×128 and ResNet-18 at 112×112 against PyTorch CPU eager on one thread (timed by
 // bench/cnn-models.py on this machine, in the same run), each step kernel by kernel, and its
 // memory; and ResNet-50's standard conv shapes in GFLOP/s beside the GEMM of the same product.
@@ -27,13 +27,15 @@ const FORWARD = [
 const FINETUNE = [["MobileNetV2 128×128", "mobilenetv2-train"], ["ResNet-18 112×112", "resnet18-train"]];
 // MobileNetV2's depthwise 3×3 layers at 224×224, one Conv each (bench/cnn-models.py): channels, size, stride.
 // And the other conv kinds: WaveNet's 1-D stack (64 channels, kernel 3, dilations 1–8, 16,000
-// samples), DeepLab's atrous 3×3 (dilation 2) and U-Net's up-convolution. Each runs alone, batch 1.
+// samples), DeepLab's atrous 3×3 (dilation 2), U-Net's up-convolution, and an up block with
+// Resize. Each runs alone, batch 1.
 const LAYERS = [[32, 112, 1], [96, 112, 2], [144, 56, 1], [144, 56, 2], [192, 28, 1], [384, 14, 1], [576, 14, 2], [960, 7, 1]]
   .map(([c, size, stride]) => ({ label: `depthwise 3×3/${stride} ${size}×${size}×${c}`, name: `dw-${c}-${size}-${stride}`, image: `${c}×${size}×${size}` }))
   .concat([
     { label: "1-D conv ×4 (k 3, dilations 1–8) 16000×64", name: "conv1d-stack", image: "64×16000" },
     { label: "atrous 3×3 dilation 2 28×28×256", name: "atrous-256-28", image: "256×28×28" },
     { label: "ConvTranspose 2×2/2 56×56×128→64", name: "upconv-128-56", image: "128×56×56" },
+    ...["nearest", "bilinear"].map((mode) => ({ label: `Conv, Resize ×2 ${mode}, Conv 28×28×128→64`, name: `upsample-${mode}-128-28`, image: "128×28×28" })),
   ]);
 
 /** The ONNX files and PyTorch's fine-tuning rates, made by the Python scripts (PyTorch's timed now, on this machine). */

@@ -142,6 +142,34 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     });
   }, 60_000);
 
+  it("an imported bilinear Resize ×2 of channels-last images (after a Conv): output and ∂x", async () => {
+    const r0 = new Random(23);
+    const bytes = onnxModelType().encode({
+      ir_version: 8, opset_import: [{ domain: "", version: 13 }],
+      graph: {
+        name: "g",
+        node: [
+          { op_type: "Conv", input: ["x", "w"], output: ["c"], name: "c" },
+          { op_type: "Resize", input: ["c", "", "s"], output: ["y"], name: "y", attribute: [{ name: "mode", type: 3, s: new TextEncoder().encode("linear") }] },
+        ],
+        initializer: [
+          { name: "w", dims: [32, 8, 1, 1], data_type: 1, float_data: Array.from(random(r0, 32 * 8)) },
+          { name: "s", dims: [4], data_type: 1, float_data: [1, 1, 2, 2] },
+        ],
+        input: [{ name: "x", type: { tensor_type: { elem_type: 1, shape: { dim: [5, 8, 30, 30].map((d) => ({ dim_value: d })) } } } }],
+        output: [{ name: "y", type: { tensor_type: { elem_type: 1, shape: { dim: [5, 32, 60, 60].map((d) => ({ dim_value: d })) } } } }],
+      },
+    }).finish();
+    await sameBits(() => {
+      const r = new Random(24);
+      const model = fromOnnx(bytes);
+      const x = tensor(random(r, 5 * 8 * 30 * 30), { shape: [5, 8, 30, 30], requiresGrad: true });
+      const y = model.forward(x);
+      y.mul(y).sum().backward();
+      return [y.data(), x.grad!.data()];
+    });
+  }, 60_000);
+
   // The input-gradient path run forward: a batch by chunks of images, and one image (its GEMM shared).
   for (const [name, xShape, wShape, options] of [
     ["a batch of 11, 3×3 stride 2 with output padding", [11, 12, 12, 16], [3, 3, 8, 16], { stride: 2, padding: [1, 1, 1, 1], outputPadding: [1, 1] }],

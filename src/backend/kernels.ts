@@ -141,6 +141,14 @@ export interface Kernels {
   lrnBackward(
     x: number, y: number, d: number, gy: number, outer: number, c: number, inner: number, size: number, alpha: number, beta: number, t: number, gx: number,
   ): void;
+  resizeImages(
+    x: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    rows: number, wr: number, cols: number, wc: number, nearest: boolean, r0: number, r1: number, y: number,
+  ): void;
+  resizeImagesBackward(
+    gy: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    rows: number, wr: number, cols: number, wc: number, nearest: boolean, gx: number,
+  ): void;
   erf(x: number, y: number, n: number): void;
   erfBackward(x: number, gy: number, gx: number, n: number): void;
   convPlanes(

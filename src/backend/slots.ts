@@ -71,7 +71,7 @@ export const KERNELS = {
   softplus: false, softplusBackward: false, hardSigmoid: false, hardSigmoidBackward: false, hardSwish: false, hardSwishBackward: false,
   softmaxRows: false, softmaxBackward: false, logSoftmaxRows: false, logSoftmaxBackward: false,
   addBias: false, mulRows: false, copyRows: false, transposeBlocks: false, clamp: false, clampBackward: false, winogradInput: false, winogradOutput: false, im2col: false, col2im: false, padImage: false, convDirect: false, convOneChannel: false, convWeightGrad: false, depthwiseConv: false, depthwiseConvInputGrad: false, depthwiseConvWeightGrad: false,
-  maxPool: false, maxPoolBackward: false, avgPool: false, avgPoolBackward: false, lrn: false, lrnBackward: false,
+  maxPool: false, maxPoolBackward: false, avgPool: false, avgPoolBackward: false, lrn: false, lrnBackward: false, resizeImages: false, resizeImagesBackward: false,
 } as const;
 export type ParallelKernel = keyof typeof KERNELS;
 export const KERNEL_NAMES = Object.keys(KERNELS) as ParallelKernel[];

@@ -8,6 +8,7 @@
 import { concat } from "../../../autograd/ops/select.js";
 import { broadcastShapes } from "../../../autograd/ops/shape.js";
 import { contiguousStrides } from "../../../autograd/ops/util.js";
+import { resizeImages } from "../../../autograd/ops/resize.js";
 import { type Tensor, full, sizeOf, tensor } from "../../../tensor.js";
 import { type ConstantData, DataType, isFloatType } from "../graph.js";
 import { type BuildContext, INT64_OUT, type OpRule, refuse } from "../op-rule.js";
@@ -214,52 +215,61 @@ type ResizePlan =
   | { nearest: true; out: number[]; map: Int32Array }
   | { nearest: false; axes: { shape: number[]; taps: { map: Int32Array; weight: Float32Array }[]; weightShape: number[]; outside: Float32Array | null }[] };
 
-function resizePlan(dims: readonly number[], out: number[], scales: readonly number[], roi: readonly number[], how: Interpolation): ResizePlan {
-  const rank = dims.length;
-  const source = (d: number, i: number) => {
+/**
+ * One axis's taps for Resize (nearest: 1, linear: 2, cubic: 4): per tap, for each output index
+ * the source index (clamped into the input) and its weight (0 outside a crop), and per output
+ * index the constant a crop puts there (0 inside it).
+ */
+function axisTaps(d: number, dims: readonly number[], out: readonly number[], scales: readonly number[], roi: readonly number[], how: Interpolation) {
+  const rank = dims.length, size = dims[d];
+  const source = (i: number) => {
     if (!how.crop) return how.transform(i, scales[d], dims[d], dims[d] * scales[d], out[d]);
     const [start, end] = [roi[d] ?? 0, roi[rank + d] ?? 1];
     return out[d] > 1 ? start * (dims[d] - 1) + (i * (end - start) * (dims[d] - 1)) / (out[d] - 1) : 0.5 * (start + end) * (dims[d] - 1);
   };
+  const count = how.mode === "cubic" ? 4 : how.mode === "linear" ? 2 : 1;
+  const at: number[][] = Array.from({ length: count }, () => []), w: number[][] = Array.from({ length: count }, () => []);
+  const outside: number[] = [];
+  for (let i = 0; i < out[d]; i++) {
+    const x = source(i);
+    const off = how.crop !== undefined && (x < 0 || x > size - 1);
+    outside.push(off ? how.crop!.extrapolation : 0);
+    let idx: number[], weights: number[];
+    if (count === 1) [idx, weights] = [[how.rounding(x)], [1]];
+    else if (count === 2) {
+      const c = Math.min(Math.max(x, 0), size - 1), f = Math.floor(c);
+      [idx, weights] = [[f, f + 1], [1 - (c - f), c - f]];
+    } else {
+      // The four nearest of the edge-padded input (ONNX's reference): taps base − 1 … base + 2, base ∈ [−1, size − 1].
+      const base0 = Number.isInteger(x) ? x - 1 : Math.floor(x);
+      const base = Math.min(Math.max(base0, -1), size - 1);
+      idx = [base - 1, base, base + 1, base + 2];
+      weights = cubicWeights(x - base0, how.cubicA);
+      if (how.excludeOutside) {
+        weights = weights.map((v, k) => (idx[k] < 0 || idx[k] >= size ? 0 : v));
+        const total = weights.reduce((p, q) => p + q, 0);
+        weights = weights.map((v) => v / total);
+      }
+    }
+    for (let k = 0; k < count; k++) {
+      at[k].push(Math.min(Math.max(idx[k], 0), size - 1));
+      w[k].push(off ? 0 : weights[k]);
+    }
+  }
+  return { at, w, outside };
+}
+
+function resizePlan(dims: readonly number[], out: number[], scales: readonly number[], roi: readonly number[], how: Interpolation): ResizePlan {
   if (how.mode === "nearest" && !how.crop) {
     const strides = contiguousStrides(dims);
-    const pick = out.map((o, d) => Array.from({ length: o }, (_, i) => Math.min(Math.max(how.rounding(source(d, i)), 0), dims[d] - 1)));
+    const pick = out.map((_, d) => axisTaps(d, dims, out, scales, roi, how).at[0]);
     return { nearest: true, out, map: indexMap(out, (ix) => ix.reduce((a, v, d) => a + pick[d][v] * strides[d], 0)) };
   }
   const axes: Extract<ResizePlan, { nearest: false }>["axes"] = [];
   let current = [...dims];
-  for (let d = 0; d < rank; d++) {
+  for (let d = 0; d < dims.length; d++) {
     if (out[d] === dims[d] && scales[d] === 1 && !how.crop) continue;
-    const size = dims[d];
-    const count = how.mode === "cubic" ? 4 : how.mode === "linear" ? 2 : 1;
-    const at: number[][] = Array.from({ length: count }, () => []), w: number[][] = Array.from({ length: count }, () => []);
-    const outside: number[] = [];
-    for (let i = 0; i < out[d]; i++) {
-      const x = source(d, i);
-      const off = how.crop !== undefined && (x < 0 || x > size - 1);
-      outside.push(off ? how.crop!.extrapolation : 0);
-      let idx: number[], weights: number[];
-      if (count === 1) [idx, weights] = [[how.rounding(x)], [1]]; // nearest within a crop
-      else if (count === 2) {
-        const c = Math.min(Math.max(x, 0), size - 1), f = Math.floor(c);
-        [idx, weights] = [[f, f + 1], [1 - (c - f), c - f]];
-      } else {
-        // The four nearest of the edge-padded input (ONNX's reference): taps base − 1 … base + 2, base ∈ [−1, size − 1].
-        const base0 = Number.isInteger(x) ? x - 1 : Math.floor(x);
-        const base = Math.min(Math.max(base0, -1), size - 1);
-        idx = [base - 1, base, base + 1, base + 2];
-        weights = cubicWeights(x - base0, how.cubicA);
-        if (how.excludeOutside) {
-          weights = weights.map((v, k) => (idx[k] < 0 || idx[k] >= size ? 0 : v));
-          const total = weights.reduce((p, q) => p + q, 0);
-          weights = weights.map((v) => v / total);
-        }
-      }
-      for (let k = 0; k < count; k++) {
-        at[k].push(Math.min(Math.max(idx[k], 0), size - 1));
-        w[k].push(off ? 0 : weights[k]);
-      }
-    }
+    const { at, w, outside } = axisTaps(d, dims, out, scales, roi, how);
     const shape = [...current];
     shape[d] = out[d];
     const strides = contiguousStrides(current);
@@ -273,6 +283,27 @@ function resizePlan(dims: readonly number[], out: number[], scales: readonly num
   }
   return { nearest: false, axes };
 }
+
+/**
+ * NHWC images [n, h, w, c] resized along h and w alone, nearest or linear and not cropped: on the
+ * image kernels (resizeImages), each output row's and column's taps made once per shape; null
+ * for any other resize (the plan's gathers run).
+ */
+const imageResizes = (how: Interpolation) => {
+  const tables = memo((key) => {
+    const [dims, out, scales] = JSON.parse(key) as number[][];
+    const pairs = (d: number) => {
+      const { at, w } = axisTaps(d, dims, out, scales, [], how);
+      return { at: at.length === 1 ? [at[0], at[0]] : at, w: w.length === 1 ? [w[0], w[0].map(() => 0)] : w };
+    };
+    return { rows: pairs(1), cols: pairs(2) };
+  });
+  return (x: Tensor, out: number[], scales: readonly number[]): Tensor | null => {
+    if ((how.mode !== "nearest" && how.mode !== "linear") || how.crop || out[0] !== x.shape[0] || out[3] !== x.shape[3]) return null;
+    const { rows, cols } = tables(JSON.stringify([x.shape, out, scales]));
+    return resizeImages(x, { rows: rows.at, rowWeights: rows.w, cols: cols.at, colWeights: cols.w, nearest: how.mode === "nearest" });
+  };
+};
 
 /** x resized by its plan: a gather (nearest), or per axis its taps weighted; differentiable either way. */
 function resizeTensor(x: Tensor, plan: ResizePlan): Tensor {
@@ -309,10 +340,11 @@ const resize: OpRule = (() => {
     const policy = a.string("keep_aspect_ratio_policy", "stretch");
     if (!["stretch", "not_larger", "not_smaller"].includes(policy)) refuse(ctx, `keep_aspect_ratio_policy ${policy}`);
     const axesAttr = a.ints("axes");
-    const resized = resizePlans({
+    const how: Interpolation = {
       mode, transform, rounding, cubicA: a.float("cubic_coeff_a", -0.75), excludeOutside: a.int("exclude_outside", 0) === 1,
       crop: crop ? { extrapolation: a.float("extrapolation_value", 0) } : undefined,
-    });
+    };
+    const resized = resizePlans(how), images = imageResizes(how);
     /** Output sizes, scales and roi (starts, then ends) per axis of an input of these dims, from the node's inputs. */
     const geometry = (args: readonly (Value | undefined)[], dims: readonly number[]) => {
       const rank = dims.length;
@@ -345,7 +377,7 @@ const resize: OpRule = (() => {
       }
       return { out, scales, roi };
     };
-    return { geometry, resized };
+    return { geometry, resized, images };
   };
   return {
     since: 10,
@@ -359,16 +391,18 @@ const resize: OpRule = (() => {
         return [resized(x, out, scales, roi)];
       };
     },
-    // A channels-last image resized as it is held: the plan made for its axes in NHWC order (each
-    // axis's map depends on that axis alone), so no transposes around an upsampling.
+    // A channels-last image resized as it is held: along h and w alone, nearest or linear, on the
+    // image kernels; any other resize by the plan made for its axes in NHWC order (each axis's map
+    // depends on that axis alone). No transposes around an upsampling either way.
     channelsLast: (ctx) => {
-      const { geometry, resized } = steps(ctx);
+      const { geometry, resized, images } = steps(ctx);
       return (args) => {
         const x = args[0];
         if (!isChannelsLast(x)) return null;
         const { out, scales, roi } = geometry(args as (Value | undefined)[], x.dims);
         const held = (v: readonly number[]) => NHWC_ORDER.map((d) => v[d]);
-        return [new ChannelsLast(resized(x.nhwc, held(out), held(scales), roi.length ? [...held(roi.slice(0, 4)), ...held(roi.slice(4))] : roi))];
+        const y = images(x.nhwc, held(out), held(scales)) ?? resized(x.nhwc, held(out), held(scales), roi.length ? [...held(roi.slice(0, 4)), ...held(roi.slice(4))] : roi);
+        return [new ChannelsLast(y)];
       };
     },
   };
