@@ -12,6 +12,7 @@ import { CLAIM, STOP_BIT, claim, hasWork, openClaim } from "../src/backend/slots
 import { lenet, mnistMlp } from "../examples/models.mjs";
 import { fromOnnx } from "../dist/onnx.js";
 import { onnxModelType } from "../src/io/onnx/proto-type.js";
+import { FLOAT, floats, int, model, node, str, value } from "./onnx-builder.js";
 import type { Conv2DOptions, ConvTranspose2DOptions } from "../src/index.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -117,58 +118,28 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     }, 60_000);
   }
 
-  it("an imported LRN across the channels of channels-last images (GoogLeNet's, after a Conv): output and ∂x", async () => {
-    const r0 = new Random(21);
-    const bytes = onnxModelType().encode({
-      ir_version: 8, opset_import: [{ domain: "", version: 13 }],
-      graph: {
-        name: "g",
-        node: [
-          { op_type: "Conv", input: ["x", "w"], output: ["c"], name: "c" },
-          { op_type: "LRN", input: ["c"], output: ["y"], name: "y", attribute: [{ name: "size", type: 2, i: 5 }, { name: "alpha", type: 1, f: 1e-3 }] },
-        ],
-        initializer: [{ name: "w", dims: [64, 8, 1, 1], data_type: 1, float_data: Array.from(random(r0, 64 * 8)) }],
-        input: [{ name: "x", type: { tensor_type: { elem_type: 1, shape: { dim: [5, 8, 28, 28].map((d) => ({ dim_value: d })) } } } }],
-        output: [{ name: "y", type: { tensor_type: { elem_type: 1, shape: { dim: [5, 64, 28, 28].map((d) => ({ dim_value: d })) } } } }],
-      },
-    }).finish();
-    await sameBits(() => {
-      const r = new Random(22);
-      const model = fromOnnx(bytes);
-      const x = tensor(random(r, 5 * 8 * 28 * 28), { shape: [5, 8, 28, 28], requiresGrad: true });
-      const y = model.forward(x);
-      y.mul(y).sum().backward();
-      return [y.data(), x.grad!.data()];
-    });
-  }, 60_000);
-
-  it("an imported bilinear Resize ×2 of channels-last images (after a Conv): output and ∂x", async () => {
-    const r0 = new Random(23);
-    const bytes = onnxModelType().encode({
-      ir_version: 8, opset_import: [{ domain: "", version: 13 }],
-      graph: {
-        name: "g",
-        node: [
-          { op_type: "Conv", input: ["x", "w"], output: ["c"], name: "c" },
-          { op_type: "Resize", input: ["c", "", "s"], output: ["y"], name: "y", attribute: [{ name: "mode", type: 3, s: new TextEncoder().encode("linear") }] },
-        ],
-        initializer: [
-          { name: "w", dims: [32, 8, 1, 1], data_type: 1, float_data: Array.from(random(r0, 32 * 8)) },
-          { name: "s", dims: [4], data_type: 1, float_data: [1, 1, 2, 2] },
-        ],
-        input: [{ name: "x", type: { tensor_type: { elem_type: 1, shape: { dim: [5, 8, 30, 30].map((d) => ({ dim_value: d })) } } } }],
-        output: [{ name: "y", type: { tensor_type: { elem_type: 1, shape: { dim: [5, 32, 60, 60].map((d) => ({ dim_value: d })) } } } }],
-      },
-    }).finish();
-    await sameBits(() => {
-      const r = new Random(24);
-      const model = fromOnnx(bytes);
-      const x = tensor(random(r, 5 * 8 * 30 * 30), { shape: [5, 8, 30, 30], requiresGrad: true });
-      const y = model.forward(x);
-      y.mul(y).sum().backward();
-      return [y.data(), x.grad!.data()];
-    });
-  }, 60_000);
+  // Ops on channels-last images after a Conv (1×1, 8 channels in), each on kernels of its own: [name, the node, its extra initialisers, x's and y's dims].
+  const afterConv: [string, object, object[], number[], number[]][] = [
+    ["LRN across the channels (GoogLeNet's)", node("LRN", ["c"], ["y"], [int("size", 5), { name: "alpha", type: 1, f: 1e-3 }]), [], [5, 8, 28, 28], [5, 64, 28, 28]],
+    ["bilinear Resize ×2", node("Resize", ["c", "", "s"], ["y"], [str("mode", "linear")]), [floats("s", [4], [1, 1, 2, 2])], [5, 8, 30, 30], [5, 32, 60, 60]],
+  ];
+  for (const [name, op, extra, xDims, yDims] of afterConv) {
+    it(`an imported ${name} of channels-last images: output and ∂x`, async () => {
+      const bytes = model({
+        nodes: [node("Conv", ["x", "w"], ["c"]), op],
+        inputs: [value("x", FLOAT, xDims)], outputs: [value("y", FLOAT, yDims)],
+        initializers: [floats("w", [yDims[1], 8, 1, 1], Array.from(random(new Random(21), yDims[1] * 8))), ...extra],
+        opset: 13,
+      });
+      await sameBits(() => {
+        const m = fromOnnx(bytes);
+        const x = tensor(random(new Random(22), xDims.reduce((a, b) => a * b)), { shape: xDims, requiresGrad: true });
+        const y = m.forward(x);
+        y.mul(y).sum().backward();
+        return [y.data(), x.grad!.data()];
+      });
+    }, 60_000);
+  }
 
   // The input-gradient path run forward: a batch by chunks of images, and one image (its GEMM shared).
   for (const [name, xShape, wShape, options] of [
