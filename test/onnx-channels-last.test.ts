@@ -236,6 +236,25 @@ describe("1-D and dilated convolutions on conv2d's kernels", () => {
   });
 });
 
+describe("a dilated depthwise Conv (DeepLab's), which the direct kernels do not take", () => {
+  it("runs on the planar kernels: onnxruntime's values, gradients as finite differences", async () => {
+    const random = rng(13);
+    const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+    const bytes = model({
+      nodes: [node("Conv", ["x", "w", "b"], ["h"], [int("group", 4), ints("dilations", [2, 2]), ints("pads", [2, 2, 2, 2])]), node("Tanh", ["h"], ["y"])],
+      inputs: [value("x", FLOAT, [2, 4, 7, 6])],
+      outputs: [value("y", FLOAT, [2, 4, 7, 6])],
+      initializers: [floats("w", [4, 1, 3, 3], weights([4, 1, 3, 3])), floats("b", [4], weights([4]))],
+    });
+    const input = Float32Array.from(weights([2, 4, 7, 6]));
+    await agreesWithOrt(bytes, input, [2, 4, 7, 6]);
+    const imported = fromOnnx(bytes);
+    const report = gradcheck(() => imported.call(tensor(input, { shape: [2, 4, 7, 6] })).square().sum(), imported.parameters());
+    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+    imported.dispose();
+  });
+});
+
 describe("Dropout between convolutions (SqueezeNet's)", () => {
   it("with a mask output nothing reads: the activations stay channels-last, and no mask is made", async () => {
     const random = rng(9);
