@@ -358,16 +358,17 @@ function addRun(dst: usize, src: usize, count: i32): void {
  * backward pass; −1 (and −∞) for a window with no tap inside. Ties go to the first in row-major
  * window order; a NaN beats every number, so a window holding one gives NaN wherever it sits.
  * Four channels at a time (NHWC keeps them together); a last partial vector reads past its pixel,
- * which the allocator allows, and stores only its own lanes.
+ * which the allocator allows, and stores only its own lanes. Output rows [r0, r1) of each image
+ * (threads share one image's rows).
  */
 export function maxPool(
-  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, pt: i32, pl: i32, oh: i32, ow: i32,
+  x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32, pt: i32, pl: i32, oh: i32, ow: i32, r0: i32, r1: i32,
   y: usize, argmax: usize,
 ): void {
   const lanes = i32x4(0, 1, 2, 3); // channel ch + lane is at index i + lane
-  let out = 0;
   for (let b = 0; b < n; b++, x += <usize>(h * w * c) << 2) {
-    for (let oy = 0; oy < oh; oy++) {
+    let out = (b * oh + r0) * ow * c;
+    for (let oy = r0; oy < r1; oy++) {
       const iy0 = oy * stride - pt;
       const ky0 = max(0, -iy0), ky1 = min(kh, h - iy0); // the window's rows inside the input
       for (let ox = 0; ox < ow; ox++) {
@@ -426,15 +427,16 @@ export function maxPoolBackward(gy: usize, argmax: usize, n: i32, outSize: i32, 
  * oy·stride − pt, column ox·stride − pl; taps outside the input read as zero, and the mean is
  * over windowCount's taps (the input's, or with includePad the padded input's — ONNX's
  * count_include_pad). Four channels at a time: each tap's pixel added into the output pixel.
+ * Output rows [r0, r1) of each image (threads share one image's rows).
  */
 export function avgPool(
   x: usize, n: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, stride: i32,
-  pt: i32, pl: i32, pb: i32, pr: i32, includePad: bool, oh: i32, ow: i32, y: usize,
+  pt: i32, pl: i32, pb: i32, pr: i32, includePad: bool, oh: i32, ow: i32, r0: i32, r1: i32, y: usize,
 ): void {
-  fill(y, 0, n * oh * ow * c);
-  let out = y;
   for (let b = 0; b < n; b++, x += <usize>(h * w * c) << 2) {
-    for (let oy = 0; oy < oh; oy++) {
+    let out = y + (<usize>((b * oh + r0) * ow * c) << 2);
+    fill(out, 0, (r1 - r0) * ow * c);
+    for (let oy = r0; oy < r1; oy++) {
       const top = oy * stride - pt, y0 = max(top, 0), y1 = min(top + kh, h);
       for (let ox = 0; ox < ow; ox++, out += <usize>c << 2) {
         const left = ox * stride - pl, x0 = max(left, 0), x1 = min(left + kw, w);

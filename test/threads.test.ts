@@ -240,6 +240,24 @@ describe("threads: convolutions, pooling and activations, shared by images and r
     });
   }, 60_000);
 
+  it("maxPool2d and avgPool2d of one image, padded, by output rows: output and ∂x", async () => {
+    await sameBits(() => {
+      const values = random(new Random(16), 1 * 57 * 56 * 24);
+      const results: Float32Array[] = [];
+      for (const pool of [
+        (x: never) => maxPool2d(x, { size: 3, stride: 1, pads: [1, 1, 1, 1] }),
+        (x: never) => maxPool2d(x, { size: 3, stride: 2, pads: [0, 1, 1, 0], ceilMode: true }),
+        (x: never) => avgPool2d(x, { size: 3, stride: 2, pads: [1, 1, 1, 1], countIncludePad: true }),
+      ]) {
+        const x = tensor(values, { shape: [1, 57, 56, 24], requiresGrad: true });
+        const y = pool(x as never);
+        y.mul(y).sum().backward();
+        results.push(y.data(), x.grad!.data());
+      }
+      return results;
+    });
+  }, 60_000);
+
   it("every activation over 401 rows of 101 (softmax by rows, the rest by element ranges): values and gradients", async () => {
     await sameBits(() => {
       const r = new Random(13);

@@ -101,12 +101,12 @@ export interface Kernels {
   ): void;
   maxPool(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number, pt: number, pl: number, oh: number, ow: number,
-    y: number, argmax: number,
+    r0: number, r1: number, y: number, argmax: number,
   ): void;
   maxPoolBackward(gy: number, argmax: number, n: number, outSize: number, dx: number, inSize: number): void;
   avgPool(
     x: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number,
-    pt: number, pl: number, pb: number, pr: number, includePad: number, oh: number, ow: number, y: number,
+    pt: number, pl: number, pb: number, pr: number, includePad: number, oh: number, ow: number, r0: number, r1: number, y: number,
   ): void;
   avgPoolBackward(
     gy: number, n: number, h: number, w: number, c: number, kh: number, kw: number, stride: number,

@@ -322,12 +322,23 @@ export function maxPool2d(x: Tensor, options: PaddedPoolOptions): Tensor {
   const argmax = empty(x, [n, oh, ow, c]); // i32 indices into each image of x, stored in a float tensor's memory
   const at = (t: Tensor, i: number) => imageOf(t, n, i);
   const byImages = { unit: 1, work: x.size };
-  x.engine.share(n, (from, to) => [["maxPool", at(x, from), to - from, h, w, c, size, size, stride, pt, pl, oh, ow, at(y, from), at(argmax, from)]], byImages);
+  sharePool(x, oh, (from, to, r0, r1) => ["maxPool", at(x, from), to - from, h, w, c, size, size, stride, pt, pl, oh, ow, r0, r1, at(y, from), at(argmax, from)]);
   return record(y, "maxPool2d", [x], (gy) => {
     const gx = empty(x);
     x.engine.share(n, (from, to) => [["maxPoolBackward", at(gy, from), at(argmax, from), to - from, oh * ow * c, at(gx, from), h * w * c]], byImages);
     return [gx];
   }, { size, stride, ...(pt || pl || pb || pr ? { pads: [pt, pl, pb, pr] } : {}), ...(ceilMode ? { ceilMode } : {}) }, [argmax]);
+}
+
+/**
+ * A pool's forward pass shared between threads: a batch by images, one image by output rows
+ * (each output written once, whichever thread writes it); `call(from, to, r0, r1)` pools images
+ * [from, to), rows [r0, r1) of each. The backward passes, sums over overlapping windows, stay by images.
+ */
+function sharePool(x: Tensor, oh: number, call: (from: number, to: number, r0: number, r1: number) => Call): void {
+  const n = x.shape[0];
+  if (n === 1) x.engine.share(oh, (r0, r1) => [call(0, 1, r0, r1)], { unit: 1, work: x.size });
+  else x.engine.share(n, (from, to) => [call(from, to, 0, oh)], { unit: 1, work: x.size });
 }
 
 /** A pool's padding [top, left, bottom, right] and ceil mode, checked. */
@@ -366,7 +377,7 @@ export function avgPool2d(x: Tensor, options: AvgPoolOptions): Tensor {
   const y = empty(x, [n, oh, ow, c]);
   const at = (t: Tensor, i: number) => imageOf(t, n, i);
   const byImages = { unit: 1, work: x.size };
-  x.engine.share(n, (from, to) => [["avgPool", at(x, from), to - from, ...geometry, at(y, from)]], byImages);
+  sharePool(x, oh, (from, to, r0, r1) => ["avgPool", at(x, from), to - from, ...geometry, r0, r1, at(y, from)]);
   return record(y, "avgPool2d", [x], (gy) => {
     const gx = empty(x);
     x.engine.share(n, (from, to) => [["avgPoolBackward", at(gy, from), to - from, ...geometry, at(gx, from)]], byImages);
