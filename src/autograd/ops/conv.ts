@@ -8,8 +8,9 @@
 //   registers straight from the padded image, per group of images (the batch cut into at most
 //   WEIGHT_GRAD_GROUPS), the groups' sums added in order; their ∂x is col2im's;
 // - Winograd's F(2×2, 3×3) (winograd.ts) where asked for: forward and ∂x, ∂W on the GEMM.
-// Threads share a batch by images, and every sum is made in an order that follows from the batch
-// alone, so the bits do not depend on how many threads there are.
+// Pools take padding (never counted in a max, counted in a mean only where asked) and ceil mode.
+// Threads share a batch by images (a pool of one image by output rows), and every sum is made in
+// an order that follows from the batch alone, so the bits do not depend on how many threads there are.
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { isGradEnabled, noGrad, record } from "../graph.js";

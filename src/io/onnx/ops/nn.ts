@@ -8,11 +8,12 @@
 // over images one row high, its NCL input and output transposed; an ungrouped ConvTranspose is
 // the convolution's input-gradient path run forward (convTranspose2d). Their weights are laid
 // out once, or permuted by an op where W takes a gradient (laid-out.ts). Where no gradient is
-// wanted a Conv takes the BatchNorm and clamp after it into its output pass (fusion.ts) and a
-// grouped 1×1 one runs as a GEMM per group in place. A 3×3 stride-1 one with tiles enough runs
-// on Winograd's F(2×2, 3×3), in training too (conv2d's forward and input gradient). A square,
-// undilated 2-D pool on channels-last values runs on the NHWC kernels (the average pool with its
-// padding and count_include_pad). Every other form runs on the NCHW kernels of
+// wanted a Conv takes the BatchNorm, the clamp and the activation after it into its output pass
+// (fusion.ts) and a grouped 1×1 one runs as a GEMM per group in place. A 3×3 stride-1 one with
+// tiles enough runs on Winograd's F(2×2, 3×3), in training too (conv2d's forward and input
+// gradient). A square, undilated 2-D pool on channels-last values runs on the NHWC kernels, its
+// padding and ceil_mode (and the average pool's count_include_pad) in them; LRN on its own
+// kernel, planar or channels-last. Every other form runs on the NCHW kernels of
 // autograd/ops/planes.ts.
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { applyInPlace } from "../../../autograd/ops/activate.js";
@@ -87,7 +88,6 @@ function fromPlanar(y: Tensor, b: Tensor | null, rank: number): Tensor {
   const biased = b ? y.add(b.reshape([1, m, 1, 1])) : y;
   return rank === 1 ? biased.reshape([n, m, biased.shape[3]]) : biased;
 }
-
 
 /** A Conv's or ConvTranspose's X, W (of X's rank) and optional B, and its spatial rank. */
 function convOperands(args: readonly (Value | undefined)[], ctx: BuildContext) {
