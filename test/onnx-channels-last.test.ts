@@ -324,3 +324,30 @@ describe("Resize on channels-last activations (U-Net's and YOLO's upsampling): n
     imported.dispose();
   });
 });
+
+describe("Upsample (opsets 7–9) on channels-last activations", () => {
+  it.each(["nearest", "linear"])("%s ×2 then ×3: onnxruntime's output, on the image kernels, no transposes around it", async (mode) => {
+    const random = rng(14);
+    const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+    const bytes = model({
+      nodes: [node("Conv", ["x", "w1"], ["a"]), node("Upsample", ["a", "s"], ["u"], [str("mode", mode)]), node("Conv", ["u", "w2"], ["y"])],
+      inputs: [value("x", FLOAT, [2, 3, 4, 5])],
+      outputs: [value("y", FLOAT, [2, 4, 8, 15])],
+      initializers: [floats("w1", [4, 3, 1, 1], weights([4, 3, 1, 1])), floats("s", [4], [1, 1, 2, 3]), floats("w2", [4, 4, 1, 1], weights([4, 4, 1, 1]))],
+      opset: 9,
+    });
+    const input = Float32Array.from(weights([2, 3, 4, 5]));
+    await agreesWithOrt(bytes, input, [2, 3, 4, 5]);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [2, 3, 4, 5] });
+    imported.predict(x).dispose();
+    expect(transposes(() => imported.predict(x).dispose())).toEqual(["2×3×4×5", "2×8×15×4"]);
+    const ops = new Set<string>();
+    for (const stack = [imported.call(x)]; stack.length;) {
+      const n = nodeOf(stack.pop()!);
+      if (n) (ops.add(n.op), stack.push(...n.inputs));
+    }
+    expect(ops.has("resizeImages")).toBe(true);
+    imported.dispose();
+  });
+});

@@ -317,6 +317,9 @@ function resizeTensor(x: Tensor, plan: ResizePlan): Tensor {
   return y === x ? x.mul(1) : y;
 }
 
+/** Per-axis values of an NCHW value in the order its channels-last form holds them. */
+const held = (v: readonly number[]) => NHWC_ORDER.map((d) => v[d]);
+
 /** Resize's plans, remembered per input shape, output size and scales. */
 const resizePlans = (how: Interpolation) => {
   const plans = memo((key) => {
@@ -400,7 +403,6 @@ const resize: OpRule = (() => {
         const x = args[0];
         if (!isChannelsLast(x)) return null;
         const { out, scales, roi } = geometry(args as (Value | undefined)[], x.dims);
-        const held = (v: readonly number[]) => NHWC_ORDER.map((d) => v[d]);
         const y = images(x.nhwc, held(out), held(scales)) ?? resized(x.nhwc, held(out), held(scales), roi.length ? [...held(roi.slice(0, 4)), ...held(roi.slice(4))] : roi);
         return [new ChannelsLast(y)];
       };
@@ -408,23 +410,43 @@ const resize: OpRule = (() => {
   };
 })();
 
-const upsample: OpRule = {
-  since: 7, // Upsample-1 took height_scale and width_scale attributes
-  until: 9,
-  buffers: [1],
-  build: (ctx) => {
+const upsample: OpRule = (() => {
+  /** An Upsample node's interpolation (asymmetric, floor: Resize's opset-10 reading), and its scales. */
+  const steps = (ctx: BuildContext) => {
     const mode = ctx.attrs.string("mode", "nearest");
     if (mode !== "nearest" && mode !== "linear" && mode !== "bilinear") refuse(ctx, `mode ${mode}`);
-    const resized = resizePlans({ mode: mode === "nearest" ? "nearest" : "linear", transform: TRANSFORMS.asymmetric, rounding: Math.floor, cubicA: -0.75, excludeOutside: false });
-    return (args) => {
-      const x = asTensor(args[0], ctx, "X");
+    const how: Interpolation = { mode: mode === "nearest" ? "nearest" : "linear", transform: TRANSFORMS.asymmetric, rounding: Math.floor, cubicA: -0.75, excludeOutside: false };
+    const scales = (args: readonly (Value | undefined)[], rank: number) => {
       const s = ctx.opset < 9 ? ctx.attrs.floats("scales") ?? refuse(ctx, "no scales") : numbersOf(args[1], ctx.where, "scales").ints;
-      if (s.length !== x.rank) refuse(ctx, `${s.length} scales for rank ${x.rank}`);
-      const out = x.shape.map((d, i) => Math.floor(d * s[i]));
-      return [resized(x, out, s)];
+      if (s.length !== rank) refuse(ctx, `${s.length} scales for rank ${rank}`);
+      return s;
     };
-  },
-};
+    return { resized: resizePlans(how), images: imageResizes(how), scales };
+  };
+  return {
+    since: 7, // Upsample-1 took height_scale and width_scale attributes
+    until: 9,
+    buffers: [1],
+    build: (ctx) => {
+      const { resized, scales } = steps(ctx);
+      return (args) => {
+        const x = asTensor(args[0], ctx, "X");
+        const s = scales(args, x.rank);
+        return [resized(x, x.shape.map((d, i) => Math.floor(d * s[i])), s)];
+      };
+    },
+    // A channels-last image as it is held, on the image kernels (as Resize).
+    channelsLast: (ctx) => {
+      const { resized, images, scales } = steps(ctx);
+      return (args) => {
+        const x = args[0];
+        if (!isChannelsLast(x)) return null;
+        const s = scales(args as (Value | undefined)[], 4), out = x.dims.map((d, i) => Math.floor(d * s[i]));
+        return [new ChannelsLast(images(x.nhwc, held(out), held(s)) ?? resized(x.nhwc, held(out), held(s)))];
+      };
+    },
+  };
+})();
 
 /** Pad's index map: the source element of each output element, −1 for the constant. */
 function padMap(dims: number[], before: number[], after: number[], mode: string): { out: number[]; map: Int32Array } {
