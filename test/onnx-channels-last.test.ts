@@ -236,22 +236,59 @@ describe("1-D and dilated convolutions on conv2d's kernels", () => {
   });
 });
 
-describe("a dilated depthwise Conv (DeepLab's), which the direct kernels do not take", () => {
-  it("runs on the planar kernels: onnxruntime's values, gradients as finite differences", async () => {
+describe("a dilated depthwise Conv (DeepLab's) on the direct kernel, over the image's phases", () => {
+  // [label, x dims, W dims [c·mult, 1, kh, kw], dilations, pads]
+  const CASES: [string, number[], number[], number[], number[]][] = [
+    ["3×3, dilation 2, same size", [2, 4, 7, 6], [4, 1, 3, 3], [2, 2], [2, 2, 2, 2]],
+    ["3×3, dilations [2, 3], uneven pads", [1, 3, 9, 10], [3, 1, 3, 3], [2, 3], [1, 3, 2, 0]],
+    ["5×5, dilation 3, a channel multiplier of 2", [2, 3, 11, 8], [6, 1, 5, 5], [3, 3], [4, 5, 6, 7]],
+  ];
+  it.each(CASES)("%s: onnxruntime's values, depthwiseConv2d in the graph, gradients as finite differences", async (_, xDims, wDims, dilations, pads) => {
     const random = rng(13);
     const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
     const bytes = model({
-      nodes: [node("Conv", ["x", "w", "b"], ["h"], [int("group", 4), ints("dilations", [2, 2]), ints("pads", [2, 2, 2, 2])]), node("Tanh", ["h"], ["y"])],
-      inputs: [value("x", FLOAT, [2, 4, 7, 6])],
-      outputs: [value("y", FLOAT, [2, 4, 7, 6])],
-      initializers: [floats("w", [4, 1, 3, 3], weights([4, 1, 3, 3])), floats("b", [4], weights([4]))],
+      nodes: [node("Conv", ["x", "w", "b"], ["h"], [int("group", xDims[1]), ints("dilations", dilations), ints("pads", pads)]), node("Tanh", ["h"], ["y"])],
+      inputs: [value("x", FLOAT, xDims)],
+      outputs: [value("y", FLOAT, ["N", wDims[0], "H", "W"])],
+      initializers: [floats("w", wDims, weights(wDims)), floats("b", [wDims[0]], weights([wDims[0]]))],
     });
-    const input = Float32Array.from(weights([2, 4, 7, 6]));
-    await agreesWithOrt(bytes, input, [2, 4, 7, 6]);
+    const input = Float32Array.from(weights(xDims));
+    await agreesWithOrt(bytes, input, xDims);
     const imported = fromOnnx(bytes);
-    const report = gradcheck(() => imported.call(tensor(input, { shape: [2, 4, 7, 6] })).square().sum(), imported.parameters());
+    const x = tensor(input, { shape: xDims });
+    const ops = new Set<string>();
+    for (const stack = [imported.call(x)]; stack.length;) {
+      const n = nodeOf(stack.pop()!);
+      if (n) (ops.add(n.op), stack.push(...n.inputs));
+    }
+    expect(ops.has("depthwiseConv2d")).toBe(true);
+    expect(ops.has("convPlanes")).toBe(false);
+    const report = gradcheck(() => imported.call(x).square().sum(), imported.parameters());
     expect(report.ok, JSON.stringify(report.worst)).toBe(true);
     imported.dispose();
+  });
+});
+
+describe("a dilated depthwise Conv, BatchNorm and ReLU6 (DeepLab's block) at predict()", () => {
+  it("is onnxruntime's output, the BatchNorm folded and the clamp in the depthwise kernel's stores", async () => {
+    const random = rng(15);
+    const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
+    const positive = (k: number) => Array.from({ length: k }, () => 0.5 + random());
+    const bytes = model({
+      nodes: [
+        node("Conv", ["x", "w"], ["c"], [int("group", 8), ints("dilations", [2, 2]), ints("pads", [2, 2, 2, 2])]),
+        node("BatchNormalization", ["c", "scale", "shift", "mean", "var"], ["n"]),
+        node("Clip", ["n", "lo", "hi"], ["y"]),
+      ],
+      inputs: [value("x", FLOAT, [2, 8, 9, 9])],
+      outputs: [value("y", FLOAT, [2, 8, 9, 9])],
+      initializers: [
+        floats("w", [8, 1, 3, 3], weights([8, 1, 3, 3]).map((v) => 4 * v)),
+        floats("scale", [8], positive(8)), floats("shift", [8], weights([8])), floats("mean", [8], weights([8])), floats("var", [8], positive(8)),
+        floats("lo", [], [0]), floats("hi", [], [6]),
+      ],
+    });
+    await agreesWithOrt(bytes, Float32Array.from(weights([2, 8, 9, 9])), [2, 8, 9, 9]);
   });
 });
 

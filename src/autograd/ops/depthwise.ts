@@ -7,10 +7,11 @@
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
 import { ShapeError } from "../../errors.js";
-import { type Tensor, formatShape } from "../../tensor.js";
+import { type Tensor, formatShape, full } from "../../tensor.js";
 import { isGradEnabled, record } from "../graph.js";
 import { WEIGHT_GRAD_GROUPS, paddedOutput } from "./conv.js";
 import { empty, scratch } from "./util.js";
+import { concat } from "./select.js";
 
 /** Calls of a row kernel over rows [from, to) of a batch of n images of `rows` rows each, cut per image. */
 function byRows(n: number, rows: number, from: number, to: number, call: (image: number, r0: number, r1: number) => Call): Call[] {
@@ -84,4 +85,31 @@ export function depthwiseConv2d(
     }
     return b ? grads : grads.slice(0, 2);
   }, { stride, pads: [top, left, bottom, right] });
+}
+
+/**
+ * A depthwise conv at stride 1 dilated by [dh, dw] (DeepLab's atrous depthwise layers), as
+ * undilated ones on the image's dh·dw phases (TensorFlow's space-to-batch): output row dh·q + py
+ * reads the padded input's rows dh·(q + ky) + py, which are row q + ky of phase py. So: pad the
+ * image to a multiple of the dilation, split it into its phases (one image each), convolve them on
+ * the direct kernel, interleave the phases' outputs and keep the conv's rows and columns. Every
+ * step an op (zeros, transposes, the conv, a slice), so the gradient is theirs.
+ */
+export function dilatedDepthwiseConv2d(
+  x: Tensor, w: Tensor, b: Tensor | null, [top, left, bottom, right]: readonly number[], [dh, dw]: readonly [number, number], clamp?: readonly [number, number],
+): Tensor {
+  const [n, h, wid, c] = x.shape;
+  const [kh, kw, m] = w.shape;
+  const oh = paddedOutput("depthwiseConv2d", h, (kh - 1) * dh + 1, 1, top, bottom).out, ow = paddedOutput("depthwiseConv2d", wid, (kw - 1) * dw + 1, 1, left, right).out;
+  // The padded image, rounded up to whole phases.
+  const rows = Math.ceil((h + top + bottom) / dh) * dh, cols = Math.ceil((wid + left + right) / dw) * dw;
+  const zeros = (shape: number[]) => full(shape, 0, { engine: x.engine });
+  const side = (t: Tensor, axis: number, before: number, after: number) =>
+    before || after ? concat([...(before ? [zeros(t.shape.map((d, i) => (i === axis ? before : d)))] : []), t, ...(after ? [zeros(t.shape.map((d, i) => (i === axis ? after : d)))] : [])], axis) : t;
+  const padded = side(side(x, 1, top, rows - h - top), 2, left, cols - wid - left);
+  const phases = padded.reshape([n, rows / dh, dh, cols / dw, dw, c]).transpose([0, 2, 4, 1, 3, 5]).reshape([n * dh * dw, rows / dh, cols / dw, c]);
+  const y = depthwiseConv2d(phases, w, b, 1, [0, 0, 0, 0], clamp);
+  const [, ph, pw] = y.shape;
+  const merged = y.reshape([n, dh, dw, ph, pw, m]).transpose([0, 3, 1, 4, 2, 5]).reshape([n, ph * dh, pw * dw, m]);
+  return ph * dh === oh && pw * dw === ow ? merged : merged.slice([0, 0, 0, 0], [n, oh, ow, m]);
 }

@@ -4,7 +4,8 @@
 // LRN), Softmax and LogSoftmax (with the 2-D coercion before opset 13), Gemm and MatMul.
 // A 2-D Conv runs on channels-last values (channels-last.ts: the activations stay NHWC between
 // convolutions): on wasmgrad's NHWC conv2d, dilated or not (a grouped one, a conv2d per group),
-// or, for an undilated depthwise one, on the direct depthwise kernels; a 1-D Conv is conv2d's
+// or, for a depthwise one, on the direct depthwise kernels (a dilated one at stride 1 over the
+// image's phases: dilatedDepthwiseConv2d); a 1-D Conv is conv2d's
 // over images one row high, its NCL input and output transposed; an ungrouped ConvTranspose is
 // the convolution's input-gradient path run forward (convTranspose2d). Their weights are laid
 // out once, or permuted by an op where W takes a gradient (laid-out.ts). Where no gradient is
@@ -18,7 +19,7 @@
 import { isGradEnabled } from "../../../autograd/graph.js";
 import { applyInPlace } from "../../../autograd/ops/activate.js";
 import { avgPool2d, conv2d, conv2dClamped, groupedPointwiseClamped, maxPool2d } from "../../../autograd/ops/conv.js";
-import { depthwiseConv2d } from "../../../autograd/ops/depthwise.js";
+import { depthwiseConv2d, dilatedDepthwiseConv2d } from "../../../autograd/ops/depthwise.js";
 import { convTranspose2d } from "../../../autograd/ops/conv-transpose.js";
 import { winogradConv3x3, winogradGroup, winogradWeights } from "../../../autograd/ops/winograd.js";
 import { avgPoolPlanes, convPlanes, convTransposePlanes, maxPoolPlanes } from "../../../autograd/ops/planes.js";
@@ -187,7 +188,8 @@ const WINOGRAD_MIN_TILES = 32;
  * `run(laid, b, clamp)`, the convolution by laid-out weights, clamped without a graph (inference),
  * or as an op of the graph (clamp null): on conv2d (at inference an undilated 3×3 one at stride 1
  * on Winograd's, its transformed weights kept in `winograd`), a conv2d per group (ShuffleNet's
- * grouped convolutions), or the direct depthwise kernel (a group per input channel, undilated);
+ * grouped convolutions), or the direct depthwise kernel (a group per input channel; dilated, at
+ * stride 1 only, over the image's phases);
  * and `output(y)`, run's NHWC result as what flows on (nhwcOutput).
  */
 function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[], winograd: LaidOut) {
@@ -202,12 +204,13 @@ function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | u
   const { strides: [sh, sw], dilations, pads } = planeWindow(window.strides, window.dilations, window.pads);
   const depthwise = groups === dims[1] && groups > 1 && w.shape[1] === 1;
   const dilated = dilations.some((d) => d !== 1);
-  if ((sh !== sw && !oneD) || (depthwise && dilated)) return null;
+  if ((sh !== sw && !oneD) || (depthwise && dilated && sw !== 1)) return null;
   const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
   const stride = sw;
   const run = (laid: Tensor, bias: Tensor | null, clamp: readonly [number, number] | null): Tensor => {
     const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(oneRowHigh(input as Tensor));
     const [kh, kw, , m] = laid.shape;
+    if (depthwise && dilated) return dilatedDepthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, pads, dilations, clamp ?? undefined);
     if (depthwise) return depthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, stride, pads, clamp ?? undefined);
     const options = { stride, padding: pads, ...(dilated ? { dilation: dilations } : {}) };
     const one = (xs: Tensor, ws: Tensor, bs: Tensor | null) => (clamp ? conv2dClamped(xs, ws, bs, options, clamp) : conv2d(xs, ws, bs, options));
