@@ -7,10 +7,11 @@
 // For x [n, h, w, c] and W [kh, kw, m, c] (the adjoint convolution's weights: m channels in, c
 // out), y is [n, H, W, m] with H = (h − 1)·stride + (kh − 1)·dilation + 1 − top − bottom +
 // outputPadding (and W likewise).
-import { checkOptions, describe } from "../../check.js";
+import { checkCount, checkOptions, describe } from "../../check.js";
 import { ArgumentError, ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
+import { checkDilation } from "./conv.js";
 import { type Lowering, lowerForward, lowerInputGrad, lowerWeightGrad } from "./lowered.js";
 import { checkSameEngine, checkTensor, empty } from "./util.js";
 
@@ -25,13 +26,12 @@ export interface ConvTranspose2DOptions {
   dilation?: number | readonly [number, number];
 }
 
-/** Whole numbers ≥ min, `count` of them (a single number standing for all where `count` allows one). */
-function wholes(name: string, v: unknown, count: number, min: number, single = false): number[] {
-  const list = single && typeof v === "number" ? new Array<number>(count).fill(v) : v;
-  if (!Array.isArray(list) || list.length !== count || !list.every((d) => Number.isInteger(d) && d >= min)) {
-    throw new ArgumentError(`convTranspose2d: ${name} must be ${single ? "a whole number or " : ""}${count} whole numbers ≥ ${min}, got ${describe(v)}`);
+/** `count` whole numbers ≥ 0 (the padding, the output padding). */
+function sizes(name: string, v: unknown, count: number): number[] {
+  if (!Array.isArray(v) || v.length !== count || !v.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ArgumentError(`convTranspose2d: ${name} must be ${count} whole numbers ≥ 0, got ${describe(v)}`);
   }
-  return list;
+  return v;
 }
 
 /** y = W ⋆ᵀ x + b for x [n, h, w, c], W [kh, kw, m, c], b [m] (or null): a differentiable op. */
@@ -40,10 +40,10 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, options:
   checkTensor("convTranspose2d", "W", w);
   if (b !== null) checkTensor("convTranspose2d", "b (or null)", b);
   const { stride = 1, padding = [0, 0, 0, 0], outputPadding = [0, 0], dilation = 1 } = checkOptions("convTranspose2d", options);
-  const [s] = wholes("stride", stride, 1, 1, true);
-  const [top, left, bottom, right] = wholes("padding", padding, 4, 0);
-  const [extraH, extraW] = wholes("outputPadding", outputPadding, 2, 0);
-  const [dh, dw] = wholes("dilation", dilation, 2, 1, true);
+  const s = checkCount("convTranspose2d", "stride", stride);
+  const [top, left, bottom, right] = sizes("padding", padding, 4);
+  const [extraH, extraW] = sizes("outputPadding", outputPadding, 2);
+  const [dh, dw] = checkDilation("convTranspose2d", dilation);
   if (x.rank !== 4 || w.rank !== 4 || w.shape[3] !== x.shape[3] || (b && (b.rank !== 1 || b.shape[0] !== w.shape[2]))) {
     throw new ShapeError(
       `convTranspose2d: expected x [batch, height, width, channels], W [kh, kw, filters, channels], b [filters], got ` +

@@ -18,7 +18,7 @@ import { checkBoolean, checkOneOf, checkOptions, describe } from "../../check.js
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
 import { type Activation, activateInPlace, activationDelta, checkActivation } from "./activate.js";
-import { checkSameEngine, checkTensor, empty, scratch } from "./util.js";
+import { checkSameEngine, checkTensor, empty, imageOf, scratch } from "./util.js";
 import { outputSize } from "./planes.js";
 import { winogradConv3x3, winogradWeights } from "./winograd.js";
 import { type Lowering, isPointwise, lowerForward, lowerInputGrad, lowerWeightGrad } from "./lowered.js";
@@ -56,8 +56,6 @@ export interface Conv2DOptions {
   algorithm?: "im2col" | "winograd";
 }
 
-/** Address of image i of a batch tensor of n images. */
-const imageOf = (t: Tensor, n: number, i: number) => t.ptr + (4 * i * t.size) / n;
 
 /** Output size and the padding before the first element, along one axis. */
 export function convOutput(op: string, size: number, kernel: number, stride: number, padding: Padding): { out: number; before: number } {
@@ -79,11 +77,11 @@ function explicitPads(op: string, pads: unknown): readonly [number, number, numb
   return pads as unknown as [number, number, number, number];
 }
 
-/** A dilation as [rows, columns], each a positive integer. */
-function checkDilation(dilation: unknown): [number, number] {
+/** A dilation as [rows, columns], each a positive integer (conv2d's and convTranspose2d's option). */
+export function checkDilation(op: string, dilation: unknown): [number, number] {
   const pair = typeof dilation === "number" ? [dilation, dilation] : dilation;
   if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new ArgumentError(`conv2d: dilation must be a positive integer or two of them [rows, columns], got ${describe(dilation)}`);
+    throw new ArgumentError(`${op}: dilation must be a positive integer or two of them [rows, columns], got ${describe(dilation)}`);
   }
   return [pair[0], pair[1]];
 }
@@ -156,7 +154,7 @@ function convolve(x: Tensor, w: Tensor, b: Tensor | null, options: Conv2DOptions
   const [n, h, wid, c] = x.shape;
   const [kh, kw, , filters] = w.shape;
   // A dilation along an axis one tap wide changes nothing: taken as 1.
-  const [dh, dw] = checkDilation(dilation).map((d, i) => (w.shape[i] === 1 ? 1 : d));
+  const [dh, dw] = checkDilation("conv2d", dilation).map((d, i) => (w.shape[i] === 1 ? 1 : d));
   const dilated = dh !== 1 || dw !== 1;
   const [spanH, spanW] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1]; // what a window covers
   const explicit = typeof padding === "string" ? null : explicitPads("conv2d", padding);

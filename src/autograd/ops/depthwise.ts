@@ -104,6 +104,7 @@ export function dilatedDepthwiseConv2d(
   // The padded image, rounded up to whole phases.
   const rows = Math.ceil((h + top + bottom) / dh) * dh, cols = Math.ceil((wid + left + right) / dw) * dw;
   const zeros = (shape: number[]) => full(shape, 0, { engine: x.engine });
+  /** t with `before` and `after` zero rows (axis 1) or columns (axis 2) around it: a concatenation, so gradients flow. */
   const side = (t: Tensor, axis: number, before: number, after: number) =>
     before || after ? concat([...(before ? [zeros(t.shape.map((d, i) => (i === axis ? before : d)))] : []), t, ...(after ? [zeros(t.shape.map((d, i) => (i === axis ? after : d)))] : [])], axis) : t;
   const padded = side(side(x, 1, top, rows - h - top), 2, left, cols - wid - left);

@@ -15,7 +15,7 @@
 import { PARALLEL_MIN_MACS } from "../../backend/threads.js";
 import type { Call } from "../../backend/slots.js";
 import type { Tensor } from "../../tensor.js";
-import { scratch } from "./util.js";
+import { imageOf, scratch } from "./util.js";
 
 /** Floats of patch matrix per chunk of images (128 KiB: it, its δ rows and its ∂cols fit in L2). */
 export const CHUNK_FLOATS = 32768;
@@ -43,8 +43,6 @@ export const isPointwise = (g: Lowering) => g.kh === 1 && g.kw === 1 && g.stride
 const chunkOf = (g: Lowering) => Math.min(g.n, Math.max(1, Math.floor(CHUNK_FLOATS / (g.oh * g.ow * patchOf(g)))));
 const macsOf = (g: Lowering) => g.n * g.oh * g.ow * patchOf(g) * g.m;
 
-/** Address of image i of a batch tensor of n images. */
-const imageOf = (t: Tensor, n: number, i: number) => t.ptr + (4 * i * t.size) / n;
 
 /**
  * The pass over the batch by images: a range of images a thread, each range with its own patch

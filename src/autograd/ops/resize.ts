@@ -6,7 +6,7 @@
 import { ShapeError } from "../../errors.js";
 import { type Tensor, formatShape } from "../../tensor.js";
 import { record } from "../graph.js";
-import { checkTensor, empty } from "./util.js";
+import { checkTensor, empty, imageOf } from "./util.js";
 
 export interface ImageTaps {
   /** Per output row its two input rows ([first taps], [second taps]) and their weights. */
@@ -39,10 +39,9 @@ export function resizeImages(x: Tensor, taps: ImageTaps): Tensor {
   const geometry = [h, w, c, oh, ow, rows.ptr, wr.ptr, cols.ptr, wc.ptr, +taps.nearest] as const;
   const y = empty(x, [n, oh, ow, c]);
   engine.share(oh, (r0, r1) => [["resizeImages", x.ptr, n, ...geometry, r0, r1, y.ptr]], { unit: 1, work: y.size });
-  const image = (t: Tensor, b: number) => t.ptr + (4 * b * t.size) / n;
   return record(y, "resizeImages", [x], (gy) => {
     const gx = empty(x);
-    engine.share(n, (b0, b1) => [["resizeImagesBackward", image(gy, b0), b1 - b0, ...geometry, image(gx, b0)]], { unit: 1, work: gy.size });
+    engine.share(n, (b0, b1) => [["resizeImagesBackward", imageOf(gy, n, b0), b1 - b0, ...geometry, imageOf(gx, n, b0)]], { unit: 1, work: gy.size });
     return [gx];
   }, { nearest: taps.nearest }, [rows, wr, cols, wc]);
 }

@@ -20,6 +20,9 @@ export const empty = (like: Tensor, shape: Shape = like.shape): Tensor => Tensor
  */
 export const scratch = (like: Tensor, shape: Shape = like.shape): Tensor => outsideScopes(() => Tensor.empty(shape, like.engine));
 
+/** Address of image i of a batch tensor of n images (or of any first-axis slice). */
+export const imageOf = (t: Tensor, n: number, i: number): number => t.ptr + (4 * i * t.size) / n;
+
 /** Row-major strides, in elements. */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);

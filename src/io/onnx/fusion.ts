@@ -1,10 +1,11 @@
 // Inference fusion, the plan's part: a Conv whose output only a BatchNormalization reads, whose
-// output only a Relu or Clip reads, whose output only a HardSwish reads (or a Conv and any of them
-// in that order) runs as one node where no gradient is wanted: the BatchNorm folded into the
-// Conv's weights and bias, the clamp in the GEMM's epilogue, the activation applied in place
-// while the output is in cache, so the activations are written once instead of once a node. Which ops can take
-// part is in the op table (OpRule.fused, OpRule.epilogue); whether they do is decided each time
-// they run: where a gradient is wanted, or BatchNorm uses batch statistics, they run as they are.
+// output only a Relu or Clip reads, whose output only a HardSwish or Swish reads (or a Conv and
+// any of them in that order) runs as one node where no gradient is wanted: the BatchNorm folded
+// into the Conv's weights and bias, the clamp in the GEMM's epilogue, the activation applied in
+// place while the output is in cache, so the activations are written once instead of once a
+// node. Which ops can take part is in the op table (OpRule.fused, OpRule.epilogue); whether they
+// do is decided each time they run: where a gradient is wanted, or BatchNorm uses batch
+// statistics, they run as they are.
 import type { Activation } from "../../autograd/ops/activate.js";
 import type { Affine, ConvEpilogue, Epilogue, FusedStep } from "./op-rule.js";
 

@@ -60,7 +60,7 @@ export interface Affine {
 /**
  * What a node does to its input 0 when that can go into the output pass of the Conv making it, at
  * inference (fusion.ts): a per-channel affine map, a clamp (Relu [0, ∞], Clip), or an activation
- * of the table (HardSwish). Null for these arguments (batch statistics, bounds that are not
+ * of the table (HardSwish, Swish). Null for these arguments (batch statistics, bounds that are not
  * known): the node runs as itself.
  */
 export type Epilogue = (args: (Value | undefined)[], run: RunContext) =>

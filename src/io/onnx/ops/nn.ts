@@ -132,8 +132,8 @@ const conv: OpRule = {
     };
   },
   // At inference, with the BatchNorm after it folded into W and B (W·a, B·a + shift: kept until
-  // one of them changes), the clamp after that (Relu, Clip) and the activation (HardSwish) in its
-  // output pass: fusion.ts.
+  // one of them changes), the clamp after that (Relu, Clip) and the activation (HardSwish, Swish)
+  // in its output pass: fusion.ts.
   fused: (ctx) => {
     const groups = ctx.attrs.int("group", 1);
     const weights = laidOutWeights(ctx);
@@ -176,6 +176,22 @@ const oneRowHigh = (t: Tensor) => (t.rank === 3 ? t.reshape([t.shape[0], t.shape
 const nhwcOutput = (y: Tensor, oneD: boolean): Flowing => (oneD ? y.reshape([y.shape[0], y.shape[2], y.shape[3]]).transpose([0, 2, 1]) : new ChannelsLast(y));
 
 /**
+ * A Conv's or ConvTranspose's operands where the NHWC kernels can take its input (1-D or 2-D), else
+ * null: the input's dims, W (of the input's rank) and B, and `images()`, the input as NHWC images
+ * (as it is held when channels-last; made so, a 1-D one a row high, otherwise).
+ */
+function imageOperands(ctx: BuildContext, args: readonly (Flowing | undefined)[]) {
+  const input = args[0];
+  const dims = isChannelsLast(input) ? input.dims : Tensor.isTensor(input) ? input.shape : [];
+  if (dims.length !== 4 && dims.length !== 3) return null;
+  const w = asTensor(args[1] as Value, ctx, "W");
+  if (w.rank !== dims.length) refuse(ctx, `W has rank ${w.rank} for an input of rank ${dims.length}`);
+  const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
+  const images = () => (isChannelsLast(input) ? input.nhwc : toChannelsLast(oneRowHigh(input as Tensor)));
+  return { input, dims, oneD: dims.length === 3, w, b, images };
+}
+
+/**
  * Output tiles (2×2) a GEMM of Winograd's F(2×2, 3×3) must have (an image's, or a group of small
  * images': winogradGroup) for a 3×3 stride-1 Conv to run on it, in inference and training:
  * `npm run bench -- cnn` times both on ResNet's shapes, and at one 7×7 output (16 tiles: sixteen
@@ -193,22 +209,18 @@ const WINOGRAD_MIN_TILES = 32;
  * and `output(y)`, run's NHWC result as what flows on (nhwcOutput).
  */
 function nhwcConv(ctx: BuildContext, groups: number, args: readonly (Flowing | undefined)[], winograd: LaidOut) {
-  const input = args[0];
-  const dims = isChannelsLast(input) ? input.dims : Tensor.isTensor(input) ? input.shape : [];
-  if (dims.length !== 4 && dims.length !== 3) return null;
-  const oneD = dims.length === 3;
-  const w = asTensor(args[1] as Value, ctx, "W");
-  if (w.rank !== dims.length) refuse(ctx, `W has rank ${w.rank} for an input of rank ${dims.length}`);
+  const operands = imageOperands(ctx, args);
+  if (!operands) return null;
+  const { input, dims, oneD, w, b, images } = operands;
   const window = convWindow(ctx, w, dims.slice(2));
   // A 1-D window is a 2-D one a row high: along H, one tap, stride and dilation 1, no padding.
   const { strides: [sh, sw], dilations, pads } = planeWindow(window.strides, window.dilations, window.pads);
   const depthwise = groups === dims[1] && groups > 1 && w.shape[1] === 1;
   const dilated = dilations.some((d) => d !== 1);
   if ((sh !== sw && !oneD) || (depthwise && dilated && sw !== 1)) return null;
-  const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
   const stride = sw;
   const run = (laid: Tensor, bias: Tensor | null, clamp: readonly [number, number] | null): Tensor => {
-    const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(oneRowHigh(input as Tensor));
+    const x = images();
     const [kh, kw, , m] = laid.shape;
     if (depthwise && dilated) return dilatedDepthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, pads, dilations, clamp ?? undefined);
     if (depthwise) return depthwiseConv2d(x, laid.reshape([kh, kw, m]), bias, stride, pads, clamp ?? undefined);
@@ -273,18 +285,13 @@ const convTranspose: OpRule = {
     const groups = ctx.attrs.int("group", 1);
     const weights = laidOutWeights(ctx);
     return (args) => {
-      const input = args[0];
-      const dims = isChannelsLast(input) ? input.dims : Tensor.isTensor(input) ? input.shape : [];
-      if (groups !== 1 || (dims.length !== 4 && dims.length !== 3)) return null;
-      const w = asTensor(args[1] as Value, ctx, "W");
-      if (w.rank !== dims.length) refuse(ctx, `W has rank ${w.rank} for an input of rank ${dims.length}`);
-      const b = args[2] === undefined ? null : asTensor(args[2] as Value, ctx, "B");
+      const operands = groups === 1 ? imageOperands(ctx, args) : null;
+      if (!operands) return null;
+      const { dims, oneD, w, b, images } = operands;
       const { strides, dilations, outPad, pads } = transposeWindow(ctx, w, dims.slice(2));
       const window = planeWindow(strides, dilations, pads);
-      const oneD = dims.length === 3;
       if (window.strides[0] !== window.strides[1] && !oneD) return null;
-      const x = isChannelsLast(input) ? input.nhwc : toChannelsLast(oneRowHigh(input as Tensor));
-      const y = convTranspose2d(x, weights.of(w)[0], b, { stride: window.strides[1], padding: window.pads, outputPadding: pair(outPad, 0), dilation: window.dilations });
+      const y = convTranspose2d(images(), weights.of(w)[0], b, { stride: window.strides[1], padding: window.pads, outputPadding: pair(outPad, 0), dilation: window.dilations });
       return [nhwcOutput(y, oneD)];
     };
   },
