@@ -362,6 +362,8 @@ describe("avgPool2d with padding (ONNX AveragePool's pads, ceil_mode, count_incl
     expect(() => avgPool2d(x, { size: 2, countIncludePad: "no" as never })).toThrow(/options.countIncludePad must be true or false/);
     expect(() => avgPool2d(x, { size: 6, pads: [1, 0, 0, 0] })).toThrow(ShapeError);
     expect(() => avgPool2d(x, { size: 0 })).toThrow(/size must be a positive integer, got 0/);
+    expect(() => maxPool2d(x, { size: 2, pads: [0, -1, 0, 0] })).toThrow(/maxPool2d: pads must be four non-negative integers/);
+    expect(() => maxPool2d(x, { size: 2, ceilMode: "yes" as never })).toThrow(/maxPool2d: options.ceilMode must be true or false/);
   });
 });
 

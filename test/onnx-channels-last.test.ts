@@ -4,11 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Conv2D, SGD, Sequential, type Tensor, conv2d, gradcheck, init, tensor } from "../src/index.js";
-import { nodeOf } from "../src/autograd/graph.js";
+import { Conv2D, SGD, Sequential, conv2d, gradcheck, init, tensor } from "../src/index.js";
 import { fromOnnx, toOnnx } from "../src/onnx.js";
 import { randomArray, rng } from "./helpers.js";
-import { agreesWithOrt, transposes } from "./onnx-compare.js";
+import { agreesWithOrt, opsBehind, runsOn, transposes } from "./onnx-compare.js";
 import { type Attr, FLOAT, floats, int, ints, model, node, str, value } from "./onnx-builder.js";
 
 const FILE = new Uint8Array(readFileSync(join(__dirname, "../examples/transfer/backbone.onnx"))); // PyTorch: Conv, BatchNorm, Relu, MaxPool ×3, GAP, Gemm
@@ -193,17 +192,6 @@ describe("the depthwise kernels' gradients", () => {
 });
 
 describe("1-D and dilated convolutions on conv2d's kernels", () => {
-  /** The ops of the graph behind t, by name. */
-  const opsBehind = (t: Tensor): Set<string> => {
-    const ops = new Set<string>(), seen = new Set<Tensor>(), stack = [t];
-    while (stack.length) {
-      const node = nodeOf(stack.pop()!);
-      if (!node) continue;
-      ops.add(node.op);
-      for (const p of node.inputs) if (!seen.has(p)) (seen.add(p), stack.push(p));
-    }
-    return ops;
-  };
   const random = rng(21);
   const weights = (dims: number[]) => Array.from({ length: dims.reduce((a, b) => a * b) }, () => random() - 0.5);
   // [label, x dims, W dims, Conv attributes, y dims]: the Conv, a Tanh (smooth, for central differences), and a pointwise Conv.
@@ -221,18 +209,7 @@ describe("1-D and dilated convolutions on conv2d's kernels", () => {
       outputs: [value("y", FLOAT, yDims)],
       initializers: [floats("w", wDims, weights(wDims)), floats("b", [wDims[0]], weights([wDims[0]])), floats("w2", w2, weights(w2))],
     });
-    const input = Float32Array.from(weights(xDims));
-    await agreesWithOrt(bytes, input, xDims);
-    const imported = fromOnnx(bytes);
-    const x = tensor(input, { shape: xDims });
-    const y = imported.call(x);
-    expect(y.shape).toEqual(yDims);
-    const ops = opsBehind(y);
-    expect(ops.has("conv2d")).toBe(true);
-    expect(ops.has("convPlanes")).toBe(false);
-    const report = gradcheck(() => imported.call(x).square().sum(), imported.parameters());
-    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
-    imported.dispose();
+    expect(await runsOn(bytes, Float32Array.from(weights(xDims)), xDims, "conv2d", "convPlanes")).toEqual(yDims);
   });
 });
 
@@ -252,20 +229,7 @@ describe("a dilated depthwise Conv (DeepLab's) on the direct kernel, over the im
       outputs: [value("y", FLOAT, ["N", wDims[0], "H", "W"])],
       initializers: [floats("w", wDims, weights(wDims)), floats("b", [wDims[0]], weights([wDims[0]]))],
     });
-    const input = Float32Array.from(weights(xDims));
-    await agreesWithOrt(bytes, input, xDims);
-    const imported = fromOnnx(bytes);
-    const x = tensor(input, { shape: xDims });
-    const ops = new Set<string>();
-    for (const stack = [imported.call(x)]; stack.length;) {
-      const n = nodeOf(stack.pop()!);
-      if (n) (ops.add(n.op), stack.push(...n.inputs));
-    }
-    expect(ops.has("depthwiseConv2d")).toBe(true);
-    expect(ops.has("convPlanes")).toBe(false);
-    const report = gradcheck(() => imported.call(x).square().sum(), imported.parameters());
-    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
-    imported.dispose();
+    await runsOn(bytes, Float32Array.from(weights(xDims)), xDims, "depthwiseConv2d", "convPlanes");
   });
 });
 
@@ -350,11 +314,7 @@ describe("Resize on channels-last activations (U-Net's and YOLO's upsampling): n
     y.dispose();
     const small = tensor(input.subarray(0, 90), { shape: [1, 3, 5, 6] });
     // Nearest and linear on the image kernels; cubic by the plan's gathers.
-    const ops = new Set<string>();
-    for (const stack = [imported.call(x)]; stack.length;) {
-      const n = nodeOf(stack.pop()!);
-      if (n) (ops.add(n.op), stack.push(...n.inputs));
-    }
+    const ops = opsBehind(imported.call(x));
     expect(ops.has("resizeImages")).toBe(!title.startsWith("cubic"));
     const report = gradcheck(() => imported.call(small).square().sum(), imported.parameters());
     expect(report.ok, JSON.stringify(report.worst)).toBe(true);
@@ -379,11 +339,7 @@ describe("Upsample (opsets 7–9) on channels-last activations", () => {
     const x = tensor(input, { shape: [2, 3, 4, 5] });
     imported.predict(x).dispose();
     expect(transposes(() => imported.predict(x).dispose())).toEqual(["2×3×4×5", "2×8×15×4"]);
-    const ops = new Set<string>();
-    for (const stack = [imported.call(x)]; stack.length;) {
-      const n = nodeOf(stack.pop()!);
-      if (n) (ops.add(n.op), stack.push(...n.inputs));
-    }
+    const ops = opsBehind(imported.call(x));
     expect(ops.has("resizeImages")).toBe(true);
     imported.dispose();
   });

@@ -212,3 +212,24 @@ describe("x·σ(x) written as a Sigmoid and a Mul (PyTorch's SiLU) runs as one s
     imported.dispose();
   });
 });
+
+describe("ONNX's Swish (opset 24) with an alpha other than 1", () => {
+  it("is x·σ(αx): float64 values, gradient as finite differences, and it stays out of a Conv's output pass", () => {
+    const bytes = model({
+      nodes: [node("Conv", ["x", "w"], ["c"]), node("Swish", ["c"], ["y"], [{ name: "alpha", type: 1, f: 0.5 }])],
+      inputs: [value("x", FLOAT, [1, 2, 3, 3])],
+      outputs: [value("y", FLOAT, [1, 2, 3, 3])],
+      initializers: [floats("w", [2, 2, 1, 1], [1, 0, 0, 1])], // the identity: y is Swish of x itself
+      opset: 24, ir: 10,
+    });
+    const input = randomArray(18, rng(43)).map((v) => 4 * v);
+    const imported = fromOnnx(bytes);
+    const x = tensor(input, { shape: [1, 2, 3, 3], requiresGrad: true });
+    const y = imported.predict(x.detach()).data();
+    input.forEach((v, i) => expect(Math.abs(y[i] - v / (1 + Math.exp(-0.5 * v)))).toBeLessThan(1e-6 * Math.max(1, Math.abs(v))));
+    expect(kernelCalls(["silu"], () => imported.predict(x.detach()).dispose())).toEqual([]);
+    const report = gradcheck((t) => imported.call(t), [x]);
+    expect(report.ok, JSON.stringify(report.worst)).toBe(true);
+    imported.dispose();
+  });
+});
